@@ -1,0 +1,40 @@
+/**
+ * The kinds of failure a domain service can report. The HTTP edge maps each kind to one status code,
+ * so libraries never talk HTTP and every code keeps the same status everywhere.
+ */
+export enum ErrorKind {
+  Invalid = 'invalid',
+  Unauthenticated = 'unauthenticated',
+  Forbidden = 'forbidden',
+  NotFound = 'not_found',
+  Conflict = 'conflict',
+  TooLarge = 'too_large',
+  RateLimited = 'rate_limited',
+  Unavailable = 'unavailable',
+}
+
+/**
+ * A failure the caller can act on. `code` is stable snake_case API surface (clients switch on it);
+ * `message` is a human sentence that must never carry secrets, SQL, paths or bucket names.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    readonly code: string,
+    message: string,
+    readonly details: { retryAfterSeconds?: number } = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const invalid = (code: string, message: string) => new DomainError(ErrorKind.Invalid, code, message);
+export const notFound = (code: string, message: string) => new DomainError(ErrorKind.NotFound, code, message);
+export const conflict = (code: string, message: string) => new DomainError(ErrorKind.Conflict, code, message);
+export const forbidden = (code: string, message: string) => new DomainError(ErrorKind.Forbidden, code, message);
+export const unauthenticated = (code: string, message: string) =>
+  new DomainError(ErrorKind.Unauthenticated, code, message);
+export const tooLarge = (code: string, message: string) => new DomainError(ErrorKind.TooLarge, code, message);
+export const unavailable = (code: string, message: string) =>
+  new DomainError(ErrorKind.Unavailable, code, message);

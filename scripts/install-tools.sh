@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Installs the pinned external tools the test suites drive (Helm v3 and v4, the ChartMuseum push plugin,
+# MinIO, stripe-mock) with `go install` into ./.tools, and reuses what is already there.
+# Usage: scripts/install-tools.sh [name ...]   (default: all)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+tools="$root/.tools"
+mkdir -p "$tools/bin"
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "install-tools: Go is required (https://go.dev/dl/, 1.24 or newer) to build the pinned test tools" >&2
+  exit 1
+fi
+
+# name | go package@version | binary name inside the module's GOBIN
+declare -A PKG=(
+  [helm3]="helm.sh/helm/v3/cmd/helm@v3.21.4"
+  [helm4]="helm.sh/helm/v4/cmd/helm@v4.2.4"
+  [helm-cm-push]="github.com/chartmuseum/helm-push/cmd/helm-cm-push@v0.10.4"
+  [minio]="github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
+  [stripe-mock]="github.com/stripe/stripe-mock@v0.203.0"
+)
+declare -A BIN=([helm3]=helm [helm4]=helm [helm-cm-push]=helm-cm-push [minio]=minio [stripe-mock]=stripe-mock)
+
+install_one() {
+  local name=$1 pkg=${PKG[$1]} ver=${PKG[$1]##*@}
+  local dir="$tools/$name/$ver"
+  if [ -x "$dir/${BIN[$name]}" ]; then
+    ln -sfn "$dir/${BIN[$name]}" "$tools/bin/$name"
+    return 0
+  fi
+  echo "install-tools: building $pkg" >&2
+  mkdir -p "$dir"
+  if [ "$name" = helm-cm-push ]; then
+    # The proxy refuses this module's version list, which `go install pkg@v` reads for deprecations;
+    # download the exact version and build it inside its own module instead.
+    local src
+    src=$(go mod download -json "github.com/chartmuseum/helm-push@$ver" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+    (cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -ldflags="-s -w" -o "$dir/helm-cm-push" ./cmd/helm-cm-push)
+  else
+    GOBIN="$dir" CGO_ENABLED=0 GOFLAGS=-mod=mod go install -ldflags="-s -w" "$pkg"
+  fi
+  ln -sfn "$dir/${BIN[$name]}" "$tools/bin/$name"
+}
+
+names=("$@")
+[ ${#names[@]} -eq 0 ] && names=(helm3 helm4 helm-cm-push minio stripe-mock)
+for n in "${names[@]}"; do
+  [ -n "${PKG[$n]:-}" ] || { echo "install-tools: unknown tool $n" >&2; exit 2; }
+  install_one "$n"
+done
+
+# The cm-push plugin, laid out as a Helm plugin directory so both Helm versions can load it.
+plugin="$tools/helm-plugins/helm-push"
+if [ -x "$tools/bin/helm-cm-push" ] && [ ! -f "$plugin/plugin.yaml" ]; then
+  mkdir -p "$plugin/bin"
+  ln -sfn "$tools/bin/helm-cm-push" "$plugin/bin/helm-cm-push"
+  cat > "$plugin/plugin.yaml" <<'YAML'
+name: "cm-push"
+version: "0.10.4"
+usage: "Please see https://github.com/chartmuseum/helm-push for usage"
+description: "Push chart package to ChartMuseum"
+command: "$HELM_PLUGIN_DIR/bin/helm-cm-push"
+downloaders:
+- command: "bin/helm-cm-push"
+  protocols:
+  - "cm"
+YAML
+fi
+echo "install-tools: ready in $tools/bin" >&2
