@@ -1,0 +1,40 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { AccountsModule } from '@berth/accounts';
+import { ArtifactsModule } from '@berth/artifacts';
+import { CatalogModule } from '@berth/catalog';
+import { AppConfig, ConfigModule } from '@berth/config';
+import { DatabaseModule } from '@berth/database';
+import { HelmRepoModule } from '@berth/helm-repo';
+import { MIGRATIONS } from '../../../migrations';
+import { AccountsController } from './http/accounts.controller';
+import { ChartMuseumController } from './http/chartmuseum.controller';
+import { ErrorFilter } from './http/error.filter';
+import { HelmRepoController } from './http/helm-repo.controller';
+import { ListingsController } from './http/listings.controller';
+import { ENTITIES } from './entities';
+import { loggerParams } from './logging';
+import { Metrics } from './ops/metrics';
+import { OpsController } from './ops/ops.controller';
+
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot(loggerParams(config.logLevel)),
+        DatabaseModule.forRoot({ entities: ENTITIES, migrations: MIGRATIONS }),
+        ArtifactsModule,
+        AccountsModule,
+        CatalogModule,
+        HelmRepoModule,
+      ],
+      controllers: [AccountsController, ListingsController, ChartMuseumController, HelmRepoController, OpsController],
+      providers: [Metrics, { provide: APP_FILTER, useClass: ErrorFilter }],
+    };
+  }
+}

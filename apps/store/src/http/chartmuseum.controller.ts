@@ -1,0 +1,131 @@
+import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
+import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { PublisherAccessService } from '@berth/accounts';
+import { ChartQueryService, ChartUploadService, ChartYankService, ProvenanceService } from '@berth/catalog';
+import { invalid, notFound } from '@berth/common';
+import { APP_CONFIG, AppConfig } from '@berth/config';
+import { indexEntry } from '@berth/helm-repo';
+import type { Request } from 'express';
+import { ChartMuseumErrorDto } from './common.dto';
+import { readUploadBody } from './upload-body';
+
+/**
+ * ChartMuseum's API, one tenant per publisher. Mounted twice: `/api/{slug}` as in ChartMuseum's
+ * multitenant mode, and `/helm/{slug}/api` where `helm cm-push` looks (the index's serverInfo.contextPath).
+ */
+@ApiTags('chartmuseum')
+@ApiBearerAuth()
+@ApiBasicAuth()
+@Controller(['api/:slug', 'helm/:slug/api'])
+export class ChartMuseumController {
+  constructor(
+    private readonly access: PublisherAccessService,
+    private readonly uploads: ChartUploadService,
+    private readonly provenance: ProvenanceService,
+    private readonly query: ChartQueryService,
+    private readonly yanks: ChartYankService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Post('charts')
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Upload a chart version (ChartMuseum)',
+    description:
+      'Raw .tgz body, or multipart/form-data with file fields `chart` and optional `prov`. API token with charts:write as Bearer or as the Basic password. ' +
+      'Name and version come from the archive. An existing version is 409 whatever `?force` says.',
+  })
+  @ApiBody({ schema: { type: 'string', format: 'binary' } })
+  @ApiResponse({ status: 201, schema: { type: 'object', properties: { saved: { type: 'boolean', example: true } } } })
+  @ApiResponse({ status: 400, type: ChartMuseumErrorDto, description: 'archive_* and chart_* codes' })
+  @ApiResponse({ status: 401, type: ChartMuseumErrorDto })
+  @ApiResponse({ status: 403, type: ChartMuseumErrorDto })
+  @ApiResponse({ status: 409, type: ChartMuseumErrorDto, description: 'chart_version_exists' })
+  @ApiResponse({ status: 413, type: ChartMuseumErrorDto, description: 'upload_too_large, archive_too_large' })
+  async upload(@Param('slug') slug: string, @Req() req: Request): Promise<{ saved: true }> {
+    const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'charts:write');
+    const body = await readUploadBody(req, this.config.uploads.maxBytes);
+    if (!body.chart?.length) {
+      if (body.prov) {
+        await this.provenance.attach(publisher.id, body.prov);
+        return { saved: true };
+      }
+      throw invalid('archive_empty', 'The request holds no chart archive.');
+    }
+    await this.uploads.upload(publisher.id, body.chart, body.prov);
+    return { saved: true };
+  }
+
+  @Post('prov')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Upload a provenance file for a stored version (ChartMuseum)' })
+  @ApiBody({ schema: { type: 'string', format: 'binary' } })
+  @ApiResponse({ status: 201, schema: { type: 'object', properties: { saved: { type: 'boolean', example: true } } } })
+  @ApiResponse({ status: 400, type: ChartMuseumErrorDto, description: 'provenance_invalid' })
+  @ApiResponse({ status: 409, type: ChartMuseumErrorDto, description: 'provenance_exists' })
+  async uploadProv(@Param('slug') slug: string, @Req() req: Request): Promise<{ saved: true }> {
+    const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'charts:write');
+    const body = await readUploadBody(req, this.config.uploads.maxBytes);
+    const prov = body.prov ?? body.chart;
+    if (!prov?.length) throw invalid('provenance_invalid', 'The request holds no provenance file.');
+    await this.provenance.attach(publisher.id, prov);
+    return { saved: true };
+  }
+
+  @Get('charts')
+  @ApiOperation({ summary: 'All charts and their live versions, drafts included (ChartMuseum)' })
+  @ApiResponse({ status: 200, description: 'Map of chart name to index entries, newest first.' })
+  async list(@Param('slug') slug: string, @Req() req: Request): Promise<Record<string, unknown[]>> {
+    const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'charts:read');
+    const charts = await this.query.listVersions(publisher.id, 'publisher');
+    const out: Record<string, unknown[]> = {};
+    for (const [name, versions] of charts) out[name] = versions.map(indexEntry);
+    return out;
+  }
+
+  @Get('charts/:name')
+  @ApiOperation({ summary: 'Live versions of one chart (ChartMuseum)' })
+  @ApiResponse({ status: 404, type: ChartMuseumErrorDto, description: 'chart_not_found' })
+  async versions(@Param('slug') slug: string, @Param('name') name: string, @Req() req: Request): Promise<unknown[]> {
+    const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'charts:read');
+    const versions = (await this.query.listVersions(publisher.id, 'publisher', name)).get(name);
+    if (!versions?.length) throw notFound('chart_not_found', 'chart not found');
+    return versions.map(indexEntry);
+  }
+
+  @Get('charts/:name/:version')
+  @ApiOperation({ summary: 'One version, or `latest` (ChartMuseum)' })
+  @ApiResponse({ status: 404, type: ChartMuseumErrorDto, description: 'chart_version_not_found' })
+  async version(
+    @Param('slug') slug: string,
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @Req() req: Request,
+  ): Promise<unknown> {
+    const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'charts:read');
+    if (version === 'latest') {
+      const newest = (await this.query.listVersions(publisher.id, 'publisher', name)).get(name)?.[0];
+      if (!newest) throw notFound('chart_version_not_found', 'chart version not found');
+      return indexEntry(newest);
+    }
+    return indexEntry(await this.query.findVersion(publisher.id, name, version));
+  }
+
+  @Delete('charts/:name/:version')
+  @ApiOperation({
+    summary: 'Yank a version (ChartMuseum delete)',
+    description: 'Removes it from every index; the bytes are kept for buyers who already hold a license for it, and the version stays taken.',
+  })
+  @ApiResponse({ status: 200, schema: { type: 'object', properties: { deleted: { type: 'boolean', example: true } } } })
+  @ApiResponse({ status: 404, type: ChartMuseumErrorDto, description: 'chart_version_not_found' })
+  async yank(
+    @Param('slug') slug: string,
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @Req() req: Request,
+  ): Promise<{ deleted: true }> {
+    const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'charts:write');
+    await this.yanks.yank(publisher.id, name, version);
+    return { deleted: true };
+  }
+}

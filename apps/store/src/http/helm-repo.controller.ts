@@ -1,0 +1,107 @@
+import { gzipSync } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { ApiBasicAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { credentialFromAuthorization, PublisherAccessService, PublisherRef } from '@berth/accounts';
+import type { CatalogAudience } from '@berth/catalog';
+import { DomainError, ErrorKind, notFound, unauthenticated } from '@berth/common';
+import { HelmRepoErrorCode, HelmRepositoryService } from '@berth/helm-repo';
+import type { Request, Response } from 'express';
+import { ErrorResponseDto } from './common.dto';
+
+const etagMatches = (header: string | undefined, etag: string) =>
+  !!header && header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*');
+
+/** The Helm repository of one publisher: what `helm repo add <PUBLIC_URL>/helm/<slug>` talks to. */
+@ApiTags('helm repository')
+@ApiBasicAuth()
+@Controller('helm/:slug')
+export class HelmRepoController {
+  constructor(
+    private readonly access: PublisherAccessService,
+    private readonly repo: HelmRepositoryService,
+  ) {}
+
+  @Get('index.yaml')
+  @ApiOperation({
+    summary: 'Repository index (GET and HEAD)',
+    description:
+      'JSON, which is valid YAML; Helm >= 3.13 parses it on its fast path. Without credentials: the published free charts. ' +
+      'With the publisher\'s API token as the Basic password: every live chart, drafts included. Wrong credentials: 401.',
+  })
+  @ApiProduces('application/json')
+  @ApiResponse({ status: 200, description: 'The index; ETag, gzip on request.' })
+  @ApiResponse({ status: 304, description: 'If-None-Match matched.' })
+  @ApiResponse({ status: 401, type: ErrorResponseDto, description: 'repository_credentials_invalid (WWW-Authenticate: Basic)' })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'repository_not_found' })
+  async index(@Param('slug') slug: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const { publisher, audience } = await this.resolve(slug, req);
+    const index = await this.repo.index(publisher, audience);
+    this.cacheHeaders(res, audience, index.etag);
+    res.setHeader('Last-Modified', index.lastModified.toUTCString());
+    if (etagMatches(req.headers['if-none-match'], index.etag)) {
+      res.status(304).end();
+      return;
+    }
+    res.type('application/json');
+    let body = index.body;
+    if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+      body = gzipSync(body);
+      res.setHeader('Content-Encoding', 'gzip');
+    }
+    res.setHeader('Content-Length', String(body.length));
+    if (req.method === 'HEAD') res.end();
+    else res.end(body);
+  }
+
+  @Get('charts/:file')
+  @ApiOperation({ summary: 'A chart archive or its provenance file (GET and HEAD)', description: '`<name>-<version>.tgz` or `<name>-<version>.tgz.prov`, byte for byte as uploaded.' })
+  @ApiProduces('application/gzip', 'application/pgp-signature')
+  @ApiResponse({ status: 200, description: 'The exact bytes; ETag is the SHA-256 digest.' })
+  @ApiResponse({ status: 401, type: ErrorResponseDto, description: 'license_required, repository_credentials_invalid' })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'chart_file_not_found' })
+  async chart(@Param('slug') slug: string, @Param('file') file: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const { publisher, audience } = await this.resolve(slug, req);
+    const f = await this.repo.chartFile(publisher.id, file, audience);
+    this.cacheHeaders(res, audience, f.etag);
+    if (etagMatches(req.headers['if-none-match'], f.etag) || req.method === 'HEAD') {
+      f.stream.destroy();
+      if (f.size !== null) res.setHeader('Content-Length', String(f.size));
+      res.status(req.method === 'HEAD' ? 200 : 304).type(f.contentType).end();
+      return;
+    }
+    res.status(200).type(f.contentType);
+    if (f.size !== null) res.setHeader('Content-Length', String(f.size));
+    res.setHeader('Content-Disposition', `attachment; filename="${file.replace(/[^A-Za-z0-9._+-]/g, '_')}"`);
+    await pipeline(f.stream, res).catch(() => res.destroy());
+  }
+
+  private cacheHeaders(res: Response, audience: CatalogAudience, etag: string): void {
+    res.setHeader('ETag', etag);
+    res.setHeader('Vary', 'Authorization, Accept-Encoding');
+    res.setHeader('Cache-Control', audience === 'public' ? 'public, no-cache' : 'private, no-cache');
+  }
+
+  /** Anonymous → public view; the publisher's own token → its full view; anything else → 401. */
+  private async resolve(slug: string, req: Request): Promise<{ publisher: PublisherRef; audience: CatalogAudience }> {
+    const publisher = await this.access.findBySlug(slug);
+    if (!publisher) throw notFound(HelmRepoErrorCode.RepositoryNotFound, 'No such repository.');
+    const authorization = req.headers.authorization;
+    if (!authorization) return { publisher, audience: 'public' };
+    if (!credentialFromAuthorization(authorization)) {
+      throw unauthenticated(HelmRepoErrorCode.RepositoryCredentialsInvalid, 'The repository credentials are invalid.');
+    }
+    try {
+      await this.access.authorize(authorization, slug, 'charts:read');
+      return { publisher, audience: 'publisher' };
+    } catch (e) {
+      if (e instanceof DomainError && e.kind !== ErrorKind.Unavailable) {
+        throw unauthenticated(
+          HelmRepoErrorCode.RepositoryCredentialsInvalid,
+          'The repository credentials are invalid, revoked or not for this repository.',
+        );
+      }
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,40 @@
+import { Injectable } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/** One registry per app instance, so tests can run several apps in one process. */
+@Injectable()
+export class Metrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: 'berth_http_requests_total',
+    help: 'HTTP requests by route template, method and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly duration = new Histogram({
+    name: 'berth_http_request_duration_seconds',
+    help: 'HTTP request latency by route template.',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Express middleware; labels by route template (never the raw path, which would be unbounded). */
+  middleware() {
+    return (req: Request, res: Response, next: NextFunction) => {
+      const start = process.hrtime.bigint();
+      res.once('finish', () => {
+        const route = (req.route?.path as string | undefined) ?? 'unmatched';
+        const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+        this.requests.inc({ method: req.method, route, status: String(res.statusCode) });
+        this.duration.observe({ method: req.method, route }, seconds);
+      });
+      next();
+    };
+  }
+}

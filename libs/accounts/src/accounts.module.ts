@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { AccessTokens } from './access-tokens';
+import { AccountRegistrationService } from './account-registration.service';
+import { ApiTokenService } from './api-token.service';
+import { LoginThrottle } from './login-throttle';
+import { PasswordHasher } from './password-hasher';
+import { PublisherAccessService } from './publisher-access.service';
+import { SessionService } from './session.service';
+
+@Module({
+  providers: [
+    AccessTokens,
+    AccountRegistrationService,
+    ApiTokenService,
+    LoginThrottle,
+    PasswordHasher,
+    PublisherAccessService,
+    SessionService,
+  ],
+  exports: [AccountRegistrationService, ApiTokenService, PublisherAccessService, SessionService],
+})
+export class AccountsModule {}

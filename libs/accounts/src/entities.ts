@@ -1,0 +1,86 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+} from 'typeorm';
+
+@Entity('account')
+export class AccountEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  /** Stored lower-cased; the unique index makes sign-up races safe. */
+  @Index('account_email_key', { unique: true })
+  @Column({ type: 'varchar', length: 320 })
+  email: string;
+
+  @Column({ name: 'password_hash', type: 'varchar', length: 255 })
+  passwordHash: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}
+
+@Entity('publisher')
+export class PublisherEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Index('publisher_slug_key', { unique: true })
+  @Column({ type: 'varchar', length: 40 })
+  slug: string;
+
+  @Column({ name: 'display_name', type: 'varchar', length: 100 })
+  displayName: string;
+
+  @Index('publisher_owner_idx')
+  @Column({ name: 'owner_account_id', type: 'uuid' })
+  ownerAccountId: string;
+
+  @ManyToOne(() => AccountEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'owner_account_id' })
+  owner?: AccountEntity;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}
+
+@Entity('api_token')
+export class ApiTokenEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Index('api_token_publisher_idx')
+  @Column({ name: 'publisher_id', type: 'uuid' })
+  publisherId: string;
+
+  @ManyToOne(() => PublisherEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'publisher_id' })
+  publisher?: PublisherEntity;
+
+  @Column({ type: 'varchar', length: 100 })
+  name: string;
+
+  /** SHA-256 hex of the token: a high-entropy random token needs no slow hash. */
+  @Index('api_token_hash_key', { unique: true })
+  @Column({ name: 'token_hash', type: 'char', length: 64 })
+  tokenHash: string;
+
+  @Column({ type: 'text', array: true })
+  scopes: string[];
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true })
+  lastUsedAt: Date | null;
+
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  revokedAt: Date | null;
+}
+
+export const ACCOUNTS_ENTITIES = [AccountEntity, PublisherEntity, ApiTokenEntity];

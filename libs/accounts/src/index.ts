@@ -1,0 +1,12 @@
+export { AccountsModule } from './accounts.module';
+export { ACCOUNTS_ENTITIES } from './entities';
+export { AccountsErrorCode } from './errors';
+export { API_TOKEN_SCOPES, PUBLISHER_SLUG_PATTERN } from './scopes';
+export type { ApiTokenScope } from './scopes';
+export { AccountRegistrationService } from './account-registration.service';
+export type { RegisterAccountInput, RegisteredAccount } from './account-registration.service';
+export { SessionService } from './session.service';
+export { ApiTokenService, API_TOKEN_PREFIX } from './api-token.service';
+export type { ApiTokenView, AuthenticatedApiToken } from './api-token.service';
+export { PublisherAccessService, credentialFromAuthorization } from './publisher-access.service';
+export type { PublisherPrincipal, PublisherRef } from './publisher-access.service';

@@ -1,0 +1,84 @@
+import { Injectable } from '@nestjs/common';
+import { forbidden, notFound, unauthenticated } from '@berth/common';
+import { DataSource } from 'typeorm';
+import { AccessTokens } from './access-tokens';
+import { API_TOKEN_PREFIX, ApiTokenService } from './api-token.service';
+import { PublisherEntity } from './entities';
+import { AccountsErrorCode } from './errors';
+import { ApiTokenScope } from './scopes';
+
+export interface PublisherRef {
+  id: string;
+  slug: string;
+  displayName: string;
+}
+
+/** Who acts on a publisher: its owner (access token) or one of its API tokens. */
+export type PublisherPrincipal =
+  | { kind: 'owner'; accountId: string; publisher: PublisherRef }
+  | { kind: 'api_token'; tokenId: string; scopes: ApiTokenScope[]; publisher: PublisherRef };
+
+/** The credential found in an Authorization header: a bearer token, or the password of Basic auth. */
+export function credentialFromAuthorization(header: string | undefined): string | null {
+  if (!header) return null;
+  const [scheme, value] = header.split(/\s+/, 2);
+  if (!value) return null;
+  if (/^bearer$/i.test(scheme)) return value.trim();
+  if (/^basic$/i.test(scheme)) {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const password = colon >= 0 ? decoded.slice(colon + 1) : '';
+    return password || null;
+  }
+  return null;
+}
+
+@Injectable()
+export class PublisherAccessService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly accessTokens: AccessTokens,
+    private readonly apiTokens: ApiTokenService,
+  ) {}
+
+  async findBySlug(slug: string): Promise<PublisherRef | null> {
+    const p = await this.dataSource.getRepository(PublisherEntity).findOne({ where: { slug } });
+    return p ? { id: p.id, slug: p.slug, displayName: p.displayName } : null;
+  }
+
+  async requireBySlug(slug: string): Promise<PublisherRef> {
+    const p = await this.findBySlug(slug);
+    if (!p) throw notFound(AccountsErrorCode.PublisherNotFound, 'No such publisher.');
+    return p;
+  }
+
+  /**
+   * Authorises an Authorization header for one publisher. The owner's access token may do anything;
+   * an API token must belong to this publisher and carry the scope.
+   */
+  async authorize(authorization: string | undefined, slug: string, scope: ApiTokenScope): Promise<PublisherPrincipal> {
+    const credential = credentialFromAuthorization(authorization);
+    if (!credential) throw unauthenticated(AccountsErrorCode.AuthRequired, 'Authentication is required.');
+    if (credential.startsWith(API_TOKEN_PREFIX)) {
+      const token = await this.apiTokens.authenticate(credential);
+      if (token.publisherSlug !== slug) {
+        throw forbidden(AccountsErrorCode.TokenWrongPublisher, 'This API token belongs to another publisher.');
+      }
+      if (!token.scopes.includes(scope)) {
+        throw forbidden(AccountsErrorCode.TokenScopeMissing, `This API token lacks the "${scope}" scope.`);
+      }
+      const publisher = await this.requireBySlug(slug);
+      return { kind: 'api_token', tokenId: token.tokenId, scopes: token.scopes, publisher };
+    }
+    if (!AccessTokens.looksLikeJwt(credential)) {
+      throw unauthenticated(AccountsErrorCode.ApiTokenInvalid, 'The API token is invalid or revoked.');
+    }
+    const accountId = this.accessTokens.verify(credential);
+    const row = await this.dataSource.getRepository(PublisherEntity).findOne({ where: { slug } });
+    if (!row || row.ownerAccountId !== accountId) {
+      // Same answer for "unknown publisher" and "not yours": do not reveal which publishers exist.
+      throw forbidden(AccountsErrorCode.NotPublisherOwner, 'You do not own this publisher.');
+    }
+    return { kind: 'owner', accountId, publisher: { id: row.id, slug: row.slug, displayName: row.displayName } };
+  }
+}

@@ -1,0 +1,39 @@
+import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@berth/config';
+import { BLOB_STORE, BlobStore, FsBlobStore, S3BlobStore } from './blob-store';
+import { ChartInspector } from './chart-inspector';
+
+class BlobStoreLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(BLOB_STORE) private readonly store: BlobStore) {}
+  async onApplicationShutdown(): Promise<void> {
+    await (this.store as { close?: () => Promise<void> }).close?.();
+  }
+}
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: BLOB_STORE,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig): BlobStore => {
+        const c = config.blobStore;
+        return c.driver === 's3'
+          ? new S3BlobStore({
+              bucket: c.bucket,
+              region: c.region,
+              endpoint: c.endpoint,
+              forcePathStyle: c.forcePathStyle,
+              accessKeyId: c.accessKeyId,
+              secretAccessKey: c.secretAccessKey,
+              prefix: c.prefix,
+            })
+          : new FsBlobStore({ root: c.root });
+      },
+    },
+    ChartInspector,
+    BlobStoreLifecycle,
+  ],
+  exports: [BLOB_STORE, ChartInspector],
+})
+export class ArtifactsModule {}

@@ -1,0 +1,301 @@
+import { randomUUID } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import {
+  access,
+  mkdir,
+  open,
+  readdir,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { conflict, DomainError } from '@berth/common';
+import {
+  assertValidBlobKey,
+  assertValidBlobPrefix,
+  blobNotFound,
+  blobStoreUnavailable,
+  DEFAULT_BLOB_MAX_BYTES,
+  type BlobInfo,
+  type BlobStore,
+  type PutOptions,
+  type PutResult,
+} from './blob-store';
+import { openBody, releaseBody } from './capped-body';
+
+export interface FsBlobStoreOptions {
+  /** Directory that holds the blobs (created on demand). Keys map to paths below it. */
+  root: string;
+  /** Cap for `put` calls that give no `maxBytes`. Default `DEFAULT_BLOB_MAX_BYTES` (20 MiB). */
+  defaultMaxBytes?: number;
+}
+
+/** Name of the working directory under the root; never a key (keys cannot have dot-segments). */
+export const FS_BLOB_TMP_DIR = '.tmp';
+
+/**
+ * Blobs as plain files under `root`. A `put` writes `<root>/.tmp/<uuid>.part` (same filesystem, so
+ * the final rename is atomic), fsyncs it, renames it over `<root>/<key>` and fsyncs the parent
+ * directory. `delete` removes the file and then any parent directories it left empty.
+ */
+export class FsBlobStore implements BlobStore {
+  readonly driver = 'fs' as const;
+  readonly root: string;
+  readonly tmpDir: string;
+  private readonly defaultMaxBytes: number;
+
+  constructor(options: FsBlobStoreOptions) {
+    if (!options?.root) throw new Error('FsBlobStore needs a root directory');
+    this.root = resolve(options.root);
+    this.tmpDir = join(this.root, FS_BLOB_TMP_DIR);
+    this.defaultMaxBytes = options.defaultMaxBytes ?? DEFAULT_BLOB_MAX_BYTES;
+  }
+
+  async put(key: string, body: Readable | Buffer, opts: PutOptions = {}): Promise<PutResult> {
+    const capped = openBody(key, body, opts.maxBytes, this.defaultMaxBytes);
+    const target = this.pathOf(key);
+    const tmp = join(this.tmpDir, `${randomUUID()}.part`);
+    let handle: FileHandle | undefined;
+    let placed = false;
+    try {
+      await storage(() => mkdir(this.tmpDir, { recursive: true }));
+      handle = await storage(() => open(tmp, 'wx'));
+      for await (const chunk of capped.chunks()) {
+        await storage(() => writeAll(handle as FileHandle, chunk));
+      }
+      await storage(() => (handle as FileHandle).sync());
+      const closing = handle;
+      handle = undefined;
+      await storage(() => closing.close());
+      await this.moveIntoPlace(tmp, target);
+      placed = true;
+      return capped.result();
+    } catch (error) {
+      releaseBody(body);
+      throw error;
+    } finally {
+      if (handle) await handle.close().catch(() => undefined);
+      if (!placed) await rm(tmp, { force: true }).catch(() => undefined);
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    assertValidBlobKey(key);
+    let handle: FileHandle;
+    try {
+      handle = await open(this.pathOf(key), 'r');
+    } catch (error) {
+      await this.rethrowUnlessAbsent(error);
+      throw blobNotFound();
+    }
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw blobNotFound();
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      if (error instanceof DomainError) throw error;
+      throw blobStoreUnavailable(error);
+    }
+    return handle.createReadStream();
+  }
+
+  async head(key: string): Promise<BlobInfo | null> {
+    assertValidBlobKey(key);
+    try {
+      const info = await stat(this.pathOf(key));
+      return info.isFile() ? { key, size: info.size, lastModified: new Date(info.mtimeMs) } : null;
+    } catch (error) {
+      await this.rethrowUnlessAbsent(error);
+      return null;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    assertValidBlobKey(key);
+    const path = this.pathOf(key);
+    try {
+      await unlink(path);
+    } catch (error) {
+      if (isAbsent(error)) return this.rethrowUnlessAbsent(error);
+      // EISDIR (Linux) / EPERM (macOS) when the key names a directory of other blobs: no blob here.
+      if (hasCode(error, 'EISDIR', 'EPERM') && (await stat(path).catch(() => null))?.isDirectory()) return;
+      throw blobStoreUnavailable(error);
+    }
+    await this.pruneEmptyParents(dirname(path));
+  }
+
+  async *list(prefix: string): AsyncIterable<BlobInfo> {
+    assertValidBlobPrefix(prefix);
+    const baseRel = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    yield* this.walk(baseRel, prefix);
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await mkdir(this.tmpDir, { recursive: true });
+      await access(this.root, fsConstants.R_OK | fsConstants.W_OK);
+      await access(this.tmpDir, fsConstants.R_OK | fsConstants.W_OK);
+    } catch (error) {
+      throw blobStoreUnavailable(error);
+    }
+  }
+
+  /** Nothing to release; present so callers can close any driver. */
+  async close(): Promise<void> {}
+
+  /**
+   * Removes temp files older than `olderThanMs` (leftovers of a process killed mid-put; a put that
+   * fails in-process always removes its own). Returns how many were removed.
+   */
+  async purgeStaleTemp(olderThanMs = 60 * 60 * 1000): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.tmpDir);
+    } catch (error) {
+      if (isAbsent(error)) return 0;
+      throw blobStoreUnavailable(error);
+    }
+    const cutoff = Date.now() - olderThanMs;
+    let removed = 0;
+    for (const name of names) {
+      const path = join(this.tmpDir, name);
+      const info = await stat(path).catch(() => null);
+      if (info?.isFile() && info.mtimeMs < cutoff) {
+        await rm(path, { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * ENOENT/ENOTDIR below a usable root means "no such blob". Anything else, or a root that is not a
+   * directory and cannot be made one, means the store itself is unusable. (A root that does not exist
+   * yet is created, as the first put would do, so a fresh store reads as empty.)
+   */
+  private async rethrowUnlessAbsent(error: unknown): Promise<void> {
+    if (isAbsent(error)) {
+      const root = await stat(this.root).catch(() => null);
+      if (root?.isDirectory()) return;
+      if (
+        !root &&
+        (await mkdir(this.root, { recursive: true }).then(
+          () => true,
+          () => false,
+        ))
+      )
+        return;
+    }
+    throw blobStoreUnavailable(error);
+  }
+
+  private pathOf(key: string): string {
+    return join(this.root, ...key.split('/'));
+  }
+
+  private async moveIntoPlace(tmp: string, target: string): Promise<void> {
+    const dir = dirname(target);
+    // A concurrent delete may prune the freshly made parent directory between mkdir and rename.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await mkdir(dir, { recursive: true });
+        await rename(tmp, target);
+        break;
+      } catch (error) {
+        if (hasCode(error, 'ENOENT') && attempt < 5) continue;
+        if (hasCode(error, 'ENOTDIR', 'EEXIST', 'EISDIR', 'ENOTEMPTY')) {
+          throw conflict('blob_key_conflict', 'The blob key collides with an existing key.');
+        }
+        throw blobStoreUnavailable(error);
+      }
+    }
+    await syncDirectory(dir);
+  }
+
+  private async pruneEmptyParents(dir: string): Promise<void> {
+    while (dir.startsWith(this.root + sep) && dir !== this.root) {
+      try {
+        await rmdir(dir);
+      } catch {
+        return; // not empty (or already gone, or raced with a put): stop climbing
+      }
+      dir = dirname(dir);
+    }
+  }
+
+  private async *walk(rel: string, prefix: string): AsyncGenerator<BlobInfo> {
+    let entries;
+    try {
+      entries = await readdir(join(this.root, rel), { withFileTypes: true });
+    } catch (error) {
+      await this.rethrowUnlessAbsent(error);
+      return;
+    }
+    // Sorting directories as "name/" yields keys in the same byte order S3 lists them in.
+    const sorted = entries
+      .filter((entry) => !entry.name.startsWith('.') && (entry.isFile() || entry.isDirectory()))
+      .map((entry) => ({ entry, sortKey: entry.isDirectory() ? `${entry.name}/` : entry.name }))
+      .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+    for (const { entry, sortKey } of sorted) {
+      const keyOrDir = rel + sortKey;
+      if (entry.isDirectory()) {
+        if (keyOrDir.startsWith(prefix) || prefix.startsWith(keyOrDir)) yield* this.walk(keyOrDir, prefix);
+        continue;
+      }
+      if (!keyOrDir.startsWith(prefix) || !isValidKey(keyOrDir)) continue;
+      const info = await stat(join(this.root, keyOrDir)).catch((error: unknown) => {
+        if (isAbsent(error)) return null; // deleted while we walked
+        throw blobStoreUnavailable(error);
+      });
+      if (info?.isFile()) yield { key: keyOrDir, size: info.size, lastModified: new Date(info.mtimeMs) };
+    }
+  }
+}
+
+async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.length) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  // Makes the rename durable. Some platforms cannot fsync a directory; the rename is still atomic.
+  const handle = await open(dir, 'r').catch(() => null);
+  if (!handle) return;
+  await handle.sync().catch(() => undefined);
+  await handle.close().catch(() => undefined);
+}
+
+/** Runs a filesystem step of `put`, turning its failure into `blob_store_unavailable`. */
+async function storage<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    throw error instanceof DomainError ? error : blobStoreUnavailable(error);
+  }
+}
+
+function isValidKey(key: string): boolean {
+  try {
+    assertValidBlobKey(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isAbsent(error: unknown): boolean {
+  return hasCode(error, 'ENOENT', 'ENOTDIR');
+}
+
+function hasCode(error: unknown, ...codes: string[]): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && codes.includes(code);
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { ChartQueryService } from './chart-query.service';
+import { ChartUploadService } from './chart-upload.service';
+import { ChartYankService } from './chart-yank.service';
+import { ListingService } from './listing.service';
+import { OrphanBlobSweeper } from './orphan-blob-sweeper';
+import { ProvenanceService } from './provenance.service';
+
+@Module({
+  providers: [ChartQueryService, ChartUploadService, ChartYankService, ListingService, OrphanBlobSweeper, ProvenanceService],
+  exports: [ChartQueryService, ChartUploadService, ChartYankService, ListingService, OrphanBlobSweeper, ProvenanceService],
+})
+export class CatalogModule {}

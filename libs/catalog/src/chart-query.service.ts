@@ -1,0 +1,136 @@
+import { Injectable } from '@nestjs/common';
+import { notFound } from '@berth/common';
+import semver from 'semver';
+import { DataSource } from 'typeorm';
+import { chartFileCandidates } from './chart-file-name';
+import { ChartEntity, ChartVersionEntity, ListingEntity } from './entities';
+import { CatalogErrorCode } from './errors';
+
+/** Who looks: the public sees published free charts; the publisher itself sees all its charts. */
+export type CatalogAudience = 'public' | 'publisher';
+
+export interface StoredChartVersion {
+  chartId: string;
+  name: string;
+  version: string;
+  digest: string;
+  size: number;
+  createdAt: Date;
+  yankedAt: Date | null;
+  metadata: Record<string, unknown>;
+  blobKey: string;
+  provBlobKey: string | null;
+  published: boolean;
+  free: boolean;
+}
+
+interface Row {
+  chart_id: string;
+  name: string;
+  version: string;
+  digest: string;
+  size: number;
+  created_at: Date;
+  yanked_at: Date | null;
+  metadata: Record<string, unknown>;
+  blob_key: string;
+  prov_blob_key: string | null;
+  published: boolean | null;
+  price_amount: number | null;
+}
+
+const toStored = (r: Row): StoredChartVersion => ({
+  chartId: r.chart_id,
+  name: r.name,
+  version: r.version,
+  digest: r.digest.trim(),
+  size: r.size,
+  createdAt: r.created_at,
+  yankedAt: r.yanked_at,
+  metadata: r.metadata,
+  blobKey: r.blob_key,
+  provBlobKey: r.prov_blob_key,
+  published: r.published === true,
+  free: r.price_amount === 0,
+});
+
+/** Newest first, as Helm sorts index entries. */
+export const byVersionDesc = (a: { version: string }, b: { version: string }) => semver.rcompare(a.version, b.version);
+
+@Injectable()
+export class ChartQueryService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  private base() {
+    return this.dataSource
+      .getRepository(ChartVersionEntity)
+      .createQueryBuilder('v')
+      .innerJoin(ChartEntity, 'c', 'c.id = v.chart_id')
+      .leftJoin(ListingEntity, 'l', 'l.chart_id = c.id')
+      .select([
+        'v.chart_id AS chart_id',
+        'c.name AS name',
+        'v.version AS version',
+        'v.digest AS digest',
+        'v.size AS size',
+        'v.created_at AS created_at',
+        'v.yanked_at AS yanked_at',
+        'v.metadata AS metadata',
+        'v.blob_key AS blob_key',
+        'v.prov_blob_key AS prov_blob_key',
+        'l.published AS published',
+        'l.price_amount AS price_amount',
+      ]);
+  }
+
+  /** Live (not yanked) versions the audience may see, grouped by chart name, newest version first. */
+  async listVersions(publisherId: string, audience: CatalogAudience, chartName?: string): Promise<Map<string, StoredChartVersion[]>> {
+    const q = this.base().where('c.publisher_id = :publisherId AND v.yanked_at IS NULL', { publisherId });
+    if (audience === 'public') q.andWhere('l.published = true AND l.price_amount = 0');
+    if (chartName !== undefined) q.andWhere('c.name = :chartName', { chartName });
+    const rows = (await q.orderBy('c.name', 'ASC').getRawMany<Row>()).map(toStored);
+    const byChart = new Map<string, StoredChartVersion[]>();
+    for (const r of rows) {
+      const list = byChart.get(r.name) ?? [];
+      list.push(r);
+      byChart.set(r.name, list);
+    }
+    for (const list of byChart.values()) list.sort(byVersionDesc);
+    return byChart;
+  }
+
+  /** The newest change that can alter an index: the `generated` time and part of the cache key. */
+  async lastChange(publisherId: string): Promise<Date | null> {
+    const row = await this.dataSource.query(
+      `SELECT GREATEST(
+         (SELECT max(GREATEST(v.created_at, COALESCE(v.yanked_at, v.created_at))) FROM chart_version v JOIN chart c ON c.id = v.chart_id WHERE c.publisher_id = $1),
+         (SELECT max(l.updated_at) FROM listing l JOIN chart c ON c.id = l.chart_id WHERE c.publisher_id = $1)
+       ) AS last`,
+      [publisherId],
+    );
+    return row[0]?.last ? new Date(row[0].last) : null;
+  }
+
+  /** Resolves `<name>-<version>` of a download to the stored version, yanked or not. */
+  async findByFileName(publisherId: string, base: string): Promise<StoredChartVersion | null> {
+    for (const c of chartFileCandidates(base)) {
+      const row = await this.base()
+        .where('c.publisher_id = :publisherId AND c.name = :name AND v.version = :version', { publisherId, ...c })
+        .getRawOne<Row>();
+      if (row) return toStored(row);
+    }
+    return null;
+  }
+
+  async findVersion(publisherId: string, name: string, version: string): Promise<StoredChartVersion> {
+    const row = await this.base()
+      .where('c.publisher_id = :publisherId AND c.name = :name AND v.version = :version AND v.yanked_at IS NULL', {
+        publisherId,
+        name,
+        version,
+      })
+      .getRawOne<Row>();
+    if (!row) throw notFound(CatalogErrorCode.ChartVersionNotFound, `No version ${version} of chart ${name}.`);
+    return toStored(row);
+  }
+}

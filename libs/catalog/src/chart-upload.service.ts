@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BLOB_STORE, BlobStore, ChartInspector, InspectedChart } from '@berth/artifacts';
+import { conflict } from '@berth/common';
+import { isUniqueViolation } from '@berth/database';
+import semver from 'semver';
+import { DataSource, EntityManager } from 'typeorm';
+import { ChartEntity, ChartVersionEntity } from './entities';
+import { CatalogErrorCode } from './errors';
+import { ProvenanceService } from './provenance.service';
+
+export interface UploadedChartVersion {
+  name: string;
+  version: string;
+  digest: string;
+  size: number;
+}
+
+/** Blob keys are made here, never from user input: `charts/<publisher>/<random>.tgz`. */
+export const chartBlobKey = (publisherId: string) => `charts/${publisherId}/${randomUUID()}.tgz`;
+
+/**
+ * Upload pipeline: inspect the archive within limits, refuse an existing version before writing
+ * anything, write the blob, then insert the row. A failure after the blob write deletes the blob;
+ * what a crash leaves behind is swept by OrphanBlobSweeper.
+ */
+@Injectable()
+export class ChartUploadService {
+  private readonly logger = new Logger(ChartUploadService.name);
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly inspector: ChartInspector,
+    private readonly provenance: ProvenanceService,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+  ) {}
+
+  async upload(publisherId: string, archive: Buffer, prov?: Buffer): Promise<UploadedChartVersion> {
+    const chart = await this.inspector.inspect(archive);
+    if (prov) this.provenance.assertMatches(prov, chart, archive);
+    await this.assertVersionFree(publisherId, chart.name, chart.version);
+
+    const blobKey = chartBlobKey(publisherId);
+    const written: string[] = [];
+    try {
+      const put = await this.blobs.put(blobKey, archive, { contentType: 'application/gzip' });
+      written.push(blobKey);
+      let provBlobKey: string | null = null;
+      if (prov) {
+        provBlobKey = `${blobKey}.prov`;
+        await this.blobs.put(provBlobKey, prov, { contentType: 'application/pgp-signature' });
+        written.push(provBlobKey);
+      }
+      await this.dataSource.transaction((m) => this.insertVersion(m, publisherId, chart, put, blobKey, provBlobKey));
+      return { name: chart.name, version: chart.version, digest: put.sha256, size: put.size };
+    } catch (error) {
+      await Promise.all(written.map((k) => this.blobs.delete(k).catch(() => undefined)));
+      if (isUniqueViolation(error, 'chart_version_chart_version_key')) throw this.versionExists(chart);
+      throw error;
+    }
+  }
+
+  private async assertVersionFree(publisherId: string, name: string, version: string): Promise<void> {
+    const exists = await this.dataSource
+      .getRepository(ChartVersionEntity)
+      .createQueryBuilder('v')
+      .innerJoin(ChartEntity, 'c', 'c.id = v.chart_id')
+      .where('c.publisher_id = :publisherId AND c.name = :name AND v.version = :version', { publisherId, name, version })
+      .getExists();
+    if (exists) throw this.versionExists({ name, version });
+  }
+
+  private versionExists(chart: { name: string; version: string }) {
+    // Versions are immutable (buyers' digests pin them): no overwrite, whatever ?force says.
+    return conflict(
+      CatalogErrorCode.ChartVersionExists,
+      `${chart.name}-${chart.version}.tgz already exists; chart versions are immutable.`,
+    );
+  }
+
+  private async insertVersion(
+    m: EntityManager,
+    publisherId: string,
+    chart: InspectedChart,
+    put: { sha256: string; size: number },
+    blobKey: string,
+    provBlobKey: string | null,
+  ): Promise<void> {
+    await m
+      .createQueryBuilder()
+      .insert()
+      .into(ChartEntity)
+      .values({ publisherId, name: chart.name })
+      .orIgnore()
+      .execute();
+    const row = await m.findOneOrFail(ChartEntity, {
+      where: { publisherId, name: chart.name },
+      lock: { mode: 'pessimistic_write' },
+    });
+    await m.insert(ChartVersionEntity, {
+      chartId: row.id,
+      version: chart.version,
+      appVersion: chart.appVersion ?? null,
+      digest: put.sha256,
+      size: put.size,
+      blobKey,
+      provBlobKey,
+      metadata: chart.metadata,
+      readme: chart.readme ?? null,
+      valuesSchema: chart.valuesSchema ?? null,
+      yankedAt: null,
+    });
+    // The chart's card (description, icon, ...) follows its newest version.
+    const newest = await m
+      .getRepository(ChartVersionEntity)
+      .find({ where: { chartId: row.id }, select: { version: true } });
+    const top = newest.map((v) => v.version).sort(semver.rcompare)[0];
+    if (top === chart.version) {
+      const md = chart.metadata as { description?: string; icon?: string; keywords?: string[]; home?: string; sources?: string[] };
+      await m.update(ChartEntity, { id: row.id }, {
+        description: md.description ?? null,
+        icon: md.icon ?? null,
+        keywords: md.keywords ?? [],
+        home: md.home ?? null,
+        sources: md.sources ?? [],
+      });
+    } else {
+      await m.update(ChartEntity, { id: row.id }, { updatedAt: new Date() });
+    }
+    this.logger.log({ msg: 'chart version stored', chart: chart.name, version: chart.version, size: put.size });
+  }
+}

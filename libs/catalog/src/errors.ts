@@ -1,0 +1,11 @@
+/** Stable error codes of the catalog context. */
+export enum CatalogErrorCode {
+  ChartVersionExists = 'chart_version_exists',
+  ChartNotFound = 'chart_not_found',
+  ChartVersionNotFound = 'chart_version_not_found',
+  ProvenanceInvalid = 'provenance_invalid',
+  ProvenanceExists = 'provenance_exists',
+  CurrencyInvalid = 'currency_invalid',
+  PriceInvalid = 'price_invalid',
+  UpdatePolicyInvalid = 'update_policy_invalid',
+}

@@ -1,0 +1,13 @@
+export { CatalogModule } from './catalog.module';
+export { CATALOG_ENTITIES } from './entities';
+export { CatalogErrorCode } from './errors';
+export { chartFileCandidates } from './chart-file-name';
+export { ChartQueryService, byVersionDesc } from './chart-query.service';
+export type { CatalogAudience, StoredChartVersion } from './chart-query.service';
+export { ChartUploadService } from './chart-upload.service';
+export type { UploadedChartVersion } from './chart-upload.service';
+export { ChartYankService } from './chart-yank.service';
+export { ListingService, SUPPORTED_CURRENCIES } from './listing.service';
+export type { ListingInput, ListingView, UpdatePolicyKind } from './listing.service';
+export { OrphanBlobSweeper } from './orphan-blob-sweeper';
+export { ProvenanceService, MAX_PROVENANCE_BYTES } from './provenance.service';

@@ -1,0 +1,61 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BLOB_STORE, BlobStore } from '@berth/artifacts';
+import { APP_CONFIG, AppConfig } from '@berth/config';
+import { DataSource } from 'typeorm';
+
+/**
+ * Deletes chart blobs that no version row references and that are older than the grace period:
+ * what an upload leaves behind when the process dies between the blob write and the row insert.
+ * The grace period keeps it away from uploads still in flight on any replica.
+ */
+@Injectable()
+export class OrphanBlobSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OrphanBlobSweeper.name);
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const everyMs = Math.min(this.config.uploads.orphanGraceSeconds * 1000, 15 * 60 * 1000);
+    this.timer = setInterval(() => void this.sweep().catch((e) => this.logger.warn(`sweep failed: ${(e as Error).message}`)), everyMs);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Returns the keys deleted. */
+  async sweep(now = Date.now()): Promise<string[]> {
+    const cutoff = now - this.config.uploads.orphanGraceSeconds * 1000;
+    const deleted: string[] = [];
+    let batch: string[] = [];
+    const flush = async () => {
+      if (!batch.length) return;
+      const rows: Array<{ key: string }> = await this.dataSource.query(
+        `SELECT blob_key AS key FROM chart_version WHERE blob_key = ANY($1)
+         UNION SELECT prov_blob_key FROM chart_version WHERE prov_blob_key = ANY($1)`,
+        [batch],
+      );
+      const live = new Set(rows.map((r) => r.key));
+      for (const key of batch) {
+        if (live.has(key)) continue;
+        await this.blobs.delete(key);
+        deleted.push(key);
+      }
+      batch = [];
+    };
+    for await (const blob of this.blobs.list('charts/')) {
+      if (blob.lastModified.getTime() > cutoff) continue;
+      batch.push(blob.key);
+      if (batch.length >= 500) await flush();
+    }
+    await flush();
+    if (deleted.length) this.logger.log({ msg: 'swept orphan blobs', count: deleted.length });
+    return deleted;
+  }
+}

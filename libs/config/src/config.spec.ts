@@ -1,0 +1,71 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, sensitiveVariables } from './config';
+
+const dataDir = () => mkdtempSync(join(tmpdir(), 'berth-config-'));
+
+describe('loadConfig', () => {
+  it('serves the embedded defaults with no variables and persists a generated dev secret', () => {
+    const dir = dataDir();
+    const a = loadConfig({ DATA_DIR: dir });
+    expect(a.port).toBe(8080);
+    expect(a.publicUrl).toBe('http://localhost:8080');
+    expect(a.database.url).toBeUndefined();
+    expect(a.blobStore).toEqual({ driver: 'fs', root: join(dir, 'blobs') });
+    expect(a.auth.accessTokenSecret.length).toBeGreaterThanOrEqual(32);
+    expect(readFileSync(join(dir, 'secrets', 'access-token-secret'), 'utf8')).toBe(a.auth.accessTokenSecret);
+    expect(loadConfig({ DATA_DIR: dir }).auth.accessTokenSecret).toBe(a.auth.accessTokenSecret);
+  });
+
+  it('lists every problem at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({ DATA_DIR: dataDir(), PORT: 'eighty', BLOB_STORE: 'ftp', LOG_LEVEL: 'loud', PUBLIC_URL: 'not a url' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/PORT/);
+    expect(problems).toMatch(/BLOB_STORE/);
+    expect(problems).toMatch(/LOG_LEVEL/);
+    expect(problems).toMatch(/PUBLIC_URL/);
+  });
+
+  it('requires S3 settings only when the s3 driver is chosen', () => {
+    expect(() => loadConfig({ DATA_DIR: dataDir(), BLOB_STORE: 's3' })).toThrow(/S3_BUCKET/);
+    const c = loadConfig({
+      DATA_DIR: dataDir(),
+      BLOB_STORE: 's3',
+      S3_BUCKET: 'charts',
+      S3_ENDPOINT: 'http://127.0.0.1:9000',
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_ACCESS_KEY_ID: 'k',
+      S3_SECRET_ACCESS_KEY: 's',
+    });
+    expect(c.blobStore).toMatchObject({ driver: 's3', bucket: 'charts', forcePathStyle: true });
+  });
+
+  it('requires real secrets in production and never echoes a secret value', () => {
+    const secret = 'short-secret-value';
+    let error: unknown;
+    try {
+      loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir(), ACCESS_TOKEN_SECRET: secret });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as ConfigError).message).toMatch(/ACCESS_TOKEN_SECRET/);
+    expect((error as ConfigError).message).not.toContain(secret);
+    expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir() })).toThrow(/ACCESS_TOKEN_SECRET/);
+    expect(sensitiveVariables()).toEqual(
+      expect.arrayContaining(['DATABASE_URL', 'S3_SECRET_ACCESS_KEY', 'ACCESS_TOKEN_SECRET']),
+    );
+  });
+
+  it('ignores a trailing slash on PUBLIC_URL', () => {
+    expect(loadConfig({ DATA_DIR: dataDir(), PUBLIC_URL: 'https://store.example.com/' }).publicUrl).toBe(
+      'https://store.example.com',
+    );
+  });
+});

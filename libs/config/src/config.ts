@@ -1,0 +1,275 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { plainToInstance, Transform, Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Max,
+  Min,
+  MinLength,
+  ValidateIf,
+  validateSync,
+} from 'class-validator';
+import 'reflect-metadata';
+
+const SENSITIVE = Symbol('sensitive');
+
+/** Marks a variable whose value must never be printed (logs, errors, config dumps). */
+function Sensitive(): PropertyDecorator {
+  return (target, key) => {
+    const keys: string[] = Reflect.getMetadata(SENSITIVE, target) ?? [];
+    Reflect.defineMetadata(SENSITIVE, [...keys, String(key)], target);
+  };
+}
+
+const toBool = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? ['1', 'true', 'yes', 'on'].includes(value.toLowerCase()) : value;
+
+/**
+ * Every environment variable Berth reads, validated once at start. Rules that depend on the chosen
+ * driver (S3_* when BLOB_STORE=s3) or on NODE_ENV (secrets required in production) live here too.
+ */
+export class EnvironmentVariables {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 8080;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  /** Base of every absolute URL the store writes; never derived from Host or X-Forwarded-*. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  PUBLIC_URL?: string;
+
+  @IsString()
+  DATA_DIR = './data';
+
+  /** Unset: the embedded PGlite under DATA_DIR/pg. */
+  @IsOptional()
+  @Sensitive()
+  @IsString()
+  DATABASE_URL?: string;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  DATABASE_POOL_SIZE = 10;
+
+  @IsIn(['run', 'skip'])
+  MIGRATIONS: 'run' | 'skip' = 'run';
+
+  @IsIn(['fs', 's3'])
+  BLOB_STORE: 'fs' | 's3' = 'fs';
+
+  @ValidateIf((e: EnvironmentVariables) => e.BLOB_STORE === 's3')
+  @IsString()
+  @MinLength(3)
+  S3_BUCKET?: string;
+
+  @IsString()
+  S3_REGION = 'us-east-1';
+
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  S3_ENDPOINT?: string;
+
+  @Transform(toBool)
+  @IsBoolean()
+  S3_FORCE_PATH_STYLE = false;
+
+  @IsOptional()
+  @IsString()
+  S3_ACCESS_KEY_ID?: string;
+
+  @IsOptional()
+  @Sensitive()
+  @IsString()
+  S3_SECRET_ACCESS_KEY?: string;
+
+  @IsString()
+  S3_PREFIX = '';
+
+  /** HMAC secret of access tokens. Generated under DATA_DIR outside production. */
+  @ValidateIf((e: EnvironmentVariables) => e.NODE_ENV === 'production' || e.ACCESS_TOKEN_SECRET !== undefined)
+  @Sensitive()
+  @IsString()
+  @MinLength(32)
+  ACCESS_TOKEN_SECRET?: string;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  @Max(86400)
+  ACCESS_TOKEN_TTL_SECONDS = 3600;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  @Max(1024 * 1024 * 1024)
+  UPLOAD_MAX_BYTES = 20 * 1024 * 1024;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  CHART_MAX_DECOMPRESSED_BYTES = 100 * 1024 * 1024;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  CHART_MAX_FILE_BYTES = 5 * 1024 * 1024;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  CHART_MAX_ENTRIES = 10_000;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_TIMEOUT_MS = 10_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  LOGIN_MAX_FAILURES = 5;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  LOGIN_LOCKOUT_SECONDS = 900;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  ORPHAN_BLOB_GRACE_SECONDS = 3600;
+}
+
+export interface AppConfig {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  publicUrl: string;
+  dataDir: string;
+  database: { url?: string; poolSize: number; migrations: 'run' | 'skip' };
+  blobStore:
+    | { driver: 'fs'; root: string }
+    | {
+        driver: 's3';
+        bucket: string;
+        region: string;
+        endpoint?: string;
+        forcePathStyle: boolean;
+        accessKeyId?: string;
+        secretAccessKey?: string;
+        prefix: string;
+      };
+  auth: { accessTokenSecret: string; accessTokenTtlSeconds: number; loginMaxFailures: number; loginLockoutSeconds: number };
+  uploads: { maxBytes: number; maxDecompressedBytes: number; maxFileBytes: number; maxEntries: number; orphanGraceSeconds: number };
+  logLevel: string;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Names of the variables whose values must never be shown. */
+export function sensitiveVariables(): string[] {
+  return Reflect.getMetadata(SENSITIVE, EnvironmentVariables.prototype) ?? [];
+}
+
+/**
+ * A dev secret persisted under DATA_DIR so tokens survive restarts on a laptop. Production refuses to
+ * get here: validation requires the variable there.
+ */
+function devSecret(dataDir: string, name: string): string {
+  const dir = join(dataDir, 'secrets');
+  const file = join(dir, name);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const value = randomBytes(48).toString('base64url');
+  writeFileSync(file, value, { mode: 0o600, flag: 'wx' });
+  return value;
+}
+
+/** Validates the environment and returns the one config object; throws ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const raw: Record<string, string> = {};
+  for (const key of Object.keys(new EnvironmentVariables())) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  for (const key of ['PUBLIC_URL', 'DATABASE_URL', 'S3_BUCKET', 'S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'ACCESS_TOKEN_SECRET']) {
+    if (env[key]) raw[key] = env[key] as string;
+  }
+  const vars = plainToInstance(EnvironmentVariables, raw, { enableImplicitConversion: false });
+  const errors = validateSync(vars, { whitelist: true, forbidUnknownValues: true });
+  const sensitive = new Set(sensitiveVariables());
+  const problems = errors.flatMap((e) =>
+    Object.values(e.constraints ?? {}).map((msg) =>
+      // class-validator messages never contain the value, but say so explicitly for secrets.
+      sensitive.has(e.property) ? `${e.property}: ${msg.replace(e.property, 'value')} (value hidden)` : msg,
+    ),
+  );
+  if (vars.BLOB_STORE === 's3' && vars.S3_ACCESS_KEY_ID && !vars.S3_SECRET_ACCESS_KEY) {
+    problems.push('S3_SECRET_ACCESS_KEY is required when S3_ACCESS_KEY_ID is set');
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const dataDir = isAbsolute(vars.DATA_DIR) ? vars.DATA_DIR : resolve(process.cwd(), vars.DATA_DIR);
+  const publicUrl = (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, '');
+  return Object.freeze({
+    env: vars.NODE_ENV,
+    port: vars.PORT,
+    host: vars.HOST,
+    publicUrl,
+    dataDir,
+    database: { url: vars.DATABASE_URL, poolSize: vars.DATABASE_POOL_SIZE, migrations: vars.MIGRATIONS },
+    blobStore:
+      vars.BLOB_STORE === 's3'
+        ? {
+            driver: 's3' as const,
+            bucket: vars.S3_BUCKET as string,
+            region: vars.S3_REGION,
+            endpoint: vars.S3_ENDPOINT,
+            forcePathStyle: vars.S3_FORCE_PATH_STYLE,
+            accessKeyId: vars.S3_ACCESS_KEY_ID,
+            secretAccessKey: vars.S3_SECRET_ACCESS_KEY,
+            prefix: vars.S3_PREFIX,
+          }
+        : { driver: 'fs' as const, root: join(dataDir, 'blobs') },
+    auth: {
+      accessTokenSecret: vars.ACCESS_TOKEN_SECRET ?? devSecret(dataDir, 'access-token-secret'),
+      accessTokenTtlSeconds: vars.ACCESS_TOKEN_TTL_SECONDS,
+      loginMaxFailures: vars.LOGIN_MAX_FAILURES,
+      loginLockoutSeconds: vars.LOGIN_LOCKOUT_SECONDS,
+    },
+    uploads: {
+      maxBytes: vars.UPLOAD_MAX_BYTES,
+      maxDecompressedBytes: vars.CHART_MAX_DECOMPRESSED_BYTES,
+      maxFileBytes: vars.CHART_MAX_FILE_BYTES,
+      maxEntries: vars.CHART_MAX_ENTRIES,
+      orphanGraceSeconds: vars.ORPHAN_BLOB_GRACE_SECONDS,
+    },
+    logLevel: vars.LOG_LEVEL,
+    shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
+  });
+}

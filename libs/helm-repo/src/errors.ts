@@ -1,0 +1,6 @@
+export enum HelmRepoErrorCode {
+  RepositoryNotFound = 'repository_not_found',
+  ChartFileNotFound = 'chart_file_not_found',
+  RepositoryCredentialsInvalid = 'repository_credentials_invalid',
+  LicenseRequired = 'license_required',
+}

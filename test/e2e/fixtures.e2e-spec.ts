@@ -1,0 +1,77 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { createPublisher, Publisher, putListing, uploadChart } from '../support/api';
+import { fixtureCharts } from '../support/charts';
+import { Helm } from '../support/helm';
+import { toolPath } from '../support/tools';
+import { startStore, StoreProcess } from '../support/store-process';
+
+jest.setTimeout(300_000);
+
+type Entry = Record<string, unknown> & { name: string; version: string; digest: string; urls: string[]; created: string };
+
+/**
+ * All 44 real prometheus-community charts through the embedded default (PGlite, files under DATA_DIR),
+ * exactly as `npm start` runs: accepted, indexed with the entries `helm repo index` writes for the
+ * same files, and served byte for byte to Helm v3 and v4. Restarting keeps everything.
+ */
+describe('the 44 real charts on the embedded default', () => {
+  let store: StoreProcess;
+  let pub: Publisher;
+  const fixtures = fixtureCharts();
+
+  beforeAll(async () => {
+    store = await startStore({ DATABASE_URL: undefined });
+    pub = await createPublisher(store.url, 'prometheus-community');
+  });
+  afterAll(async () => store?.stop());
+
+  it('accepts every fixture and publishes it', async () => {
+    expect(fixtures).toHaveLength(44);
+    for (const f of fixtures) {
+      const res = await uploadChart(store.url, pub.slug, pub.apiToken, f.bytes);
+      expect([f.file, res.status, await res.text()]).toEqual([f.file, 201, '{"saved":true}']);
+    }
+    for (const f of fixtures) {
+      const name = f.file.replace(/-\d+\.\d+\.\d+\.tgz$/, '');
+      expect((await putListing(store.url, pub.slug, pub.apiToken, name)).status).toBe(200);
+    }
+  });
+
+  it('indexes each chart exactly as `helm repo index` does, apart from created and urls', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-helm-index-'));
+    for (const f of fixtures) copyFileSync(join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'charts', 'prometheus-community', f.file), join(dir, f.file));
+    execFileSync(toolPath('helm3'), ['repo', 'index', dir], { env: { ...process.env, HOME: dir } });
+    const helmIndex = YAML.parse(readFileSync(join(dir, 'index.yaml'), 'utf8')) as { entries: Record<string, Entry[]> };
+    const ours = (await (await fetch(`${store.url}/helm/${pub.slug}/index.yaml`)).json()) as { apiVersion: string; entries: Record<string, Entry[]> };
+    expect(ours.apiVersion).toBe('v1');
+    expect(Object.keys(ours.entries).sort()).toEqual(Object.keys(helmIndex.entries).sort());
+    const strip = ({ created: _c, urls: _u, ...rest }: Entry) => rest;
+    for (const name of Object.keys(helmIndex.entries)) {
+      expect([name, ours.entries[name].map(strip)]).toEqual([name, helmIndex.entries[name].map(strip)]);
+      expect(ours.entries[name][0].urls).toEqual([`charts/${name}-${ours.entries[name][0].version}.tgz`]);
+    }
+  });
+
+  it('serves every archive byte for byte to Helm v3 and v4, and survives a restart', async () => {
+    for (const version of ['helm3', 'helm4'] as const) {
+      const helm = new Helm(version);
+      await helm.ok('repo', 'add', 'pc', `${store.url}/helm/${pub.slug}`);
+      const dest = mkdtempSync(join(tmpdir(), `berth-fixtures-${version}-`));
+      for (const f of fixtures) {
+        const name = f.file.replace(/-\d+\.\d+\.\d+\.tgz$/, '');
+        await helm.ok('pull', `pc/${name}`, '--destination', dest);
+        expect([f.file, readFileSync(join(dest, f.file)).equals(f.bytes)]).toEqual([f.file, true]);
+      }
+    }
+    const dataDir = store.dataDir;
+    const port = store.port;
+    expect(await store.stop()).toBe(0);
+    store = await startStore({ DATABASE_URL: undefined, DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` });
+    const index = (await (await fetch(`${store.url}/helm/${pub.slug}/index.yaml`)).json()) as { entries: Record<string, unknown[]> };
+    expect(Object.keys(index.entries)).toHaveLength(44);
+  });
+});

@@ -1,0 +1,103 @@
+import { execFile } from 'node:child_process';
+import { request } from 'node:http';
+import { promisify } from 'node:util';
+import { createPublisher, Publisher } from '../support/api';
+import { simpleChart } from '../support/charts';
+import { createTestDatabase, TestDatabase } from '../support/postgres';
+import { MAIN, startStore, StoreProcess } from '../support/store-process';
+
+const exec = promisify(execFile);
+jest.setTimeout(120_000);
+
+describe('operations', () => {
+  let db: TestDatabase;
+  let store: StoreProcess;
+  let pub: Publisher;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    store = await startStore({ DATABASE_URL: db.url });
+    pub = await createPublisher(store.url, 'ops');
+  });
+  afterAll(async () => {
+    await store?.stop();
+    await db?.drop();
+  });
+
+  it('reports liveness, readiness and Prometheus metrics', async () => {
+    expect(await (await fetch(`${store.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${store.url}/readyz`);
+    expect([ready.status, await ready.json()]).toEqual([200, { status: 'ok', checks: { database: 'up', blobStore: 'up' } }]);
+    const metrics = await (await fetch(`${store.url}/metrics`)).text();
+    expect(metrics).toMatch(/berth_http_requests_total\{method="GET",route="\/readyz",status="200"\} \d+/);
+    expect(metrics).toContain('process_resident_memory_bytes');
+  });
+
+  it('answers unknown routes and bad JSON with the error shape and stable codes', async () => {
+    const missing = await fetch(`${store.url}/v1/nothing-here`);
+    expect([missing.status, await missing.json()]).toEqual([404, { error: { code: 'route_not_found', message: expect.any(String) } }]);
+    const badJson = await fetch(`${store.url}/v1/sessions`, { method: 'POST', body: '{"email":' });
+    expect([badJson.status, ((await badJson.json()) as { error: { code: string } }).error.code]).toEqual([400, 'invalid_json']);
+    const unknownField = await fetch(`${store.url}/v1/sessions`, { method: 'POST', body: JSON.stringify({ email: 'a@b.c', password: 'x', admin: true }) });
+    expect([unknownField.status, ((await unknownField.json()) as { error: { code: string } }).error.code]).toEqual([400, 'validation_failed']);
+    const huge = await fetch(`${store.url}/v1/sessions`, { method: 'POST', body: JSON.stringify({ email: 'a'.repeat(100_000), password: 'x' }) });
+    expect(huge.status).toBe(413);
+  });
+
+  it('throttles password guessing with 429 and Retry-After', async () => {
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 7; i++) {
+      const res = await fetch(`${store.url}/v1/sessions`, { method: 'POST', body: JSON.stringify({ email: pub.email, password: `wrong-${i}` }) });
+      statuses.push(res.status);
+      if (res.status === 429) retryAfter = res.headers.get('retry-after');
+    }
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses.slice(5)).toEqual([429, 429]);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+  });
+
+  it('never writes passwords, tokens or Authorization values to its logs', async () => {
+    await fetch(`${store.url}/helm/ops/index.yaml`, { headers: { authorization: `Basic ${Buffer.from(`u:${pub.apiToken}`).toString('base64')}` } });
+    await fetch(`${store.url}/api/ops/charts`, { headers: { authorization: 'Bearer berth_pat_leaked-looking-token' } });
+    const logs = store.output.join('\n');
+    expect(logs.length).toBeGreaterThan(0);
+    for (const secret of [pub.apiToken, pub.password, pub.accessToken, 'berth_pat_leaked-looking-token', Buffer.from(`u:${pub.apiToken}`).toString('base64')]) {
+      expect(logs).not.toContain(secret);
+    }
+    for (const line of store.output.filter((l) => l.startsWith('{'))) expect(() => JSON.parse(line)).not.toThrow();
+  });
+
+  it('finishes an in-flight upload on SIGTERM, then exits 0', async () => {
+    const chart = await simpleChart('slow', '1.0.0');
+    const url = new URL(`${store.url}/api/ops/charts`);
+    const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { authorization: `Bearer ${pub.apiToken}`, 'content-length': chart.length } },
+        (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      // Half the body now, SIGTERM, the rest a moment later: the server must wait for it.
+      req.write(chart.subarray(0, 100));
+      setTimeout(() => {
+        store.child.kill('SIGTERM');
+        setTimeout(() => req.end(chart.subarray(100)), 500);
+      }, 200);
+    });
+    expect(await response).toEqual({ status: 201, body: '{"saved":true}' });
+    expect(await store.stop()).toBe(0);
+  });
+
+  it('refuses to start on invalid configuration, listing every problem', async () => {
+    const run = exec(process.execPath, [MAIN], { env: { ...process.env, PORT: 'abc', BLOB_STORE: 's3', NODE_ENV: 'production', DATA_DIR: '/tmp/berth-never' } });
+    await expect(run).rejects.toMatchObject({ code: 1 });
+    const err = (await run.catch((e: { stderr: string }) => e)) as { stderr: string };
+    expect(err.stderr).toMatch(/PORT/);
+    expect(err.stderr).toMatch(/S3_BUCKET/);
+    expect(err.stderr).toMatch(/ACCESS_TOKEN_SECRET/);
+  });
+});

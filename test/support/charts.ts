@@ -1,0 +1,59 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
+
+export const FIXTURES_DIR = resolve(__dirname, '..', '..', '..', 'shared', 'fixtures', 'charts', 'prometheus-community');
+
+/** The 44 real charts of shared/fixtures, as file name and bytes. */
+export function fixtureCharts(): Array<{ file: string; bytes: Buffer }> {
+  const files = readdirSync(FIXTURES_DIR).filter((f) => f.endsWith('.tgz')).sort();
+  if (files.length === 0) throw new Error(`no chart fixtures under ${FIXTURES_DIR}`);
+  return files.map((file) => ({ file, bytes: readFileSync(join(FIXTURES_DIR, file)) }));
+}
+
+export interface TarEntry {
+  name: string;
+  content?: string | Buffer;
+  type?: 'file' | 'directory' | 'symlink' | 'link' | 'character-device' | 'block-device' | 'fifo';
+  linkname?: string;
+  size?: number;
+}
+
+/** A gzip'd tar of the given entries, made in memory: malformed on purpose when asked. */
+export async function tarGz(entries: TarEntry[]): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
+  const done = new Promise<void>((res, rej) => {
+    pack.on('end', () => res());
+    pack.on('error', rej);
+  });
+  for (const e of entries) {
+    const body = e.content === undefined ? undefined : Buffer.isBuffer(e.content) ? e.content : Buffer.from(e.content);
+    await new Promise<void>((res, rej) =>
+      pack.entry({ name: e.name, type: e.type ?? 'file', linkname: e.linkname, size: body?.length ?? 0, mode: 0o644, mtime: new Date(0) }, body ?? '', (err) =>
+        err ? rej(err) : res(),
+      ),
+    );
+  }
+  pack.finalize();
+  await done;
+  return gzipSync(Buffer.concat(chunks));
+}
+
+/** A small valid chart (Chart.yaml, values, one template). */
+export function simpleChart(name: string, version: string, extra: Partial<Record<string, string>> = {}): Promise<Buffer> {
+  const chartYaml =
+    extra['Chart.yaml'] ??
+    `apiVersion: v2\nname: ${name}\nversion: ${version}\nappVersion: "1.0"\ndescription: A test chart called ${name}\ntype: application\n`;
+  return tarGz([
+    { name: `${name}/Chart.yaml`, content: chartYaml },
+    { name: `${name}/values.yaml`, content: 'replicas: 1\n' },
+    {
+      name: `${name}/templates/configmap.yaml`,
+      content: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cm\ndata:\n  replicas: "{{ .Values.replicas }}"\n',
+    },
+    { name: `${name}/README.md`, content: `# ${name}\n` },
+  ]);
+}

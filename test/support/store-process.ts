@@ -1,0 +1,66 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePorts } from './minio';
+
+export const ROOT = resolve(__dirname, '..', '..');
+export const MAIN = join(ROOT, 'dist/apps/store/src/main.js');
+
+export interface StoreProcess {
+  url: string;
+  port: number;
+  dataDir: string;
+  child: ChildProcess;
+  /** Every line the process wrote to stdout and stderr, for log assertions. */
+  output: string[];
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts the built app exactly as `npm start` does (`node dist/apps/store/src/main.js`) with the given
+ * environment, and resolves once it prints its listening line.
+ */
+export async function startStore(env: Record<string, string | undefined> = {}, timeoutMs = 60_000): Promise<StoreProcess> {
+  const port = env.PORT ? Number(env.PORT) : (await freePorts(1))[0];
+  const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'berth-e2e-data-'));
+  const url = `http://127.0.0.1:${port}`;
+  const childEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: url, DATA_DIR: dataDir, LOG_LEVEL: 'info', NODE_ENV: 'test', ...env })) {
+    if (v !== undefined) childEnv[k] = v;
+  }
+  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  await new Promise<void>((resolveStart, reject) => {
+    const timer = setTimeout(() => reject(new Error(`store did not start in ${timeoutMs} ms:\n${output.join('\n')}`)), timeoutMs);
+    const onLine = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line) continue;
+        output.push(line);
+        if (line.includes('"event":"listening"')) {
+          clearTimeout(timer);
+          resolveStart();
+        }
+      }
+    };
+    child.stdout?.on('data', onLine);
+    child.stderr?.on('data', onLine);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`store exited with ${code} before listening:\n${output.join('\n')}`));
+    });
+  });
+  return {
+    url,
+    port,
+    dataDir,
+    child,
+    output,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
