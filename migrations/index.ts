@@ -1,5 +1,6 @@
 // Every migration, in order. `npm run migration:generate -- migrations/<Name>` writes a new file:
 // add its class here (CI's migration check fails until entities and this list agree).
 import type { MigrationInterface } from 'typeorm';
+import { Init1795840809629 } from './1795840809629-Init';
 
-export const MIGRATIONS: Array<new () => MigrationInterface> = [];
+export const MIGRATIONS: Array<new () => MigrationInterface> = [Init1795840809629];

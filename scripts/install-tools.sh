@@ -52,7 +52,8 @@ done
 
 # The cm-push plugin, laid out as a Helm plugin directory so both Helm versions can load it.
 plugin="$tools/helm-plugins/helm-push"
-if [ -x "$tools/bin/helm-cm-push" ] && [ ! -f "$plugin/plugin.yaml" ]; then
+# No `downloaders:` (the cm:// scheme): Helm v4 would then load it as a getter plugin, not a command.
+if [ -x "$tools/bin/helm-cm-push" ]; then
   mkdir -p "$plugin/bin"
   ln -sfn "$tools/bin/helm-cm-push" "$plugin/bin/helm-cm-push"
   cat > "$plugin/plugin.yaml" <<'YAML'
@@ -61,10 +62,6 @@ version: "0.10.4"
 usage: "Please see https://github.com/chartmuseum/helm-push for usage"
 description: "Push chart package to ChartMuseum"
 command: "$HELM_PLUGIN_DIR/bin/helm-cm-push"
-downloaders:
-- command: "bin/helm-cm-push"
-  protocols:
-  - "cm"
 YAML
 fi
 echo "install-tools: ready in $tools/bin" >&2

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createPublisher, json, Publisher, putListing, uploadChart } from '../support/api';
+import { createPublisher, json, Publisher, putListing } from '../support/api';
 import { fixtureCharts, simpleChart } from '../support/charts';
 import { Helm } from '../support/helm';
 import { startMinio, MinioServer } from '../support/minio';
@@ -82,26 +83,33 @@ describe.each([
     }
   });
 
-  it('accepts `helm cm-push` with the API token as the repository password', async () => {
-    const chart = await simpleChart('pushed', '0.3.2');
+  it.each([
+    ['helm3', '0.3.2'],
+    ['helm4', '0.4.0'],
+  ] as const)('accepts `%s cm-push` with the API token as the repository password', async (helmVersion, version) => {
+    const chart = await simpleChart('pushed', version);
     const dir = mkdtempSync(join(tmpdir(), 'berth-push-'));
-    const file = join(dir, 'pushed-0.3.2.tgz');
+    const file = join(dir, `pushed-${version}.tgz`);
     writeFileSync(file, chart);
-    const helm = new Helm('helm3');
+    const helm = new Helm(helmVersion);
     await helm.ok('repo', 'add', 'acme-push', `${store.url}/helm/acme`, '--username', 'ci', '--password', pub.apiToken);
     const out = await helm.ok('cm-push', file, 'acme-push');
     expect(out).toMatch(/Done/);
     // The publisher's own view shows the new draft; the public index does not.
     const mine = await fetch(`${store.url}/api/acme/charts/pushed`, { headers: { authorization: `Bearer ${pub.apiToken}` } });
-    expect(((await json(mine)) as Array<{ version: string }>).map((v) => v.version)).toEqual(['0.3.2']);
-    const pulled = await fetch(`${store.url}/helm/acme/charts/pushed-0.3.2.tgz`, { headers: { authorization: `Bearer ${pub.apiToken}` } });
-    expect(Buffer.from(await pulled.arrayBuffer()).equals(chart)).toBe(true);
+    expect(((await json(mine)) as Array<{ version: string }>).map((v) => v.version)).toContain(version);
+    // cm-push repackages the archive before sending it; what is served must be exactly what it sent,
+    // so the bytes hash to the digest the store recorded.
+    const entry = (await (await fetch(`${store.url}/api/acme/charts/pushed/${version}`, { headers: { authorization: `Bearer ${pub.apiToken}` } })).json()) as { digest: string; version: string };
+    expect(entry.version).toBe(version);
+    const pulled = await fetch(`${store.url}/helm/acme/charts/pushed-${version}.tgz`, { headers: { authorization: `Bearer ${pub.apiToken}` } });
+    expect(createHash('sha256').update(Buffer.from(await pulled.arrayBuffer())).digest('hex')).toBe(entry.digest);
     // The same version again is refused by cm-push too.
     const again = await helm.run('cm-push', file, 'acme-push');
     expect(again.code).not.toBe(0);
     expect(again.stderr + again.stdout).toMatch(/409|exists/);
     // A wrong password is refused on the repository itself (Helm never retries a 401).
-    const wrong = await new Helm('helm3').run('repo', 'add', 'bad', `${store.url}/helm/acme`, '--username', 'x', '--password', 'berth_pat_wrong');
+    const wrong = await new Helm(helmVersion).run('repo', 'add', 'bad', `${store.url}/helm/acme`, '--username', 'x', '--password', 'berth_pat_wrong');
     expect(wrong.code).not.toBe(0);
     expect(wrong.stderr).toMatch(/401/);
   });

@@ -89,7 +89,8 @@ describe('operations', () => {
       }, 200);
     });
     expect(await response).toEqual({ status: 201, body: '{"saved":true}' });
-    expect(await store.stop()).toBe(0);
+    expect(await store.exited).toBe(0);
+    expect(store.output.join('\n')).toMatch(/shutting down/);
   });
 
   it('refuses to start on invalid configuration, listing every problem', async () => {

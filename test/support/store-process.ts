@@ -14,6 +14,8 @@ export interface StoreProcess {
   child: ChildProcess;
   /** Every line the process wrote to stdout and stderr, for log assertions. */
   output: string[];
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -57,6 +59,7 @@ export async function startStore(env: Record<string, string | undefined> = {}, t
     dataDir,
     child,
     output,
+    exited,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode !== null) return child.exitCode;
       child.kill(signal);

@@ -32,11 +32,21 @@ async function main(): Promise<void> {
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 300_000;
-  // On SIGTERM Nest closes the server: in-flight requests finish, idle keep-alive sockets close.
-  // A stuck request must not hold the pod forever.
-  const forceExit = () => setTimeout(() => process.exit(1), config.shutdownTimeoutMs).unref();
-  process.once('SIGTERM', forceExit);
-  process.once('SIGINT', forceExit);
+  // SIGTERM: stop accepting, let in-flight requests finish, close the database, exit 0. A stuck
+  // request must not hold the pod forever, so a timer forces the exit.
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return; // a repeated signal must not cut the drain short; the timer bounds it
+    stopping = true;
+    app.get(Logger).log({ msg: 'shutting down', signal }, 'Bootstrap');
+    setTimeout(() => process.exit(1), config.shutdownTimeoutMs).unref();
+    app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
   await app.listen(config.port, config.host);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -97,7 +97,7 @@ export class ChartUploadService {
       where: { publisherId, name: chart.name },
       lock: { mode: 'pessimistic_write' },
     });
-    await m.insert(ChartVersionEntity, {
+    const version = Object.assign(new ChartVersionEntity(), {
       chartId: row.id,
       version: chart.version,
       appVersion: chart.appVersion ?? null,
@@ -110,6 +110,7 @@ export class ChartUploadService {
       valuesSchema: chart.valuesSchema ?? null,
       yankedAt: null,
     });
+    await m.save(ChartVersionEntity, version, { reload: false });
     // The chart's card (description, icon, ...) follows its newest version.
     const newest = await m
       .getRepository(ChartVersionEntity)

@@ -30,5 +30,4 @@ export function configureHttp(app: INestApplication): void {
       validationError: { target: false, value: false },
     }),
   );
-  app.enableShutdownHooks();
 }
