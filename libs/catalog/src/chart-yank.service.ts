@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { notFound } from '@berth/common';
 import { DataSource } from 'typeorm';
-import { ChartEntity, ChartVersionEntity } from './entities';
 import { CatalogErrorCode } from './errors';
 
 /**
@@ -13,15 +12,13 @@ export class ChartYankService {
   constructor(private readonly dataSource: DataSource) {}
 
   async yank(publisherId: string, name: string, version: string): Promise<void> {
-    const result = await this.dataSource
-      .createQueryBuilder()
-      .update(ChartVersionEntity)
-      .set({ yankedAt: () => 'now()' })
-      .where(
-        `version = :version AND yanked_at IS NULL AND chart_id IN (SELECT id FROM ${this.dataSource.getMetadata(ChartEntity).tableName} WHERE publisher_id = :publisherId AND name = :name)`,
-        { publisherId, name, version },
-      )
-      .execute();
-    if (!result.affected) throw notFound(CatalogErrorCode.ChartVersionNotFound, `No version ${version} of chart ${name}.`);
+    // TypeORM answers an UPDATE on Postgres with [rows, affectedCount].
+    const [, affected] = (await this.dataSource.query(
+      `UPDATE chart_version SET yanked_at = now()
+        WHERE version = $1 AND yanked_at IS NULL
+          AND chart_id = (SELECT id FROM chart WHERE publisher_id = $2 AND name = $3)`,
+      [version, publisherId, name],
+    )) as [unknown, number];
+    if (!affected) throw notFound(CatalogErrorCode.ChartVersionNotFound, `No version ${version} of chart ${name}.`);
   }
 }
