@@ -1,5 +1,5 @@
 export { ArtifactsModule } from './artifacts.module';
 export { ChartInspector } from './chart-inspector';
 export * from './blob-store';
-export { inspectChartArchive, DEFAULT_INSPECTION_LIMITS } from './inspection';
+export { inspectChartArchive, DEFAULT_INSPECTION_LIMITS, InspectionErrorCode } from './inspection';
 export type { InspectedChart, InspectionLimits } from './inspection';

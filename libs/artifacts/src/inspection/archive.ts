@@ -1,0 +1,295 @@
+import { createGunzip } from 'node:zlib';
+import { extract as tarExtract, type Header, type Extract } from 'tar-stream';
+import { DomainError, invalid, tooLarge } from '@berth/common';
+import { parseChartYaml } from './chart-yaml';
+import { InspectionErrorCode as Code } from './codes';
+import { type InspectionLimits, resolveLimits } from './limits';
+import { entryPathSegments } from './paths';
+
+export interface InspectedChart {
+  name: string;
+  version: string;
+  appVersion?: string;
+  apiVersion: 'v1' | 'v2';
+  /**
+   * `Chart.yaml` exactly as Helm's `chart.Metadata` marshals it into a `helm repo index` entry (without
+   * `urls`, `created`, `digest`); typed precisely as `ChartMetadata`.
+   */
+  metadata: Record<string, unknown>;
+  /** `<top>/README.md` (any case), UTF-8, truncated at `maxReadmeBytes`. */
+  readme?: string;
+  /** `<top>/values.schema.json` when present and valid JSON. */
+  valuesSchema?: unknown;
+  /** The archive's single top-level directory (Helm strips it; `helm package` names it after the chart). */
+  topDirectory: string;
+}
+
+/** The files of interest, captured while every other byte streams past. */
+interface ArchiveContents {
+  topDirectory?: string;
+  files: number;
+  chartYaml?: Buffer;
+  requirementsYaml?: Buffer;
+  valuesSchema?: Buffer;
+  readme?: { data: Buffer; truncated: boolean; exactName: boolean };
+}
+
+/** RFC 1952: ID1 ID2, CM = 8 (deflate), and no reserved FLG bits. Anything else is not a gzip file. */
+function looksLikeGzip(archive: Buffer): boolean {
+  return (
+    archive.length >= 10 &&
+    archive[0] === 0x1f &&
+    archive[1] === 0x8b &&
+    archive[2] === 0x08 &&
+    (archive[3] & 0xe0) === 0
+  );
+}
+
+/**
+ * Inspects an uploaded chart archive (`.tgz`) without trusting it: the gzip stream is inflated chunk by chunk
+ * into a streaming tar parser and abandoned as soon as any limit is passed, so a gzip bomb is never inflated
+ * in full; only `Chart.yaml`, `requirements.yaml`, `values.schema.json` and the README are kept in memory.
+ * Throws a `DomainError` whose code is one of `InspectionErrorCode`.
+ */
+export async function inspectChartArchive(
+  archive: Buffer,
+  limits: Partial<InspectionLimits> = {},
+): Promise<InspectedChart> {
+  const lim = resolveLimits(limits);
+  if (!looksLikeGzip(archive)) {
+    throw invalid(Code.ArchiveNotGzip, 'The chart archive is not a gzip-compressed file.');
+  }
+  const contents = await readArchive(archive, lim);
+  if (contents.files === 0 || contents.topDirectory === undefined) {
+    throw invalid(Code.ArchiveEmpty, 'The chart archive contains no files.');
+  }
+  if (!contents.chartYaml) {
+    throw invalid(Code.ChartYamlMissing, 'The chart archive has no Chart.yaml in its top directory.');
+  }
+  const chart = parseChartYaml(contents.chartYaml, {
+    requirementsYaml: contents.requirementsYaml,
+    maxBytes: lim.maxChartYamlBytes,
+  });
+  const readme = contents.readme ? readmeText(contents.readme.data, contents.readme.truncated) : undefined;
+  const valuesSchema = contents.valuesSchema ? parseJson(contents.valuesSchema) : undefined;
+  return {
+    name: chart.name,
+    version: chart.version,
+    ...(chart.appVersion !== undefined ? { appVersion: chart.appVersion } : {}),
+    apiVersion: chart.apiVersion,
+    metadata: chart.metadata,
+    ...(readme !== undefined ? { readme } : {}),
+    ...(valuesSchema !== undefined ? { valuesSchema } : {}),
+    topDirectory: contents.topDirectory,
+  };
+}
+
+function readArchive(archive: Buffer, lim: Required<InspectionLimits>): Promise<ArchiveContents> {
+  return new Promise<ArchiveContents>((resolve, reject) => {
+    const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+    const tar: Extract = tarExtract();
+    const contents: ArchiveContents = { files: 0 };
+    const seenFiles = new Set<string>();
+    const seenDirs = new Set<string>();
+    let inflated = 0;
+    let contentBytes = 0;
+    let entries = 0;
+    let settled = false;
+
+    const fail = (err: DomainError) => {
+      if (settled) return;
+      settled = true;
+      gunzip.destroy();
+      tar.destroy(null);
+      reject(err);
+    };
+
+    gunzip.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      inflated += chunk.length;
+      if (inflated > lim.maxDecompressedBytes) {
+        fail(
+          tooLarge(
+            Code.ArchiveTooLarge,
+            `The chart is larger than ${lim.maxDecompressedBytes} bytes decompressed.`,
+          ),
+        );
+        return;
+      }
+      if (!tar.write(chunk)) {
+        gunzip.pause();
+        tar.once('drain', () => gunzip.resume());
+      }
+    });
+    gunzip.on('end', () => {
+      if (!settled) tar.end(null);
+    });
+    gunzip.on('error', (err: NodeJS.ErrnoException) => fail(gunzipError(err)));
+    tar.on('error', () =>
+      fail(invalid(Code.ArchiveCorrupt, 'The chart archive is not a valid tar archive.')),
+    );
+    tar.on('finish', () => {
+      if (settled) return;
+      settled = true;
+      resolve(contents);
+    });
+
+    tar.on('entry', (header, stream, next) => {
+      let sink: ((chunk: Buffer) => void) | undefined;
+      try {
+        if (settled) return;
+        if (++entries > lim.maxEntries) {
+          throw tooLarge(
+            Code.ArchiveTooManyEntries,
+            `The chart archive has more than ${lim.maxEntries} entries.`,
+          );
+        }
+        sink = admitEntry(header);
+      } catch (err) {
+        fail(err as DomainError);
+        return;
+      }
+      let received = 0;
+      stream.on('data', (data) => {
+        const chunk = data as Buffer;
+        if (settled) return;
+        received += chunk.length;
+        if (received > lim.maxFileBytes) {
+          fail(
+            tooLarge(
+              Code.ArchiveFileTooLarge,
+              `A file in the chart is larger than ${lim.maxFileBytes} bytes.`,
+            ),
+          );
+          return;
+        }
+        sink?.(chunk);
+      });
+      stream.on('end', () => next());
+      // A damaged tar destroys the entry with the parser's error; the parser's own 'error' reports it.
+      stream.on('error', () => undefined);
+      stream.resume();
+    });
+
+    /** Checks one entry's header; returns where its bytes go (undefined: counted and dropped). */
+    function admitEntry(header: Header): ((chunk: Buffer) => void) | undefined {
+      // tar-stream consumes pax headers (global ones too) and GNU long names itself; an unknown typeflag is null.
+      const type = header.type as string | null;
+      if (type !== 'file' && type !== 'directory') {
+        throw invalid(
+          Code.ArchiveEntryType,
+          'The chart archive may only contain regular files and directories (no links, devices or fifos).',
+        );
+      }
+      const segments = entryPathSegments(header.name);
+      if (segments.length === 0) {
+        if (type === 'directory') return undefined; // "./"
+        throw invalid(Code.ArchivePathUnsafe, 'The chart archive contains a path that is not allowed.');
+      }
+      if (contents.topDirectory === undefined) contents.topDirectory = segments[0];
+      else if (contents.topDirectory !== segments[0]) {
+        throw invalid(Code.ArchiveLayout, 'The chart archive must contain exactly one top-level directory.');
+      }
+      const path = segments.join('/');
+      const duplicate = () =>
+        invalid(Code.ArchiveDuplicateEntry, 'The chart archive contains the same path more than once.');
+      if (type === 'directory') {
+        if (seenFiles.has(path)) throw duplicate();
+        seenDirs.add(path);
+        return undefined;
+      }
+      if (segments.length === 1) {
+        throw invalid(Code.ArchiveLayout, 'The chart archive has a file outside its top-level directory.');
+      }
+      if (seenFiles.has(path) || seenDirs.has(path)) throw duplicate();
+      seenFiles.add(path);
+      contents.files++;
+
+      const size = header.size ?? 0;
+      // Helm's order: the running total first, then the per-file limit.
+      if (size > lim.maxDecompressedBytes - contentBytes) {
+        throw tooLarge(
+          Code.ArchiveTooLarge,
+          `The chart is larger than ${lim.maxDecompressedBytes} bytes decompressed.`,
+        );
+      }
+      if (size > lim.maxFileBytes) {
+        throw tooLarge(
+          Code.ArchiveFileTooLarge,
+          `A file in the chart is larger than ${lim.maxFileBytes} bytes.`,
+        );
+      }
+      contentBytes += size;
+      return captureFor(segments.slice(1).join('/'), size);
+    }
+
+    function captureFor(rel: string, size: number): ((chunk: Buffer) => void) | undefined {
+      const collect = (limit: number, done: (data: Buffer) => void) => {
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        return (chunk: Buffer) => {
+          if (kept >= limit) return;
+          const part = chunk.subarray(0, limit - kept);
+          chunks.push(part);
+          kept += part.length;
+          if (kept === Math.min(limit, size)) done(Buffer.concat(chunks));
+        };
+      };
+      const whole = (assign: (data: Buffer) => void) => {
+        if (size === 0) assign(Buffer.alloc(0));
+        return collect(size, assign);
+      };
+      if (rel === 'Chart.yaml' || rel === 'requirements.yaml') {
+        if (size > lim.maxChartYamlBytes) {
+          throw invalid(Code.ChartYamlInvalid, `${rel} is larger than ${lim.maxChartYamlBytes} bytes.`);
+        }
+        return whole((data) =>
+          rel === 'Chart.yaml' ? (contents.chartYaml = data) : (contents.requirementsYaml = data),
+        );
+      }
+      if (rel === 'values.schema.json') return whole((data) => (contents.valuesSchema = data));
+      if (rel.toLowerCase() === 'readme.md') {
+        const exactName = rel === 'README.md';
+        if (contents.readme && (contents.readme.exactName || !exactName)) return undefined;
+        const truncated = size > lim.maxReadmeBytes;
+        const limit = Math.min(size, lim.maxReadmeBytes);
+        contents.readme = { data: Buffer.alloc(0), truncated, exactName };
+        const readme = contents.readme;
+        return limit === 0 ? undefined : collect(limit, (data) => (readme.data = data));
+      }
+      return undefined;
+    }
+
+    gunzip.end(archive);
+  });
+}
+
+/** The gzip header was checked up front, so any inflate error means a damaged stream. */
+function gunzipError(err: NodeJS.ErrnoException): DomainError {
+  if (err.code === 'Z_BUF_ERROR') return invalid(Code.ArchiveCorrupt, 'The chart archive is truncated.');
+  return invalid(Code.ArchiveCorrupt, 'The chart archive is not a valid gzip stream.');
+}
+
+/** UTF-8 text without a BOM; a truncated tail never ends in half a character. */
+function readmeText(data: Buffer, truncated: boolean): string {
+  let end = data.length;
+  if (truncated) {
+    let lead = end - 1;
+    while (lead > 0 && (data[lead] & 0xc0) === 0x80) lead--;
+    const b = data[lead];
+    const need = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    if (lead >= 0 && lead + need > end) end = lead;
+  }
+  return data
+    .subarray(0, end)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '');
+}
+
+function parseJson(data: Buffer): unknown {
+  try {
+    return JSON.parse(data.toString('utf8').replace(/^\uFEFF/, '')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
