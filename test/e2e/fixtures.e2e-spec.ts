@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
@@ -43,7 +43,7 @@ describe('the 44 real charts on the embedded default', () => {
 
   it('indexes each chart exactly as `helm repo index` does, apart from created and urls', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-helm-index-'));
-    for (const f of fixtures) copyFileSync(join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'charts', 'prometheus-community', f.file), join(dir, f.file));
+    for (const f of fixtures) writeFileSync(join(dir, f.file), f.bytes);
     execFileSync(toolPath('helm3'), ['repo', 'index', dir], { env: { ...process.env, HOME: dir } });
     const helmIndex = YAML.parse(readFileSync(join(dir, 'index.yaml'), 'utf8')) as { entries: Record<string, Entry[]> };
     const ours = (await (await fetch(`${store.url}/helm/${pub.slug}/index.yaml`)).json()) as { apiVersion: string; entries: Record<string, Entry[]> };

@@ -3,11 +3,16 @@ import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 
-export const FIXTURES_DIR = resolve(__dirname, '..', '..', '..', 'shared', 'fixtures', 'charts', 'prometheus-community');
+/** `shared/` sits beside the repository (in CI too); BERTH_CHART_FIXTURES overrides. */
+export const FIXTURES_DIR =
+  process.env.BERTH_CHART_FIXTURES ??
+  resolve(__dirname, '..', '..', '..', 'shared', 'fixtures', 'charts', 'prometheus-community');
 
 /** The 44 real charts of shared/fixtures, as file name and bytes. */
 export function fixtureCharts(): Array<{ file: string; bytes: Buffer }> {
-  const files = readdirSync(FIXTURES_DIR).filter((f) => f.endsWith('.tgz')).sort();
+  const files = readdirSync(FIXTURES_DIR)
+    .filter((f) => f.endsWith('.tgz'))
+    .sort();
   if (files.length === 0) throw new Error(`no chart fixtures under ${FIXTURES_DIR}`);
   return files.map((file) => ({ file, bytes: readFileSync(join(FIXTURES_DIR, file)) }));
 }
@@ -30,10 +35,20 @@ export async function tarGz(entries: TarEntry[]): Promise<Buffer> {
     pack.on('error', rej);
   });
   for (const e of entries) {
-    const body = e.content === undefined ? undefined : Buffer.isBuffer(e.content) ? e.content : Buffer.from(e.content);
+    const body =
+      e.content === undefined ? undefined : Buffer.isBuffer(e.content) ? e.content : Buffer.from(e.content);
     await new Promise<void>((res, rej) =>
-      pack.entry({ name: e.name, type: e.type ?? 'file', linkname: e.linkname, size: body?.length ?? 0, mode: 0o644, mtime: new Date(0) }, body ?? '', (err) =>
-        err ? rej(err) : res(),
+      pack.entry(
+        {
+          name: e.name,
+          type: e.type ?? 'file',
+          linkname: e.linkname,
+          size: body?.length ?? 0,
+          mode: 0o644,
+          mtime: new Date(0),
+        },
+        body ?? '',
+        (err) => (err ? rej(err) : res()),
       ),
     );
   }
@@ -43,7 +58,11 @@ export async function tarGz(entries: TarEntry[]): Promise<Buffer> {
 }
 
 /** A small valid chart (Chart.yaml, values, one template). */
-export function simpleChart(name: string, version: string, extra: Partial<Record<string, string>> = {}): Promise<Buffer> {
+export function simpleChart(
+  name: string,
+  version: string,
+  extra: Partial<Record<string, string>> = {},
+): Promise<Buffer> {
   const chartYaml =
     extra['Chart.yaml'] ??
     `apiVersion: v2\nname: ${name}\nversion: ${version}\nappVersion: "1.0"\ndescription: A test chart called ${name}\ntype: application\n`;
@@ -52,7 +71,8 @@ export function simpleChart(name: string, version: string, extra: Partial<Record
     { name: `${name}/values.yaml`, content: 'replicas: 1\n' },
     {
       name: `${name}/templates/configmap.yaml`,
-      content: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cm\ndata:\n  replicas: "{{ .Values.replicas }}"\n',
+      content:
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cm\ndata:\n  replicas: "{{ .Values.replicas }}"\n',
     },
     { name: `${name}/README.md`, content: `# ${name}\n` },
   ]);

@@ -5,7 +5,7 @@
  * compared after a JSON round trip (key order is irrelevant, as it is for Go's JSON).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { inspectChartArchive } from './index';
 import { chartTgz } from './testing/archives';
 import { expectDomainError } from './testing/expect-domain-error';
@@ -13,7 +13,9 @@ import type { HelmEdgeCase } from './testing/helm-edge-cases';
 import helmIndex from './__fixtures__/helm-index-entries.json';
 import edgeCases from './__fixtures__/helm-edge-cases.json';
 
-const FIXTURES = process.env.BERTH_CHART_FIXTURES ?? '/work/shared/fixtures/charts/prometheus-community';
+const FIXTURES =
+  process.env.BERTH_CHART_FIXTURES ??
+  resolve(__dirname, '../../../../..', 'shared', 'fixtures', 'charts', 'prometheus-community');
 const entries = helmIndex.entries as Record<string, Record<string, unknown> | null>;
 const cases = edgeCases.cases as Array<HelmEdgeCase & { helm: Record<string, unknown> | null }>;
 const roundTrip = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;

@@ -20,7 +20,9 @@ import { HELM_EDGE_CASES } from './helm-edge-cases';
 
 const root = resolve(__dirname, '../../../../..');
 const fixturesOut = resolve(__dirname, '../__fixtures__');
-const charts = process.env.BERTH_CHART_FIXTURES ?? '/work/shared/fixtures/charts/prometheus-community';
+const charts =
+  process.env.BERTH_CHART_FIXTURES ??
+  resolve(root, '..', 'shared', 'fixtures', 'charts', 'prometheus-community');
 const helm = process.env.HELM3 ?? join(root, '.tools/bin/helm3');
 
 type Entry = Record<string, unknown> & { urls: string[] };
