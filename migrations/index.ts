@@ -2,5 +2,6 @@
 // add its class here (CI's migration check fails until entities and this list agree).
 import type { MigrationInterface } from 'typeorm';
 import { Init1795840809629 } from './1795840809629-Init';
+import { LicensesAndOrders1795843807179 } from './1795843807179-LicensesAndOrders';
 
-export const MIGRATIONS: Array<new () => MigrationInterface> = [Init1795840809629];
+export const MIGRATIONS: Array<new () => MigrationInterface> = [Init1795840809629, LicensesAndOrders1795843807179];

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
@@ -73,5 +73,8 @@ describe('the 44 real charts on the embedded default', () => {
     store = await startStore({ DATABASE_URL: undefined, DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` });
     const index = (await (await fetch(`${store.url}/helm/${pub.slug}/index.yaml`)).json()) as { entries: Record<string, unknown[]> };
     expect(Object.keys(index.entries)).toHaveLength(44);
+    // The embedded database has no password: it listens only on a socket in a folder only we can enter.
+    expect(statSync(join(dataDir, 'pg-socket')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dataDir, 'pg-socket', '.s.PGSQL.5432')).isSocket()).toBe(true);
   });
 });

@@ -36,6 +36,25 @@ describe('accounts, tokens and listings on postgres', () => {
     expect(await created.json()).toEqual({ id: expect.any(String), email: ok.email, publisher: { slug: 'newco', displayName: 'New' } });
   });
 
+  it('answers a body missing a nested object with 400, not 500', async () => {
+    expect(await code(await post(`${store.url}/v1/accounts`, { email: 'nested@example.test', password: 'long enough pw' }))).toEqual([400, 'validation_failed']);
+    const put = await putListing(store.url, 'acme', pub.apiToken, 'anything', { published: true });
+    expect(await code(put)).toEqual([400, 'validation_failed']);
+  });
+
+  it('holds the login limit against a burst of parallel guesses', async () => {
+    const victim = await createPublisher(store.url, 'burst');
+    const burst = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => post(`${store.url}/v1/sessions`, { email: victim.email, password: `guess-${i}` })),
+    );
+    const statuses = burst.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(25);
+    // Another account from the same address is not locked out by it.
+    const other = await post(`${store.url}/v1/sessions`, { email: pub.email, password: pub.password });
+    expect(other.status).toBe(200);
+  });
+
   it('logs in only with the right password and never returns the hash', async () => {
     expect(await code(await post(`${store.url}/v1/sessions`, { email: pub.email, password: 'wrong password' }))).toEqual([401, 'invalid_credentials']);
     expect(await code(await post(`${store.url}/v1/sessions`, { email: 'nobody@example.test', password: 'whatever1' }))).toEqual([401, 'invalid_credentials']);

@@ -21,7 +21,8 @@ describe('the Helm repository on postgres', () => {
   let pub: Publisher;
   let other: Publisher;
   const index = async (headers: Record<string, string> = {}) => {
-    const res = await fetch(`${store.url}/helm/acme/index.yaml`, { headers });
+    // fetch asks for gzip by default; Helm never does, so ask for the identity encoding as it would.
+    const res = await fetch(`${store.url}/helm/acme/index.yaml`, { headers: { 'accept-encoding': 'identity', ...headers } });
     return { res, body: res.status === 200 ? ((await res.json()) as Index) : null };
   };
 
@@ -46,8 +47,18 @@ describe('the Helm repository on postgres', () => {
     expect(body!.entries.free.map((e) => e.version)).toEqual(['1.10.0', '1.2.0', '1.0.0']);
     expect(body!.entries.free[0].urls).toEqual(['charts/free-1.10.0.tgz']);
     expect(body!.serverInfo).toEqual({ contextPath: '/helm/acme' });
-    // Same catalog, same bytes: the ETag only moves when the catalog does.
+    // Same catalog, same bytes: the ETag only moves when the public catalog does; drafts do not move it.
     expect((await index()).res.headers.get('etag')).toBe(res.headers.get('etag'));
+    expect((await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart('draft', '0.2.0'))).status).toBe(201);
+    const after = await index();
+    expect(after.res.headers.get('etag')).toBe(res.headers.get('etag'));
+    expect(after.body!.generated).toBe(body!.generated);
+    // gzip is another representation with its own ETag.
+    const gz = await fetch(`${store.url}/helm/acme/index.yaml`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(gz.headers.get('etag')).not.toBe(res.headers.get('etag'));
+    expect(gz.headers.get('content-encoding')).toBe('gzip');
+    const plainWithGzipTag = await fetch(`${store.url}/helm/acme/index.yaml`, { headers: { 'accept-encoding': 'identity', 'if-none-match': gz.headers.get('etag')! } });
+    expect(plainWithGzipTag.status).toBe(200);
   });
 
   it('shows the publisher its whole catalog, drafts and paid included, privately', async () => {
@@ -116,6 +127,20 @@ describe('the Helm repository on postgres', () => {
     expect(again.status).toBe(409);
     const served = await fetch(`${store.url}/helm/acme/charts/signed-1.0.0.tgz.prov`);
     expect(Buffer.from(await served.arrayBuffer()).equals(prov)).toBe(true);
+
+    // Two different provenance files racing for one version: the one that got 201 is the one served.
+    for (let i = 0; i < 5; i++) {
+      const a = await simpleChart('race', `1.0.${i}`);
+      expect((await uploadChart(store.url, 'acme', pub.apiToken, a)).status).toBe(201);
+      const p1 = Buffer.concat([provFor('race', `1.0.${i}`, a), Buffer.from('\n# one')]);
+      const p2 = Buffer.concat([provFor('race', `1.0.${i}`, a), Buffer.from('\n# two')]);
+      const [r1, r2] = await Promise.all(
+        [p1, p2].map((body) => fetch(`${store.url}/api/acme/prov`, { method: 'POST', headers: { authorization: `Bearer ${pub.apiToken}` }, body })),
+      );
+      expect([r1.status, r2.status].sort()).toEqual([201, 409]);
+      const got = Buffer.from(await (await fetch(`${store.url}/helm/acme/charts/race-1.0.${i}.tgz.prov`, { headers: basic(pub.apiToken) })).arrayBuffer());
+      expect(got.equals(r1.status === 201 ? p1 : p2)).toBe(true);
+    }
 
     // Both in one multipart upload, as `helm cm-push --sign`-style tooling does.
     const archive2 = await simpleChart('signed', '1.1.0');

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DataSource } from 'typeorm';
@@ -73,6 +75,8 @@ const BAD_UPLOADS: Array<[string, () => Promise<Buffer> | Buffer, number, string
   ['version v1.0.0', () => withChartYaml(chartYaml('bad', 'v1.0.0')), 400, 'chart_version_invalid'],
   ['version 1.0', () => withChartYaml(chartYaml('bad', '"1.0"')), 400, 'chart_version_invalid'],
   ['version 01.0.0', () => withChartYaml(chartYaml('bad', '01.0.0')), 400, 'chart_version_invalid'],
+  ['a version number past 2^53', () => withChartYaml(chartYaml('huge', '9007199254740993.0.0'), 'huge'), 400, 'chart_version_invalid'],
+  ['an appVersion over 255 characters', () => withChartYaml(`${chartYaml('longapp', '1.0.0')}appVersion: "${'a'.repeat(300)}"\n`, 'longapp'), 400, 'chart_app_version_invalid'],
 ];
 
 describe.each<DatabaseKind>(['postgres', 'embedded'])('uploads on %s', (kind) => {
@@ -139,6 +143,7 @@ describe.each<DatabaseKind>(['postgres', 'embedded'])('uploads on %s', (kind) =>
     const chart = await simpleChart('authz', '1.0.0');
     const none = await fetch(`${store.url}/api/${pub.slug}/charts`, { method: 'POST', body: chart });
     expect([none.status, ((await json(none)) as { code: string }).code]).toEqual([401, 'auth_required']);
+    expect(none.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
     const foreign = await uploadChart(store.url, pub.slug, other.apiToken, chart);
     expect([foreign.status, ((await json(foreign)) as { code: string }).code]).toEqual([403, 'token_wrong_publisher']);
     const garbage = await uploadChart(store.url, pub.slug, 'berth_pat_not-a-real-token', chart);
@@ -170,5 +175,50 @@ describe.each<DatabaseKind>(['postgres', 'embedded'])('uploads on %s', (kind) =>
     expect(res.status).toBe(201);
     const pulled = await fetch(`${store.url}/helm/${pub.slug}/charts/multi-2.0.0.tgz`, { headers: { authorization: `Bearer ${pub.apiToken}` } });
     expect(Buffer.from(await pulled.arrayBuffer()).equals(chart)).toBe(true);
+  });
+});
+
+describe('upload limits that depend on configuration', () => {
+  let store: InProcessStore;
+  let pub: Publisher;
+  beforeAll(async () => {
+    store = await startInProcess('postgres', { UPLOAD_MAX_BYTES: String(40 * 1024 * 1024), UPLOAD_CONCURRENCY: '1' });
+    pub = await createPublisher(store.url, 'bigco');
+  }, 60_000);
+  afterAll(async () => store?.close());
+
+  it('stores a chart larger than the 20 MiB default when UPLOAD_MAX_BYTES allows it', async () => {
+    const noise = () => randomBytes(4 * 1024 * 1024 + 512 * 1024);
+    const archive = await tarGz([{ name: 'big/Chart.yaml', content: chartYaml('big', '1.0.0') }, ...Array.from({ length: 5 }, (_, i) => ({ name: `big/files/n${i}`, content: noise() }))]);
+    expect(archive.length).toBeGreaterThan(21 * 1024 * 1024);
+    const res = await uploadChart(store.url, 'bigco', pub.apiToken, archive);
+    expect(res.status).toBe(201);
+    const served = await fetch(`${store.url}/helm/bigco/charts/big-1.0.0.tgz`, { headers: { authorization: `Bearer ${pub.apiToken}` } });
+    expect(Buffer.from(await served.arrayBuffer()).equals(archive)).toBe(true);
+  }, 60_000);
+
+  it('tells an upload beyond UPLOAD_CONCURRENCY to retry, then takes the next one', async () => {
+    const chart = await simpleChart('slot', '1.0.0');
+    const url = new URL(`${store.url}/api/bigco/charts`);
+    let finish: () => void = () => undefined;
+    const slow = new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { authorization: `Bearer ${pub.apiToken}`, 'content-length': chart.length } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.write(chart.subarray(0, 10));
+      finish = () => req.end(chart.subarray(10));
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const busy = await uploadChart(store.url, 'bigco', pub.apiToken, await simpleChart('slot', '1.0.1'));
+    expect([busy.status, ((await json(busy)) as { code: string }).code]).toEqual([503, 'uploads_busy']);
+    expect(Number(busy.headers.get('retry-after'))).toBeGreaterThan(0);
+    finish();
+    expect(await slow).toBe(201);
+    expect((await uploadChart(store.url, 'bigco', pub.apiToken, await simpleChart('slot', '1.0.1'))).status).toBe(201);
   });
 });

@@ -4,6 +4,8 @@ import { LoggerModule } from 'nestjs-pino';
 import { AccountsModule } from '@berth/accounts';
 import { ArtifactsModule } from '@berth/artifacts';
 import { CatalogModule } from '@berth/catalog';
+import { CommerceModule } from '@berth/commerce';
+import { LicensingModule } from '@berth/licensing';
 import { AppConfig, ConfigModule } from '@berth/config';
 import { DatabaseModule } from '@berth/database';
 import { HelmRepoModule } from '@berth/helm-repo';
@@ -32,6 +34,8 @@ export class AppModule {
         AccountsModule,
         CatalogModule,
         HelmRepoModule,
+        LicensingModule,
+        CommerceModule,
       ],
       controllers: [AccountsController, ListingsController, ChartMuseumController, HelmRepoController, OpsController],
       providers: [Metrics, { provide: APP_FILTER, useClass: ErrorFilter }],

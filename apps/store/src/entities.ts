@@ -1,5 +1,7 @@
 import { ACCOUNTS_ENTITIES } from '@berth/accounts';
 import { CATALOG_ENTITIES } from '@berth/catalog';
+import { COMMERCE_ENTITIES } from '@berth/commerce';
+import { LICENSING_ENTITIES } from '@berth/licensing';
 
 /** Every entity of every context: the one schema the migrations describe. */
-export const ENTITIES = [...ACCOUNTS_ENTITIES, ...CATALOG_ENTITIES];
+export const ENTITIES = [...ACCOUNTS_ENTITIES, ...CATALOG_ENTITIES, ...LICENSING_ENTITIES, ...COMMERCE_ENTITIES];

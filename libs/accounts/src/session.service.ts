@@ -19,20 +19,22 @@ export class SessionService {
   /** Password login; throttled per e-mail and per client so guessing costs lockouts. */
   async login(emailInput: string, password: string, clientKey: string): Promise<{ accessToken: string; expiresIn: number }> {
     const email = emailInput.trim().toLowerCase();
-    const keys = [`email:${email}`, `client:${clientKey}`];
-    const wait = this.throttle.retryAfter(keys);
+    const keys = [`email:${email}`, `client-email:${clientKey}:${email}`];
+    const wait = this.throttle.begin(keys);
     if (wait > 0) {
       throw new DomainError(ErrorKind.RateLimited, AccountsErrorCode.LoginThrottled, 'Too many failed logins; try again later.', {
         retryAfterSeconds: wait,
       });
     }
-    const account = await this.dataSource.getRepository(AccountEntity).findOne({ where: { email } });
-    const ok = await this.hasher.verify(account?.passwordHash ?? null, password);
-    if (!account || !ok) {
-      this.throttle.recordFailure(keys);
-      throw unauthenticated(AccountsErrorCode.InvalidCredentials, 'The e-mail or password is wrong.');
+    let ok = false;
+    let account: AccountEntity | null = null;
+    try {
+      account = await this.dataSource.getRepository(AccountEntity).findOne({ where: { email } });
+      ok = (await this.hasher.verify(account?.passwordHash ?? null, password)) && account !== null;
+    } finally {
+      this.throttle.end(keys, ok);
     }
-    this.throttle.recordSuccess([`email:${email}`]);
+    if (!ok || !account) throw unauthenticated(AccountsErrorCode.InvalidCredentials, 'The e-mail or password is wrong.');
     return this.tokens.issue(account.id);
   }
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BLOB_STORE, BlobStore, ChartInspector, InspectedChart } from '@berth/artifacts';
-import { conflict } from '@berth/common';
+import { conflict, DomainError, invalid } from '@berth/common';
+import { APP_CONFIG, AppConfig } from '@berth/config';
 import { isUniqueViolation } from '@berth/database';
 import semver from 'semver';
 import { DataSource, EntityManager } from 'typeorm';
@@ -14,6 +15,22 @@ export interface UploadedChartVersion {
   version: string;
   digest: string;
   size: number;
+}
+
+/** Limits of our columns and of npm semver (numbers past 2^53), which Helm's rules alone do not bound. */
+function assertStorable(chart: InspectedChart): void {
+  let parsed = false;
+  try {
+    parsed = chart.version.length <= 128 && new semver.SemVer(chart.version).version !== '';
+  } catch {
+    parsed = false;
+  }
+  if (!parsed) {
+    throw invalid('chart_version_invalid', 'The chart version is too long or has numbers larger than 9007199254740991.');
+  }
+  if (chart.appVersion !== undefined && chart.appVersion.length > 255) {
+    throw invalid('chart_app_version_invalid', 'The chart appVersion is longer than 255 characters.');
+  }
 }
 
 /** Blob keys are made here, never from user input: `charts/<publisher>/<random>.tgz`. */
@@ -33,17 +50,19 @@ export class ChartUploadService {
     private readonly inspector: ChartInspector,
     private readonly provenance: ProvenanceService,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async upload(publisherId: string, archive: Buffer, prov?: Buffer): Promise<UploadedChartVersion> {
     const chart = await this.inspector.inspect(archive);
+    assertStorable(chart);
     if (prov) this.provenance.assertMatches(prov, chart, archive);
     await this.assertVersionFree(publisherId, chart.name, chart.version);
 
     const blobKey = chartBlobKey(publisherId);
     const written: string[] = [];
     try {
-      const put = await this.blobs.put(blobKey, archive, { contentType: 'application/gzip' });
+      const put = await this.blobs.put(blobKey, archive, { contentType: 'application/gzip', maxBytes: this.config.uploads.maxBytes });
       written.push(blobKey);
       let provBlobKey: string | null = null;
       if (prov) {
@@ -54,8 +73,13 @@ export class ChartUploadService {
       await this.dataSource.transaction((m) => this.insertVersion(m, publisherId, chart, put, blobKey, provBlobKey));
       return { name: chart.name, version: chart.version, digest: put.sha256, size: put.size };
     } catch (error) {
-      await Promise.all(written.map((k) => this.blobs.delete(k).catch(() => undefined)));
-      if (isUniqueViolation(error, 'chart_version_chart_version_key')) throw this.versionExists(chart);
+      const duplicate = isUniqueViolation(error, 'chart_version_chart_version_key');
+      // Delete only when the row surely was not committed; after an unknown failure (say a lost COMMIT
+      // acknowledgement) the blob stays, and the sweeper removes it only if no row points to it.
+      if (duplicate || error instanceof DomainError) {
+        await Promise.all(written.map((k) => this.blobs.delete(k).catch(() => undefined)));
+      }
+      if (duplicate) throw this.versionExists(chart);
       throw error;
     }
   }

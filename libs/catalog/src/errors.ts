@@ -7,5 +7,6 @@ export enum CatalogErrorCode {
   ProvenanceExists = 'provenance_exists',
   CurrencyInvalid = 'currency_invalid',
   PriceInvalid = 'price_invalid',
+  PriceBelowMinimum = 'price_below_minimum',
   UpdatePolicyInvalid = 'update_policy_invalid',
 }

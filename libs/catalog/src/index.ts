@@ -7,7 +7,7 @@ export type { CatalogAudience, StoredChartVersion } from './chart-query.service'
 export { ChartUploadService } from './chart-upload.service';
 export type { UploadedChartVersion } from './chart-upload.service';
 export { ChartYankService } from './chart-yank.service';
-export { ListingService, SUPPORTED_CURRENCIES } from './listing.service';
-export type { ListingInput, ListingView, UpdatePolicyKind } from './listing.service';
+export { ListingService, SUPPORTED_CURRENCIES, MINIMUM_CHARGE } from './listing.service';
+export type { ListingInput, ListingView, UpdatePolicyKind, PurchasableListing } from './listing.service';
 export { OrphanBlobSweeper } from './orphan-blob-sweeper';
 export { ProvenanceService, MAX_PROVENANCE_BYTES } from './provenance.service';

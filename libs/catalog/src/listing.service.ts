@@ -4,13 +4,47 @@ import { DataSource } from 'typeorm';
 import { ChartEntity, ListingEntity } from './entities';
 import { CatalogErrorCode } from './errors';
 
-/** ISO 4217 codes Stripe Checkout settles (lower case, as Stripe writes them). */
-export const SUPPORTED_CURRENCIES = new Set(
-  (
-    'usd eur gbp chf cad aud nzd jpy sek nok dkk pln czk huf ron bgn isk try ils aed sar inr sgd hkd krw twd thb ' +
-    'myr idr php vnd mxn brl clp cop pen uyu zar ngn kes egp mad'
-  ).split(' '),
-);
+/**
+ * ISO 4217 codes accepted for prices (lower case, as Stripe writes them), each with Stripe's minimum
+ * charge in minor units: a paid price below it could never be charged.
+ */
+export const MINIMUM_CHARGE: Readonly<Record<string, number>> = {
+  usd: 50,
+  eur: 50,
+  gbp: 30,
+  chf: 50,
+  cad: 50,
+  aud: 50,
+  nzd: 50,
+  sgd: 50,
+  hkd: 400,
+  jpy: 50,
+  sek: 300,
+  nok: 300,
+  dkk: 250,
+  pln: 200,
+  czk: 1500,
+  huf: 17500,
+  ron: 200,
+  bgn: 100,
+  aed: 200,
+  inr: 50,
+  mxn: 1000,
+  brl: 50,
+  myr: 200,
+  thb: 1000,
+};
+export const SUPPORTED_CURRENCIES = new Set(Object.keys(MINIMUM_CHARGE));
+
+export interface PurchasableListing {
+  chartId: string;
+  chartName: string;
+  priceAmount: number;
+  currency: string;
+  updatePolicy: UpdatePolicyKind;
+  updateWindowMonths: number | null;
+  published: boolean;
+}
 
 export type UpdatePolicyKind = 'all' | 'major' | 'minor' | 'window';
 
@@ -32,20 +66,61 @@ export interface ListingView {
 export class ListingService {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** The chart and its listing, whatever its state (the caller decides what is purchasable). */
+  async find(publisherId: string, chartName: string): Promise<PurchasableListing | null> {
+    const chart = await this.dataSource
+      .getRepository(ChartEntity)
+      .findOne({ where: { publisherId, name: chartName } });
+    if (!chart) return null;
+    const l = await this.dataSource.getRepository(ListingEntity).findOne({ where: { chartId: chart.id } });
+    if (!l) return null;
+    return {
+      chartId: chart.id,
+      chartName: chart.name,
+      priceAmount: l.priceAmount,
+      currency: l.currency,
+      updatePolicy: l.updatePolicy,
+      updateWindowMonths: l.updateWindowMonths,
+      published: l.published,
+    };
+  }
+
   async upsert(publisherId: string, chartName: string, input: ListingInput): Promise<ListingView> {
     const currency = input.price.currency.toLowerCase();
     if (!SUPPORTED_CURRENCIES.has(currency)) {
-      throw invalid(CatalogErrorCode.CurrencyInvalid, `The currency "${input.price.currency}" is not supported.`);
+      throw invalid(
+        CatalogErrorCode.CurrencyInvalid,
+        `The currency "${input.price.currency}" is not supported.`,
+      );
     }
-    if (!Number.isSafeInteger(input.price.amount) || input.price.amount < 0 || input.price.amount > 99_999_999) {
-      throw invalid(CatalogErrorCode.PriceInvalid, 'The price must be a whole number of minor units between 0 and 99999999.');
+    if (
+      !Number.isSafeInteger(input.price.amount) ||
+      input.price.amount < 0 ||
+      input.price.amount > 99_999_999
+    ) {
+      throw invalid(
+        CatalogErrorCode.PriceInvalid,
+        'The price must be a whole number of minor units between 0 and 99999999.',
+      );
+    }
+    if (input.price.amount > 0 && input.price.amount < MINIMUM_CHARGE[currency]) {
+      throw invalid(
+        CatalogErrorCode.PriceBelowMinimum,
+        `A paid price in ${currency.toUpperCase()} must be at least ${MINIMUM_CHARGE[currency]} minor units (the payment provider's minimum charge).`,
+      );
     }
     const { kind, months } = input.updatePolicy;
     if ((kind === 'window') !== (months !== undefined)) {
-      throw invalid(CatalogErrorCode.UpdatePolicyInvalid, 'Give "months" exactly when the update policy is "window".');
+      throw invalid(
+        CatalogErrorCode.UpdatePolicyInvalid,
+        'Give "months" exactly when the update policy is "window".',
+      );
     }
-    const chart = await this.dataSource.getRepository(ChartEntity).findOne({ where: { publisherId, name: chartName } });
-    if (!chart) throw notFound(CatalogErrorCode.ChartNotFound, `No chart named ${chartName}; upload a version first.`);
+    const chart = await this.dataSource
+      .getRepository(ChartEntity)
+      .findOne({ where: { publisherId, name: chartName } });
+    if (!chart)
+      throw notFound(CatalogErrorCode.ChartNotFound, `No chart named ${chartName}; upload a version first.`);
     const repo = this.dataSource.getRepository(ListingEntity);
     await repo.upsert(
       {
@@ -63,7 +138,10 @@ export class ListingService {
     return {
       chart: chart.name,
       price: { amount: saved.priceAmount, currency: saved.currency },
-      updatePolicy: saved.updateWindowMonths !== null ? { kind: saved.updatePolicy, months: saved.updateWindowMonths } : { kind: saved.updatePolicy },
+      updatePolicy:
+        saved.updateWindowMonths !== null
+          ? { kind: saved.updatePolicy, months: saved.updateWindowMonths }
+          : { kind: saved.updatePolicy },
       published: saved.published,
       updatedAt: saved.updatedAt,
     };

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { BLOB_STORE, BlobStore } from '@berth/artifacts';
 import { conflict, invalid, notFound } from '@berth/common';
@@ -74,7 +74,9 @@ export class ProvenanceService {
       throw invalid(CatalogErrorCode.ProvenanceInvalid, 'The provenance file does not match the stored chart archive.');
     }
     if (target.provBlobKey) throw conflict(CatalogErrorCode.ProvenanceExists, `${p.file}.prov already exists.`);
-    const key = `${target.blobKey}.prov`;
+    // A fresh key per attempt: two racing attaches never overwrite each other's bytes, and the loser's
+    // blob is deleted (or swept) without touching the winner's.
+    const key = `${target.blobKey}.${randomUUID()}.prov`;
     await this.blobs.put(key, prov, { contentType: 'application/pgp-signature' });
     const updated = await this.dataSource
       .getRepository(ChartVersionEntity)
@@ -83,6 +85,9 @@ export class ProvenanceService {
       .set({ provBlobKey: key })
       .where('id = :id AND prov_blob_key IS NULL', { id: target.id })
       .execute();
-    if (!updated.affected) throw conflict(CatalogErrorCode.ProvenanceExists, `${p.file}.prov already exists.`);
+    if (!updated.affected) {
+      await this.blobs.delete(key).catch(() => undefined);
+      throw conflict(CatalogErrorCode.ProvenanceExists, `${p.file}.prov already exists.`);
+    }
   }
 }

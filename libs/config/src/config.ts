@@ -114,11 +114,53 @@ export class EnvironmentVariables {
   @Max(86400)
   ACCESS_TOKEN_TTL_SECONDS = 3600;
 
+  /** Seals the license signing keys stored in the database. Generated under DATA_DIR outside production. */
+  @ValidateIf((e: EnvironmentVariables) => e.NODE_ENV === 'production' || e.LICENSE_SIGNING_SECRET !== undefined)
+  @Sensitive()
+  @IsString()
+  @MinLength(32)
+  LICENSE_SIGNING_SECRET?: string;
+
+  /** How long a replica may trust a license's revocation state: the revocation propagation bound. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(60)
+  LICENSE_STATUS_CACHE_SECONDS = 2;
+
+  /** Unset: the local payment page (refused in production unless ALLOW_LOCAL_PAYMENTS=true). */
+  @IsOptional()
+  @Sensitive()
+  @IsString()
+  STRIPE_SECRET_KEY?: string;
+
+  @ValidateIf((e: EnvironmentVariables) => e.STRIPE_SECRET_KEY !== undefined)
+  @Sensitive()
+  @IsString()
+  @MinLength(8)
+  STRIPE_WEBHOOK_SECRET?: string;
+
+  /** Points the Stripe SDK elsewhere (stripe-mock in tests). */
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  STRIPE_API_URL?: string;
+
+  @Transform(toBool)
+  @IsBoolean()
+  ALLOW_LOCAL_PAYMENTS = false;
+
   @Type(() => Number)
   @IsInt()
   @Min(1024)
   @Max(1024 * 1024 * 1024)
   UPLOAD_MAX_BYTES = 20 * 1024 * 1024;
+
+  /** Uploads held in memory at once on this replica; more get 503 with Retry-After. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  UPLOAD_CONCURRENCY = 8;
 
   @Type(() => Number)
   @IsInt()
@@ -179,7 +221,11 @@ export interface AppConfig {
         prefix: string;
       };
   auth: { accessTokenSecret: string; accessTokenTtlSeconds: number; loginMaxFailures: number; loginLockoutSeconds: number };
-  uploads: { maxBytes: number; maxDecompressedBytes: number; maxFileBytes: number; maxEntries: number; orphanGraceSeconds: number };
+  uploads: { concurrency: number; maxBytes: number; maxDecompressedBytes: number; maxFileBytes: number; maxEntries: number; orphanGraceSeconds: number };
+  licensing: { signingSecret: string; statusCacheSeconds: number };
+  payments:
+    | { provider: 'stripe'; stripeSecretKey: string; stripeWebhookSecret: string; stripeApiUrl?: string }
+    | { provider: 'local' };
   logLevel: string;
   shutdownTimeoutMs: number;
 }
@@ -217,7 +263,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const value = env[key];
     if (value !== undefined && value !== '') raw[key] = value;
   }
-  for (const key of ['PUBLIC_URL', 'DATABASE_URL', 'S3_BUCKET', 'S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'ACCESS_TOKEN_SECRET']) {
+  for (const key of [
+    'PUBLIC_URL',
+    'DATABASE_URL',
+    'S3_BUCKET',
+    'S3_ENDPOINT',
+    'S3_ACCESS_KEY_ID',
+    'S3_SECRET_ACCESS_KEY',
+    'ACCESS_TOKEN_SECRET',
+    'LICENSE_SIGNING_SECRET',
+    'STRIPE_SECRET_KEY',
+    'STRIPE_WEBHOOK_SECRET',
+    'STRIPE_API_URL',
+  ]) {
     if (env[key]) raw[key] = env[key] as string;
   }
   const vars = plainToInstance(EnvironmentVariables, raw, { enableImplicitConversion: false });
@@ -231,6 +289,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   );
   if (vars.BLOB_STORE === 's3' && vars.S3_ACCESS_KEY_ID && !vars.S3_SECRET_ACCESS_KEY) {
     problems.push('S3_SECRET_ACCESS_KEY is required when S3_ACCESS_KEY_ID is set');
+  }
+  if (vars.NODE_ENV === 'production' && !vars.STRIPE_SECRET_KEY && !vars.ALLOW_LOCAL_PAYMENTS) {
+    problems.push('STRIPE_SECRET_KEY is required in production (or set ALLOW_LOCAL_PAYMENTS=true to take no real payments)');
   }
   if (problems.length) throw new ConfigError(problems);
 
@@ -263,12 +324,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       loginLockoutSeconds: vars.LOGIN_LOCKOUT_SECONDS,
     },
     uploads: {
+      concurrency: vars.UPLOAD_CONCURRENCY,
       maxBytes: vars.UPLOAD_MAX_BYTES,
       maxDecompressedBytes: vars.CHART_MAX_DECOMPRESSED_BYTES,
       maxFileBytes: vars.CHART_MAX_FILE_BYTES,
       maxEntries: vars.CHART_MAX_ENTRIES,
       orphanGraceSeconds: vars.ORPHAN_BLOB_GRACE_SECONDS,
     },
+    licensing: {
+      signingSecret: vars.LICENSE_SIGNING_SECRET ?? devSecret(dataDir, 'license-signing-secret'),
+      statusCacheSeconds: vars.LICENSE_STATUS_CACHE_SECONDS,
+    },
+    payments: vars.STRIPE_SECRET_KEY
+      ? {
+          provider: 'stripe' as const,
+          stripeSecretKey: vars.STRIPE_SECRET_KEY,
+          stripeWebhookSecret: vars.STRIPE_WEBHOOK_SECRET as string,
+          stripeApiUrl: vars.STRIPE_API_URL,
+        }
+      : { provider: 'local' as const },
     logLevel: vars.LOG_LEVEL,
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
   });

@@ -16,7 +16,7 @@ export interface DatabaseModuleOptions {
 const EMBEDDED = Symbol('EMBEDDED_POSTGRES');
 
 /** Options shared by the app and the TypeORM CLI data source, so both see the same schema. */
-export function dataSourceOptions(url: string, poolSize: number, options: DatabaseModuleOptions) {
+export function dataSourceOptions(url: string, poolSize: number, options: DatabaseModuleOptions, embedded = false) {
   return {
     type: 'postgres' as const,
     url,
@@ -27,7 +27,8 @@ export function dataSourceOptions(url: string, poolSize: number, options: Databa
     uuidExtension: 'pgcrypto' as const,
     synchronize: false,
     migrationsRun: false,
-    extra: { max: poolSize, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 },
+    // The embedded database's single connection is held for the life of the process (idle timeout 0).
+    extra: { max: poolSize, connectionTimeoutMillis: embedded ? 30000 : 5000, idleTimeoutMillis: embedded ? 0 : 30000 },
   };
 }
 
@@ -68,7 +69,7 @@ export class DatabaseModule {
           useFactory: async (config: AppConfig, embedded: EmbeddedPostgres | null) => {
             const url = config.database.url ?? (embedded as EmbeddedPostgres).url;
             const pool = embedded ? 1 : config.database.poolSize;
-            const dataSource = new DataSource(dataSourceOptions(url, pool, options));
+            const dataSource = new DataSource(dataSourceOptions(url, pool, options, embedded !== null));
             await dataSource.initialize();
             if (config.database.migrations === 'run') {
               const applied = await runMigrationsLocked(dataSource);

@@ -3,4 +3,5 @@ export enum HelmRepoErrorCode {
   ChartFileNotFound = 'chart_file_not_found',
   RepositoryCredentialsInvalid = 'repository_credentials_invalid',
   LicenseRequired = 'license_required',
+  LicenseInactive = 'license_inactive',
 }

@@ -2,11 +2,18 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import { BLOB_STORE, BlobStore } from '@berth/artifacts';
-import { CatalogAudience, ChartQueryService, StoredChartVersion } from '@berth/catalog';
+import { ChartQueryService, StoredChartVersion } from '@berth/catalog';
 import { APP_CONFIG, AppConfig } from '@berth/config';
-import { DomainError, ErrorKind, notFound } from '@berth/common';
+import { DomainError, ErrorKind, notFound, unauthenticated } from '@berth/common';
+import { covers, Entitlement, LICENSE_KEY_PREFIX, LicenseService } from '@berth/licensing';
 import { HelmRepoErrorCode } from './errors';
 import { renderIndex } from './index-renderer';
+
+/** Who reads the repository: anyone, the publisher itself, or a buyer holding a license. */
+export type RepoViewer =
+  | { kind: 'public' }
+  | { kind: 'publisher' }
+  | { kind: 'license'; licenseId: string; chartId: string; chartName: string; entitlement: Entitlement };
 
 export interface RenderedIndex {
   body: Buffer;
@@ -26,6 +33,7 @@ export interface ChartFile {
 export class HelmRepositoryService {
   constructor(
     private readonly charts: ChartQueryService,
+    private readonly licenses: LicenseService,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -34,11 +42,35 @@ export class HelmRepositoryService {
     return `${this.config.publicUrl}/helm/${slug}`;
   }
 
-  async index(publisher: { id: string; slug: string }, audience: CatalogAudience): Promise<RenderedIndex> {
-    const [versions, last] = await Promise.all([
-      this.charts.listVersions(publisher.id, audience),
-      this.charts.lastChange(publisher.id),
-    ]);
+  /**
+   * Basic auth where the password is a license key and the username its license id. Any failure is a
+   * 401 with one message, whichever check failed (it must not help guessing).
+   */
+  async licenseViewer(slug: string, username: string, key: string): Promise<RepoViewer> {
+    const refused = unauthenticated(
+      HelmRepoErrorCode.RepositoryCredentialsInvalid,
+      'The license key is invalid, revoked or not for this repository.',
+    );
+    if (!key.startsWith(LICENSE_KEY_PREFIX)) throw refused;
+    const result = await this.licenses.verify(key);
+    if (!result.valid) {
+      if (result.reason === 'suspended' || result.reason === 'revoked') {
+        throw unauthenticated(HelmRepoErrorCode.LicenseInactive, `This license is ${result.reason}; contact the publisher.`);
+      }
+      throw refused;
+    }
+    if (result.license.publisher !== slug || result.license.id !== username) throw refused;
+    return {
+      kind: 'license',
+      licenseId: result.license.id,
+      chartId: result.license.chartId,
+      chartName: result.license.chart,
+      entitlement: result.entitlement,
+    };
+  }
+
+  async index(publisher: { id: string; slug: string }, viewer: RepoViewer): Promise<RenderedIndex> {
+    const [versions, last] = await Promise.all([this.visibleVersions(publisher.id, viewer), this.charts.lastChange(publisher.id, viewer.kind === 'public' ? 'public' : 'publisher')]);
     // `generated` is the last catalog change, not the request time, so the body and ETag are stable.
     const generated = last ?? new Date(0);
     const contextPath = `${new URL(this.config.publicUrl).pathname.replace(/\/$/, '')}/helm/${publisher.slug}`;
@@ -47,16 +79,37 @@ export class HelmRepositoryService {
     return { body, etag, lastModified: generated };
   }
 
-  /** `<name>-<version>.tgz` or `.tgz.prov`, if the audience may have it. */
-  async chartFile(publisherId: string, fileName: string, audience: CatalogAudience): Promise<ChartFile> {
+  /** Free published charts for everyone; plus, for a license, exactly the versions it covers. */
+  private async visibleVersions(publisherId: string, viewer: RepoViewer): Promise<Map<string, StoredChartVersion[]>> {
+    if (viewer.kind === 'publisher') return this.charts.listVersions(publisherId, 'publisher');
+    const versions = await this.charts.listVersions(publisherId, 'public');
+    if (viewer.kind === 'license') {
+      const licensed = (await this.charts.listVersions(publisherId, 'publisher', viewer.chartName)).get(viewer.chartName) ?? [];
+      const covered = licensed.filter((v) => v.chartId === viewer.chartId && covers(viewer.entitlement, v));
+      if (covered.length) versions.set(viewer.chartName, covered);
+    }
+    return versions;
+  }
+
+  /** `<name>-<version>.tgz` or `.tgz.prov`, if the viewer may have it. Every request re-checks the license. */
+  async chartFile(publisherId: string, fileName: string, viewer: RepoViewer): Promise<ChartFile> {
     const prov = fileName.endsWith('.tgz.prov');
     const base = prov ? fileName.slice(0, -'.tgz.prov'.length) : fileName.endsWith('.tgz') ? fileName.slice(0, -4) : null;
     const missing = notFound(HelmRepoErrorCode.ChartFileNotFound, 'No such chart file in this repository.');
     if (base === null) throw missing;
     const v = await this.charts.findByFileName(publisherId, base);
-    if (!v || !this.visible(v, audience)) throw missing;
-    if (audience === 'public' && !v.free) {
-      throw new DomainError(ErrorKind.Unauthenticated, HelmRepoErrorCode.LicenseRequired, 'This chart requires a license; add the repository with your license key.');
+    if (!v) throw missing;
+    // A licensed buyer keeps access to covered versions even after a yank or an unpublish.
+    const licensed = viewer.kind === 'license' && v.chartId === viewer.chartId && covers(viewer.entitlement, v);
+    if (!licensed) {
+      if (v.yankedAt || (viewer.kind !== 'publisher' && !v.published)) throw missing;
+      if (viewer.kind !== 'publisher' && !v.free) {
+        throw new DomainError(
+          ErrorKind.Unauthenticated,
+          HelmRepoErrorCode.LicenseRequired,
+          'This chart version requires a license that covers it; add the repository with your license key.',
+        );
+      }
     }
     if (prov) {
       if (!v.provBlobKey) throw missing;
@@ -69,10 +122,5 @@ export class HelmRepositoryService {
       };
     }
     return { stream: await this.blobs.get(v.blobKey), size: v.size, etag: `"${v.digest}"`, contentType: 'application/gzip' };
-  }
-
-  private visible(v: StoredChartVersion, audience: CatalogAudience): boolean {
-    if (v.yankedAt) return false;
-    return audience === 'publisher' || v.published;
   }
 }

@@ -3,6 +3,8 @@ import { API_TOKEN_SCOPES, PUBLISHER_SLUG_PATTERN } from '@berth/accounts';
 import type { ApiTokenScope } from '@berth/accounts';
 import { Type } from 'class-transformer';
 import {
+  IsDefined,
+  IsObject,
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
@@ -42,6 +44,8 @@ export class CreateAccountDto {
   password: string;
 
   @ApiProperty({ type: PublisherInputDto })
+  @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => PublisherInputDto)
   publisher: PublisherInputDto;

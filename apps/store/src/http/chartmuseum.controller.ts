@@ -2,12 +2,30 @@ import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Req } from '@ne
 import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { PublisherAccessService } from '@berth/accounts';
 import { ChartQueryService, ChartUploadService, ChartYankService, ProvenanceService } from '@berth/catalog';
-import { invalid, notFound } from '@berth/common';
+import { DomainError, ErrorKind, invalid, notFound } from '@berth/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { indexEntry } from '@berth/helm-repo';
 import type { Request } from 'express';
 import { ChartMuseumErrorDto } from './common.dto';
 import { readUploadBody } from './upload-body';
+
+/** Bounds the uploads buffered in memory at once; the rest are told to retry. */
+class UploadSlots {
+  private busy = 0;
+  constructor(private readonly max: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.busy >= this.max) {
+      throw new DomainError(ErrorKind.Unavailable, 'uploads_busy', 'Too many uploads in progress; retry shortly.', { retryAfterSeconds: 2 });
+    }
+    this.busy += 1;
+    try {
+      return await work();
+    } finally {
+      this.busy -= 1;
+    }
+  }
+}
 
 /**
  * ChartMuseum's API, one tenant per publisher. Mounted twice: `/api/{slug}` as in ChartMuseum's
@@ -25,7 +43,11 @@ export class ChartMuseumController {
     private readonly query: ChartQueryService,
     private readonly yanks: ChartYankService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.slots = new UploadSlots(config.uploads.concurrency);
+  }
+
+  private readonly slots: UploadSlots;
 
   @Post('charts')
   @HttpCode(201)
@@ -44,15 +66,19 @@ export class ChartMuseumController {
   @ApiResponse({ status: 413, type: ChartMuseumErrorDto, description: 'upload_too_large, archive_too_large' })
   async upload(@Param('slug') slug: string, @Req() req: Request): Promise<{ saved: true }> {
     const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'charts:write');
+    return this.slots.run(() => this.receive(publisher.id, req));
+  }
+
+  private async receive(publisherId: string, req: Request): Promise<{ saved: true }> {
     const body = await readUploadBody(req, this.config.uploads.maxBytes);
     if (!body.chart?.length) {
       if (body.prov) {
-        await this.provenance.attach(publisher.id, body.prov);
+        await this.provenance.attach(publisherId, body.prov);
         return { saved: true };
       }
       throw invalid('archive_empty', 'The request holds no chart archive.');
     }
-    await this.uploads.upload(publisher.id, body.chart, body.prov);
+    await this.uploads.upload(publisherId, body.chart, body.prov);
     return { saved: true };
   }
 
@@ -65,7 +91,7 @@ export class ChartMuseumController {
   @ApiResponse({ status: 409, type: ChartMuseumErrorDto, description: 'provenance_exists' })
   async uploadProv(@Param('slug') slug: string, @Req() req: Request): Promise<{ saved: true }> {
     const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'charts:write');
-    const body = await readUploadBody(req, this.config.uploads.maxBytes);
+    const body = await this.slots.run(() => readUploadBody(req, this.config.uploads.maxBytes));
     const prov = body.prov ?? body.chart;
     if (!prov?.length) throw invalid('provenance_invalid', 'The request holds no provenance file.');
     await this.provenance.attach(publisher.id, prov);

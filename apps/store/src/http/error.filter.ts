@@ -72,9 +72,12 @@ export function sendError(req: Request, res: Response, e: ErrorBody, requestId: 
     return;
   }
   if (e.retryAfterSeconds) res.setHeader('Retry-After', String(e.retryAfterSeconds));
-  if (e.status === 401 && /^\/helm\//.test(req.path)) {
-    // Helm only sends credentials it was given; the challenge tells people what the repo wants.
-    res.setHeader('WWW-Authenticate', 'Basic realm="Berth Helm repository", charset="UTF-8"');
+  if (e.status === 401) {
+    // Helm and ChartMuseum clients speak Basic (a token or license key as the password); /v1 is Bearer.
+    res.setHeader(
+      'WWW-Authenticate',
+      /^\/(helm|api)\//.test(req.path) ? 'Basic realm="Berth", charset="UTF-8"' : 'Bearer realm="Berth"',
+    );
   }
   res.setHeader('X-Request-Id', requestId);
   res.setHeader('Cache-Control', 'no-store');

@@ -3,11 +3,18 @@ import { pipeline } from 'node:stream/promises';
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import { ApiBasicAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { credentialFromAuthorization, PublisherAccessService, PublisherRef } from '@berth/accounts';
-import type { CatalogAudience } from '@berth/catalog';
 import { DomainError, ErrorKind, notFound, unauthenticated } from '@berth/common';
-import { HelmRepoErrorCode, HelmRepositoryService } from '@berth/helm-repo';
+import { HelmRepoErrorCode, HelmRepositoryService, RepoViewer } from '@berth/helm-repo';
+import { LICENSE_KEY_PREFIX } from '@berth/licensing';
 import type { Request, Response } from 'express';
 import { ErrorResponseDto } from './common.dto';
+
+const basicUsername = (header: string): string => {
+  const [scheme, value] = header.split(/\s+/, 2);
+  if (!/^basic$/i.test(scheme) || !value) return '';
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  return decoded.slice(0, Math.max(0, decoded.indexOf(':')));
+};
 
 const etagMatches = (header: string | undefined, etag: string) =>
   !!header && header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*');
@@ -35,17 +42,20 @@ export class HelmRepoController {
   @ApiResponse({ status: 401, type: ErrorResponseDto, description: 'repository_credentials_invalid (WWW-Authenticate: Basic)' })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'repository_not_found' })
   async index(@Param('slug') slug: string, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const { publisher, audience } = await this.resolve(slug, req);
-    const index = await this.repo.index(publisher, audience);
-    this.cacheHeaders(res, audience, index.etag);
+    const { publisher, viewer } = await this.resolve(slug, req);
+    const index = await this.repo.index(publisher, viewer);
+    // Each encoding is a different representation, so it has its own strong ETag (RFC 9110 8.8.3).
+    const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    const etag = gzip ? index.etag.replace(/"$/, '-gz"') : index.etag;
+    this.cacheHeaders(res, viewer, etag);
     res.setHeader('Last-Modified', index.lastModified.toUTCString());
-    if (etagMatches(req.headers['if-none-match'], index.etag)) {
+    if (etagMatches(req.headers['if-none-match'], etag)) {
       res.status(304).end();
       return;
     }
     res.type('application/json');
     let body = index.body;
-    if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+    if (gzip) {
       body = gzipSync(body);
       res.setHeader('Content-Encoding', 'gzip');
     }
@@ -61,9 +71,9 @@ export class HelmRepoController {
   @ApiResponse({ status: 401, type: ErrorResponseDto, description: 'license_required, repository_credentials_invalid' })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'chart_file_not_found' })
   async chart(@Param('slug') slug: string, @Param('file') file: string, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const { publisher, audience } = await this.resolve(slug, req);
-    const f = await this.repo.chartFile(publisher.id, file, audience);
-    this.cacheHeaders(res, audience, f.etag);
+    const { publisher, viewer } = await this.resolve(slug, req);
+    const f = await this.repo.chartFile(publisher.id, file, viewer);
+    this.cacheHeaders(res, viewer, f.etag);
     if (etagMatches(req.headers['if-none-match'], f.etag) || req.method === 'HEAD') {
       f.stream.destroy();
       if (f.size !== null) res.setHeader('Content-Length', String(f.size));
@@ -76,24 +86,31 @@ export class HelmRepoController {
     await pipeline(f.stream, res).catch(() => res.destroy());
   }
 
-  private cacheHeaders(res: Response, audience: CatalogAudience, etag: string): void {
+  private cacheHeaders(res: Response, viewer: RepoViewer, etag: string): void {
     res.setHeader('ETag', etag);
     res.setHeader('Vary', 'Authorization, Accept-Encoding');
-    res.setHeader('Cache-Control', audience === 'public' ? 'public, no-cache' : 'private, no-cache');
+    res.setHeader('Cache-Control', viewer.kind === 'public' ? 'public, no-cache' : 'private, no-cache');
   }
 
-  /** Anonymous → public view; the publisher's own token → its full view; anything else → 401. */
-  private async resolve(slug: string, req: Request): Promise<{ publisher: PublisherRef; audience: CatalogAudience }> {
+  /**
+   * Anonymous → free charts; Basic `<license-id>:<license key>` → free charts plus the covered versions;
+   * the publisher's own token → its whole catalog; anything else → 401 (Helm never retries it).
+   */
+  private async resolve(slug: string, req: Request): Promise<{ publisher: PublisherRef; viewer: RepoViewer }> {
     const publisher = await this.access.findBySlug(slug);
     if (!publisher) throw notFound(HelmRepoErrorCode.RepositoryNotFound, 'No such repository.');
     const authorization = req.headers.authorization;
-    if (!authorization) return { publisher, audience: 'public' };
-    if (!credentialFromAuthorization(authorization)) {
+    if (!authorization) return { publisher, viewer: { kind: 'public' } };
+    const credential = credentialFromAuthorization(authorization);
+    if (!credential) {
       throw unauthenticated(HelmRepoErrorCode.RepositoryCredentialsInvalid, 'The repository credentials are invalid.');
+    }
+    if (credential.startsWith(LICENSE_KEY_PREFIX)) {
+      return { publisher, viewer: await this.repo.licenseViewer(slug, basicUsername(authorization), credential) };
     }
     try {
       await this.access.authorize(authorization, slug, 'charts:read');
-      return { publisher, audience: 'publisher' };
+      return { publisher, viewer: { kind: 'publisher' } };
     } catch (e) {
       if (e instanceof DomainError && e.kind !== ErrorKind.Unavailable) {
         throw unauthenticated(

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
+import { IsDefined, IsObject, IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
 
 export class PriceDto {
   @ApiProperty({ description: 'Integer minor units (cents); 0 = free.', example: 4900 })
@@ -30,11 +30,15 @@ export class UpdatePolicyDto {
 
 export class PutListingDto {
   @ApiProperty({ type: PriceDto })
+  @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => PriceDto)
   price: PriceDto;
 
   @ApiProperty({ type: UpdatePolicyDto })
+  @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => UpdatePolicyDto)
   updatePolicy: UpdatePolicyDto;

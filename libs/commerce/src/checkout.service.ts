@@ -1,0 +1,116 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ListingService } from '@berth/catalog';
+import { invalid, notFound } from '@berth/common';
+import { APP_CONFIG, AppConfig } from '@berth/config';
+import { LicenseService, LicenseView } from '@berth/licensing';
+import { DataSource } from 'typeorm';
+import { OrderEntity, OrderStatus } from './entities';
+import { CommerceErrorCode } from './errors';
+import { FulfilmentService } from './fulfilment.service';
+import { PAYMENT_PROVIDER, PaymentProvider } from './payment-provider';
+
+export interface StartedCheckout {
+  orderId: string;
+  sessionId: string;
+  checkoutUrl: string;
+}
+
+export interface CheckoutState {
+  status: OrderStatus;
+  orderId: string;
+  publisherSlug: string;
+  chartName: string;
+  provider: 'stripe' | 'local';
+  amount: number;
+  currency: string;
+  license: (LicenseView & { key: string }) | null;
+}
+
+@Injectable()
+export class CheckoutService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly listings: ListingService,
+    private readonly licenses: LicenseService,
+    private readonly fulfilment: FulfilmentService,
+    @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  get providerName(): 'stripe' | 'local' {
+    return this.provider.name;
+  }
+
+  /** Opens a checkout for a published paid chart at its current price. */
+  async start(publisher: { id: string; slug: string }, chartName: string, email: string): Promise<StartedCheckout> {
+    const listing = await this.listings.find(publisher.id, chartName);
+    if (!listing || !listing.published) {
+      throw notFound(CommerceErrorCode.ChartNotForSale, 'No such chart for sale.');
+    }
+    if (listing.priceAmount === 0) {
+      throw invalid(CommerceErrorCode.ChartIsFree, 'This chart is free: add the repository, no purchase needed.');
+    }
+    const repo = this.dataSource.getRepository(OrderEntity);
+    const order = await repo.save(
+      repo.create({
+        publisherId: publisher.id,
+        publisherSlug: publisher.slug,
+        chartId: listing.chartId,
+        chartName: listing.chartName,
+        updatePolicy: listing.updatePolicy,
+        updateWindowMonths: listing.updateWindowMonths,
+        buyerEmail: email.trim().toLowerCase(),
+        amount: listing.priceAmount,
+        currency: listing.currency,
+        provider: this.provider.name,
+        providerSessionId: null,
+        paymentRef: null,
+        status: 'pending',
+        refundedAmount: 0,
+        paidAt: null,
+      }),
+    );
+    const session = await this.provider.createCheckout({
+      orderId: order.id,
+      amount: order.amount,
+      currency: order.currency,
+      buyerEmail: order.buyerEmail,
+      productName: `${publisher.slug}/${listing.chartName} (Helm chart license)`,
+      successUrl: `${this.config.publicUrl}/checkout/success?session_id={CHECKOUT_SESSION_ID}`,
+      cancelUrl: `${this.config.publicUrl}/v1/catalog/${publisher.slug}/${listing.chartName}`,
+    });
+    await repo.update({ id: order.id }, { providerSessionId: session.sessionId });
+    return { orderId: order.id, sessionId: session.sessionId, checkoutUrl: session.url };
+  }
+
+  /** What the holder of a session id may see: the order's state and, once paid, the license key. */
+  async state(sessionId: string): Promise<CheckoutState> {
+    const order =
+      sessionId.length <= 255 ? await this.dataSource.getRepository(OrderEntity).findOne({ where: { providerSessionId: sessionId } }) : null;
+    if (!order) throw notFound(CommerceErrorCode.CheckoutNotFound, 'No such checkout session.');
+    const license = order.status === 'paid' ? await this.licenses.findByOrder(order.id) : null;
+    return {
+      status: order.status,
+      orderId: order.id,
+      publisherSlug: order.publisherSlug,
+      chartName: order.chartName,
+      provider: order.provider,
+      amount: order.amount,
+      currency: order.currency,
+      license: license && license.status === 'active' ? { ...license, key: this.licenses.keyFor(license) } : null,
+    };
+  }
+
+  /** The local pay page's button: fulfils through the same path as a Stripe completion. */
+  async payLocal(sessionId: string): Promise<void> {
+    if (!sessionId.startsWith('local_cs_') || this.provider.name !== 'local') {
+      throw notFound(CommerceErrorCode.CheckoutNotFound, 'No such checkout session.');
+    }
+    await this.dataSource.transaction(async (m) => {
+      const found = await m.findOne(OrderEntity, { where: { providerSessionId: sessionId } });
+      if (!found) throw notFound(CommerceErrorCode.CheckoutNotFound, 'No such checkout session.');
+      const order = await this.fulfilment.lockOrder(m, found.id);
+      await this.fulfilment.fulfil(m, order as OrderEntity, sessionId);
+    });
+  }
+}

@@ -1,0 +1,33 @@
+import { Logger, Module } from '@nestjs/common';
+import { CatalogModule } from '@berth/catalog';
+import { APP_CONFIG, AppConfig } from '@berth/config';
+import { LicensingModule } from '@berth/licensing';
+import { CheckoutService } from './checkout.service';
+import { FulfilmentService } from './fulfilment.service';
+import { LocalPaymentProvider } from './local-provider';
+import { OrdersService } from './orders.service';
+import { PAYMENT_PROVIDER, PaymentProvider } from './payment-provider';
+import { StripePaymentProvider } from './stripe-provider';
+
+@Module({
+  imports: [CatalogModule, LicensingModule],
+  providers: [
+    {
+      provide: PAYMENT_PROVIDER,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig): PaymentProvider => {
+        const p = config.payments;
+        if (p.provider === 'stripe') return new StripePaymentProvider(p.stripeSecretKey, p.stripeWebhookSecret, p.stripeApiUrl);
+        new Logger('Payments').warn(
+          'PAYMENTS ARE LOCAL: STRIPE_SECRET_KEY is not set, so checkouts use the store\'s own pay page and no money moves.',
+        );
+        return new LocalPaymentProvider(config.publicUrl);
+      },
+    },
+    CheckoutService,
+    FulfilmentService,
+    OrdersService,
+  ],
+  exports: [CheckoutService, FulfilmentService, OrdersService, PAYMENT_PROVIDER],
+})
+export class CommerceModule {}

@@ -1,0 +1,12 @@
+export { CommerceModule } from './commerce.module';
+export { COMMERCE_ENTITIES } from './entities';
+export type { OrderStatus } from './entities';
+export { CommerceErrorCode } from './errors';
+export { CheckoutService } from './checkout.service';
+export type { StartedCheckout, CheckoutState } from './checkout.service';
+export { FulfilmentService } from './fulfilment.service';
+export type { EventOutcome } from './fulfilment.service';
+export { OrdersService } from './orders.service';
+export type { OrderView } from './orders.service';
+export { PAYMENT_PROVIDER } from './payment-provider';
+export type { PaymentProvider, PaymentEvent } from './payment-provider';

@@ -1,0 +1,24 @@
+import { randomBytes } from 'node:crypto';
+import { invalid } from '@berth/common';
+import { CheckoutRequest, CheckoutSession, PaymentEvent, PaymentProvider } from './payment-provider';
+
+/**
+ * The laptop default: a plain HTML pay page served by the store itself, no money moves. Paying on it
+ * fulfils the order through the same path as a Stripe webhook.
+ */
+export class LocalPaymentProvider implements PaymentProvider {
+  readonly name = 'local' as const;
+
+  constructor(private readonly publicUrl: string) {}
+
+  async createCheckout(_r: CheckoutRequest): Promise<CheckoutSession> {
+    const sessionId = `local_cs_${randomBytes(24).toString('base64url')}`;
+    return { sessionId, url: `${this.publicUrl}/checkout/local/${sessionId}` };
+  }
+
+  parseWebhook(): PaymentEvent {
+    throw invalid('webhooks_not_configured', 'This store takes no Stripe webhooks: STRIPE_SECRET_KEY is not set.');
+  }
+
+  async refund(): Promise<void> {}
+}

@@ -1,0 +1,45 @@
+/** What a provider needs to open a hosted checkout for one order. */
+export interface CheckoutRequest {
+  orderId: string;
+  amount: number;
+  currency: string;
+  buyerEmail: string;
+  productName: string;
+  /** Contains `{CHECKOUT_SESSION_ID}` where the provider substitutes its session id. */
+  successUrl: string;
+  cancelUrl: string;
+}
+
+export interface CheckoutSession {
+  sessionId: string;
+  url: string;
+}
+
+interface SessionFields {
+  id: string;
+  sessionId: string;
+  orderId: string | null;
+  amount: number | null;
+  currency: string | null;
+  paymentStatus: string;
+  paymentRef: string | null;
+}
+
+/** A verified provider event, reduced to what fulfilment needs. */
+export type PaymentEvent =
+  | ({ type: 'checkout.completed' | 'checkout.async_succeeded' } & SessionFields)
+  | ({ type: 'checkout.async_failed' | 'checkout.expired' } & SessionFields)
+  | { type: 'charge.refunded'; id: string; paymentRef: string | null; orderId: string | null; amount: number; amountRefunded: number; currency: string }
+  | { type: 'dispute.created'; id: string; paymentRef: string | null }
+  | { type: 'dispute.closed'; id: string; paymentRef: string | null; status: string }
+  | { type: 'ignored'; id: string; originalType: string };
+
+export interface PaymentProvider {
+  readonly name: 'stripe' | 'local';
+  createCheckout(request: CheckoutRequest): Promise<CheckoutSession>;
+  /** Verifies the signature over the raw body and parses the event; throws a 400 DomainError otherwise. */
+  parseWebhook(rawBody: Buffer, signature: string | undefined): PaymentEvent;
+  refund(paymentRef: string, orderId: string): Promise<void>;
+}
+
+export const PAYMENT_PROVIDER = Symbol('PAYMENT_PROVIDER');

@@ -1,0 +1,103 @@
+import { invalid, unavailable } from '@berth/common';
+import Stripe from 'stripe';
+import { CheckoutRequest, CheckoutSession, PaymentEvent, PaymentProvider } from './payment-provider';
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String((v as { id: unknown }).id) : null);
+
+/**
+ * Stripe Checkout in payment mode. The order id travels as metadata, client_reference_id and the
+ * PaymentIntent's metadata (so refunds and disputes can be traced back); the idempotency key is the
+ * order id, so a retried request cannot open two sessions for one order.
+ */
+export class StripePaymentProvider implements PaymentProvider {
+  readonly name = 'stripe' as const;
+  private readonly stripe: Stripe;
+
+  constructor(
+    secretKey: string,
+    private readonly webhookSecret: string,
+    apiUrl?: string,
+  ) {
+    const u = apiUrl ? new URL(apiUrl) : null;
+    this.stripe = new Stripe(secretKey, {
+      maxNetworkRetries: 2,
+      timeout: 20_000,
+      ...(u ? { host: u.hostname, port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)), protocol: u.protocol.replace(':', '') as 'http' | 'https' } : {}),
+    });
+  }
+
+  async createCheckout(r: CheckoutRequest): Promise<CheckoutSession> {
+    try {
+      const session = await this.stripe.checkout.sessions.create(
+        {
+          mode: 'payment',
+          customer_email: r.buyerEmail,
+          client_reference_id: r.orderId,
+          metadata: { orderId: r.orderId },
+          payment_intent_data: { metadata: { orderId: r.orderId } },
+          line_items: [{ quantity: 1, price_data: { currency: r.currency, unit_amount: r.amount, product_data: { name: r.productName } } }],
+          success_url: r.successUrl,
+          cancel_url: r.cancelUrl,
+        },
+        { idempotencyKey: `checkout-${r.orderId}` },
+      );
+      if (!session.url) throw new Error('no checkout url');
+      return { sessionId: session.id, url: session.url };
+    } catch {
+      // Stripe's message may quote request data; say only what the buyer can act on.
+      throw unavailable('payment_provider_unavailable', 'The payment provider could not open a checkout; try again shortly.');
+    }
+  }
+
+  parseWebhook(rawBody: Buffer, signature: string | undefined): PaymentEvent {
+    if (!signature) throw invalid('webhook_signature_missing', 'The Stripe-Signature header is missing.');
+    let event: Stripe.Event;
+    try {
+      // Default tolerance: 300 s. The signature covers the exact bytes, so the body is never re-serialised.
+      event = this.stripe.webhooks.constructEvent(rawBody, signature, this.webhookSecret);
+    } catch {
+      throw invalid('webhook_signature_invalid', 'The webhook signature is invalid or too old.');
+    }
+    const o = event.data.object as unknown as Record<string, unknown>;
+    const metadata = (o.metadata ?? {}) as Record<string, string>;
+    const session = () => ({
+      id: event.id,
+      sessionId: String(o.id),
+      orderId: metadata.orderId ?? str(o.client_reference_id),
+      amount: typeof o.amount_total === 'number' ? o.amount_total : null,
+      currency: str(o.currency),
+      paymentStatus: String(o.payment_status ?? ''),
+      paymentRef: str(o.payment_intent),
+    });
+    switch (event.type) {
+      case 'checkout.session.completed':
+        return { type: 'checkout.completed', ...session() };
+      case 'checkout.session.async_payment_succeeded':
+        return { type: 'checkout.async_succeeded', ...session() };
+      case 'checkout.session.async_payment_failed':
+        return { type: 'checkout.async_failed', ...session() };
+      case 'checkout.session.expired':
+        return { type: 'checkout.expired', ...session() };
+      case 'charge.refunded':
+        return {
+          type: 'charge.refunded',
+          id: event.id,
+          paymentRef: str(o.payment_intent),
+          orderId: metadata.orderId ?? null,
+          amount: Number(o.amount),
+          amountRefunded: Number(o.amount_refunded),
+          currency: String(o.currency),
+        };
+      case 'charge.dispute.created':
+        return { type: 'dispute.created', id: event.id, paymentRef: str(o.payment_intent) };
+      case 'charge.dispute.closed':
+        return { type: 'dispute.closed', id: event.id, paymentRef: str(o.payment_intent), status: String(o.status) };
+      default:
+        return { type: 'ignored', id: event.id, originalType: event.type };
+    }
+  }
+
+  async refund(paymentRef: string, orderId: string): Promise<void> {
+    await this.stripe.refunds.create({ payment_intent: paymentRef, metadata: { orderId } }, { idempotencyKey: `refund-${orderId}` });
+  }
+}

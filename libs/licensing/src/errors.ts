@@ -1,0 +1,16 @@
+export enum LicensingErrorCode {
+  LicenseNotFound = 'license_not_found',
+}
+
+/** Why a key does not grant access; also the `reason` of POST /v1/licenses/verify. */
+export type LicenseInvalidReason =
+  | 'malformed'
+  | 'unknown_key'
+  | 'bad_signature'
+  | 'wrong_issuer'
+  | 'expired'
+  | 'not_found'
+  | 'revoked'
+  | 'suspended'
+  | 'wrong_chart'
+  | 'version_not_covered';

@@ -1,0 +1,210 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@berth/config';
+import { notFound } from '@berth/common';
+import jwt from 'jsonwebtoken';
+import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { LicenseEntity } from './entities';
+import { LicenseInvalidReason, LicensingErrorCode } from './errors';
+import { LicenseStatusCache } from './license-status-cache';
+import { SigningKeysService } from './signing-keys.service';
+import { covers, Entitlement, entitlementFor, UpdatePolicy } from './update-policy';
+
+/** Recognisable prefix so secret scanners can find leaked license keys. */
+export const LICENSE_KEY_PREFIX = 'berth_lic_';
+const MAX_KEY_LENGTH = 4096;
+
+export interface IssueLicenseInput {
+  orderId: string | null;
+  publisherId: string;
+  publisherSlug: string;
+  chartId: string;
+  chartName: string;
+  buyerEmail: string;
+  policy: UpdatePolicy;
+  newestStable: string | null;
+  /** A complimentary license may name its own range. */
+  versionRange?: string;
+}
+
+export type LicenseStatus = 'active' | 'suspended' | 'revoked';
+
+export interface LicenseView {
+  id: string;
+  orderId: string | null;
+  publisher: string;
+  chart: string;
+  chartId: string;
+  buyerEmail: string;
+  versionRange: string;
+  updatesUntil: Date | null;
+  issuedAt: Date;
+  expiresAt: Date | null;
+  status: LicenseStatus;
+  reason: string | null;
+}
+
+export interface LicenseClaims {
+  sub: string;
+  pub: string;
+  chart: string;
+  range: string;
+  upd: string | null;
+}
+
+export type VerifiedLicense =
+  | { valid: true; license: LicenseView; entitlement: Entitlement }
+  | { valid: false; reason: LicenseInvalidReason; license?: LicenseView };
+
+const statusOf = (l: LicenseEntity): LicenseStatus => (l.revokedAt ? 'revoked' : l.suspendedAt ? 'suspended' : 'active');
+
+export const toLicenseView = (l: LicenseEntity): LicenseView => ({
+  id: l.id,
+  orderId: l.orderId,
+  publisher: l.publisherSlug,
+  chart: l.chartName,
+  chartId: l.chartId,
+  buyerEmail: l.buyerEmail,
+  versionRange: l.versionRange,
+  updatesUntil: l.updatesUntil,
+  issuedAt: l.issuedAt,
+  expiresAt: l.expiresAt,
+  status: statusOf(l),
+  reason: l.reason,
+});
+
+/**
+ * License keys: a compact ES256 JWS behind a prefix. The claims carry what offline verifiers need
+ * (publisher, chart, range, updates-until) and nothing personal; revocation lives in the database.
+ */
+@Injectable()
+export class LicenseService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly keys: SigningKeysService,
+    private readonly statusCache: LicenseStatusCache,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Issues inside the caller's transaction when given one; one license per order is a unique key. */
+  async issue(input: IssueLicenseInput, manager?: EntityManager): Promise<LicenseView> {
+    const m = manager ?? this.dataSource.manager;
+    const now = new Date();
+    const e = entitlementFor(input.policy, input.newestStable, now);
+    const row = m.create(LicenseEntity, {
+      orderId: input.orderId,
+      publisherId: input.publisherId,
+      publisherSlug: input.publisherSlug,
+      chartId: input.chartId,
+      chartName: input.chartName,
+      buyerEmail: input.buyerEmail,
+      versionRange: input.versionRange ?? e.versionRange,
+      updatesUntil: input.versionRange ? null : e.updatesUntil,
+      issuedAt: now,
+      expiresAt: null,
+      revokedAt: null,
+      suspendedAt: null,
+      reason: null,
+      kid: this.keys.signingKey().kid,
+    });
+    await m.insert(LicenseEntity, row);
+    return toLicenseView(row);
+  }
+
+  /**
+   * The key for a license. ECDSA signatures are randomised, so each call yields a different string, all
+   * valid: keys are never stored, and re-showing one (success page) needs only the row.
+   */
+  keyFor(l: LicenseView): string {
+    const { kid, privateKey } = this.keys.signingKey();
+    const claims: Record<string, unknown> = {
+      pub: l.publisher,
+      chart: l.chart,
+      range: l.versionRange,
+      upd: l.updatesUntil ? l.updatesUntil.toISOString() : null,
+      iat: Math.floor(l.issuedAt.getTime() / 1000),
+    };
+    if (l.expiresAt) claims.exp = Math.floor(l.expiresAt.getTime() / 1000);
+    const token = jwt.sign(claims, privateKey, {
+      algorithm: 'ES256',
+      keyid: kid,
+      header: { alg: 'ES256', kid, typ: 'JWT' },
+      issuer: this.config.publicUrl,
+      subject: l.id,
+    });
+    return LICENSE_KEY_PREFIX + token;
+  }
+
+  /** Signature, key, issuer and expiry, then the row's revocation state (cached for a bounded time). */
+  async verify(key: string): Promise<VerifiedLicense> {
+    if (typeof key !== 'string' || !key.startsWith(LICENSE_KEY_PREFIX) || key.length > MAX_KEY_LENGTH) {
+      return { valid: false, reason: 'malformed' };
+    }
+    const token = key.slice(LICENSE_KEY_PREFIX.length);
+    const decoded = jwt.decode(token, { complete: true });
+    if (!decoded || typeof decoded.payload !== 'object' || typeof decoded.header.kid !== 'string') {
+      return { valid: false, reason: 'malformed' };
+    }
+    const vk = await this.keys.verificationKey(decoded.header.kid);
+    if (!vk) return { valid: false, reason: 'unknown_key' };
+    let claims: jwt.JwtPayload & Partial<LicenseClaims>;
+    try {
+      // The algorithm comes from the key record, never from the token's header.
+      claims = jwt.verify(token, vk.publicKey, { algorithms: [vk.algorithm], issuer: this.config.publicUrl }) as jwt.JwtPayload;
+    } catch (e) {
+      const name = (e as Error).name;
+      if (name === 'TokenExpiredError') return { valid: false, reason: 'expired' };
+      if (/jwt issuer invalid/.test((e as Error).message)) return { valid: false, reason: 'wrong_issuer' };
+      return { valid: false, reason: 'bad_signature' };
+    }
+    if (typeof claims.sub !== 'string') return { valid: false, reason: 'malformed' };
+    const row = await this.statusCache.get(claims.sub);
+    if (!row) return { valid: false, reason: 'not_found' };
+    const license = toLicenseView(row);
+    if (license.status !== 'active') return { valid: false, reason: license.status, license };
+    return { valid: true, license, entitlement: { versionRange: license.versionRange, updatesUntil: license.updatesUntil } };
+  }
+
+  covers(e: Entitlement, version: { version: string; createdAt: Date }): boolean {
+    return covers(e, version);
+  }
+
+  async list(publisherId: string, filter: { orderId?: string } = {}): Promise<LicenseView[]> {
+    const rows = await this.dataSource.getRepository(LicenseEntity).find({
+      where: { publisherId, ...(filter.orderId ? { orderId: filter.orderId } : {}) },
+      order: { issuedAt: 'DESC' },
+      take: 500,
+    });
+    return rows.map(toLicenseView);
+  }
+
+  async findByOrder(orderId: string): Promise<LicenseView | null> {
+    const row = await this.dataSource.getRepository(LicenseEntity).findOne({ where: { orderId } });
+    return row ? toLicenseView(row) : null;
+  }
+
+  /** Permanent. Returns false when nothing changed (already revoked). */
+  async revoke(where: { id?: string; orderId?: string; publisherId?: string }, reason: string, manager?: EntityManager): Promise<boolean> {
+    const m = manager ?? this.dataSource.manager;
+    const result = await m.update(LicenseEntity, { ...where, revokedAt: IsNull() }, { revokedAt: new Date(), reason });
+    this.statusCache.invalidateAll();
+    return (result.affected ?? 0) > 0;
+  }
+
+  async suspend(orderId: string, reason: string, manager?: EntityManager): Promise<void> {
+    const m = manager ?? this.dataSource.manager;
+    await m.update(LicenseEntity, { orderId, revokedAt: IsNull(), suspendedAt: IsNull() }, { suspendedAt: new Date(), reason });
+    this.statusCache.invalidateAll();
+  }
+
+  async reinstate(orderId: string, manager?: EntityManager): Promise<void> {
+    const m = manager ?? this.dataSource.manager;
+    await m.update(LicenseEntity, { orderId, revokedAt: IsNull() }, { suspendedAt: null, reason: null });
+    this.statusCache.invalidateAll();
+  }
+
+  async requireForPublisher(publisherId: string, id: string): Promise<LicenseView> {
+    const row = await this.dataSource.getRepository(LicenseEntity).findOne({ where: { id, publisherId } });
+    if (!row) throw notFound(LicensingErrorCode.LicenseNotFound, 'No such license.');
+    return toLicenseView(row);
+  }
+}
