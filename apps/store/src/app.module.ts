@@ -11,7 +11,11 @@ import { DatabaseModule } from '@berth/database';
 import { HelmRepoModule } from '@berth/helm-repo';
 import { MIGRATIONS } from '../../../migrations';
 import { AccountsController } from './http/accounts.controller';
+import { CatalogController } from './http/catalog.controller';
 import { ChartMuseumController } from './http/chartmuseum.controller';
+import { CheckoutController } from './http/checkout.controller';
+import { CheckoutPagesController } from './http/checkout-pages.controller';
+import { LicensesController } from './http/licenses.controller';
 import { ErrorFilter } from './http/error.filter';
 import { HelmRepoController } from './http/helm-repo.controller';
 import { ListingsController } from './http/listings.controller';
@@ -37,7 +41,17 @@ export class AppModule {
         LicensingModule,
         CommerceModule,
       ],
-      controllers: [AccountsController, ListingsController, ChartMuseumController, HelmRepoController, OpsController],
+      controllers: [
+        AccountsController,
+        ListingsController,
+        ChartMuseumController,
+        HelmRepoController,
+        CatalogController,
+        CheckoutController,
+        CheckoutPagesController,
+        LicensesController,
+        OpsController,
+      ],
       providers: [Metrics, { provide: APP_FILTER, useClass: ErrorFilter }],
     };
   }

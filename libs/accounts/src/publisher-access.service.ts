@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { forbidden, notFound, unauthenticated } from '@berth/common';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { AccessTokens } from './access-tokens';
 import { API_TOKEN_PREFIX, ApiTokenService } from './api-token.service';
 import { PublisherEntity } from './entities';
@@ -44,6 +44,12 @@ export class PublisherAccessService {
   async findBySlug(slug: string): Promise<PublisherRef | null> {
     const p = await this.dataSource.getRepository(PublisherEntity).findOne({ where: { slug } });
     return p ? { id: p.id, slug: p.slug, displayName: p.displayName } : null;
+  }
+
+  async findByIds(ids: string[]): Promise<Map<string, PublisherRef>> {
+    if (!ids.length) return new Map();
+    const rows = await this.dataSource.getRepository(PublisherEntity).findBy({ id: In([...new Set(ids)]) });
+    return new Map(rows.map((p) => [p.id, { id: p.id, slug: p.slug, displayName: p.displayName }]));
   }
 
   async requireBySlug(slug: string): Promise<PublisherRef> {

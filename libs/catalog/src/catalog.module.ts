@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CatalogBrowseService } from './catalog-browse.service';
 import { ChartQueryService } from './chart-query.service';
 import { ChartUploadService } from './chart-upload.service';
 import { ChartYankService } from './chart-yank.service';
@@ -7,7 +8,7 @@ import { OrphanBlobSweeper } from './orphan-blob-sweeper';
 import { ProvenanceService } from './provenance.service';
 
 @Module({
-  providers: [ChartQueryService, ChartUploadService, ChartYankService, ListingService, OrphanBlobSweeper, ProvenanceService],
-  exports: [ChartQueryService, ChartUploadService, ChartYankService, ListingService, OrphanBlobSweeper, ProvenanceService],
+  providers: [CatalogBrowseService, ChartQueryService, ChartUploadService, ChartYankService, ListingService, OrphanBlobSweeper, ProvenanceService],
+  exports: [CatalogBrowseService, ChartQueryService, ChartUploadService, ChartYankService, ListingService, OrphanBlobSweeper, ProvenanceService],
 })
 export class CatalogModule {}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { notFound } from '@berth/common';
 import semver from 'semver';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { chartFileCandidates } from './chart-file-name';
 import { ChartEntity, ChartVersionEntity, ListingEntity } from './entities';
 import { CatalogErrorCode } from './errors';
@@ -61,8 +61,8 @@ export const byVersionDesc = (a: { version: string }, b: { version: string }) =>
 export class ChartQueryService {
   constructor(private readonly dataSource: DataSource) {}
 
-  private base() {
-    return this.dataSource
+  private base(manager?: EntityManager) {
+    return (manager ?? this.dataSource.manager)
       .getRepository(ChartVersionEntity)
       .createQueryBuilder('v')
       .innerJoin(ChartEntity, 'c', 'c.id = v.chart_id')
@@ -84,8 +84,14 @@ export class ChartQueryService {
   }
 
   /** Live (not yanked) versions the audience may see, grouped by chart name, newest version first. */
-  async listVersions(publisherId: string, audience: CatalogAudience, chartName?: string): Promise<Map<string, StoredChartVersion[]>> {
-    const q = this.base().where('c.publisher_id = :publisherId AND v.yanked_at IS NULL', { publisherId });
+  async listVersions(
+    publisherId: string,
+    audience: CatalogAudience,
+    chartName?: string,
+    manager?: EntityManager,
+  ): Promise<Map<string, StoredChartVersion[]>> {
+    // `manager`: run inside the caller's transaction (the embedded database has one connection).
+    const q = this.base(manager).where('c.publisher_id = :publisherId AND v.yanked_at IS NULL', { publisherId });
     if (audience === 'public') q.andWhere('l.published = true AND l.price_amount = 0');
     if (chartName !== undefined) q.andWhere('c.name = :chartName', { chartName });
     const rows = (await q.orderBy('c.name', 'ASC').getRawMany<Row>()).map(toStored);

@@ -11,3 +11,5 @@ export { ListingService, SUPPORTED_CURRENCIES, MINIMUM_CHARGE } from './listing.
 export type { ListingInput, ListingView, UpdatePolicyKind, PurchasableListing } from './listing.service';
 export { OrphanBlobSweeper } from './orphan-blob-sweeper';
 export { ProvenanceService, MAX_PROVENANCE_BYTES } from './provenance.service';
+export { CatalogBrowseService, CATALOG_PAGE_SIZE } from './catalog-browse.service';
+export type { CatalogItem, CatalogDetail } from './catalog-browse.service';

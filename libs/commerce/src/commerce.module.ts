@@ -4,6 +4,7 @@ import { APP_CONFIG, AppConfig } from '@berth/config';
 import { LicensingModule } from '@berth/licensing';
 import { CheckoutService } from './checkout.service';
 import { FulfilmentService } from './fulfilment.service';
+import { LicenseGrantService } from './license-grant.service';
 import { LocalPaymentProvider } from './local-provider';
 import { OrdersService } from './orders.service';
 import { PAYMENT_PROVIDER, PaymentProvider } from './payment-provider';
@@ -26,8 +27,9 @@ import { StripePaymentProvider } from './stripe-provider';
     },
     CheckoutService,
     FulfilmentService,
+    LicenseGrantService,
     OrdersService,
   ],
-  exports: [CheckoutService, FulfilmentService, OrdersService, PAYMENT_PROVIDER],
+  exports: [CheckoutService, FulfilmentService, LicenseGrantService, OrdersService, PAYMENT_PROVIDER],
 })
 export class CommerceModule {}

@@ -125,7 +125,7 @@ export class FulfilmentService {
       return 'refunded_before_completion';
     }
     await m.update(OrderEntity, { id: order.id }, { status: 'paid', paymentRef, paidAt: new Date() });
-    const versions = (await this.charts.listVersions(order.publisherId, 'publisher', order.chartName)).get(order.chartName) ?? [];
+    const versions = (await this.charts.listVersions(order.publisherId, 'publisher', order.chartName, m)).get(order.chartName) ?? [];
     await this.licenses.issue(
       {
         orderId: order.id,

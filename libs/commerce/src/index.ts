@@ -10,3 +10,4 @@ export { OrdersService } from './orders.service';
 export type { OrderView } from './orders.service';
 export { PAYMENT_PROVIDER } from './payment-provider';
 export type { PaymentProvider, PaymentEvent } from './payment-provider';
+export { LicenseGrantService } from './license-grant.service';

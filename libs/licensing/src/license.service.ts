@@ -30,6 +30,7 @@ export type LicenseStatus = 'active' | 'suspended' | 'revoked';
 
 export interface LicenseView {
   id: string;
+  publisherId: string;
   orderId: string | null;
   publisher: string;
   chart: string;
@@ -59,6 +60,7 @@ const statusOf = (l: LicenseEntity): LicenseStatus => (l.revokedAt ? 'revoked' :
 
 export const toLicenseView = (l: LicenseEntity): LicenseView => ({
   id: l.id,
+  publisherId: l.publisherId,
   orderId: l.orderId,
   publisher: l.publisherSlug,
   chart: l.chartName,

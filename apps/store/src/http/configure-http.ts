@@ -13,8 +13,11 @@ export function configureHttp(app: INestApplication): void {
   expressApp.set('etag', false);
   expressApp.set('trust proxy', false);
   expressApp.use(app.get(Metrics).middleware());
-  // JSON whatever the Content-Type says (so `curl -d '{...}'` works), small, and only on /v1.
-  expressApp.use('/v1', express.json({ limit: '64kb', type: () => true, strict: true }));
+  // JSON whatever the Content-Type says (so `curl -d '{...}'` works), small, and only on /v1. Webhooks
+  // are left raw: their signature covers the exact bytes.
+  expressApp.use('/v1', express.json({ limit: '64kb', type: (req) => !(req.url ?? '').startsWith('/webhooks/'), strict: true }));
+  // The local pay page's form posts urlencoded (empty) bodies.
+  expressApp.use('/checkout', express.urlencoded({ extended: false, limit: '1kb' }));
   // Body-parser failures happen before Nest's filters see the request; answer them in the same shape.
   expressApp.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (!err) return next();

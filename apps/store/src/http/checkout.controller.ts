@@ -1,0 +1,84 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { PublisherAccessService } from '@berth/accounts';
+import { notFound } from '@berth/common';
+import { CheckoutService, CheckoutState, FulfilmentService, PAYMENT_PROVIDER, PaymentProvider } from '@berth/commerce';
+import { APP_CONFIG, AppConfig } from '@berth/config';
+import type { Request } from 'express';
+import { ErrorResponseDto } from './common.dto';
+import { CheckoutStateDto, StartCheckoutDto, StartedCheckoutDto } from './commerce.dto';
+import { readRawBody } from './upload-body';
+
+/** The exact command a buyer runs; shell-safe because every part is from our own alphabet. */
+export function helmInstructions(config: AppConfig, state: CheckoutState) {
+  if (!state.license) return undefined;
+  const repoUrl = `${config.publicUrl}/helm/${state.publisherSlug}`;
+  return {
+    repoUrl,
+    username: state.license.id,
+    addCommand: `helm repo add ${state.publisherSlug} ${repoUrl} --username ${state.license.id} --password ${state.license.key}`,
+  };
+}
+
+export function checkoutStateDto(config: AppConfig, state: CheckoutState): CheckoutStateDto {
+  return {
+    status: state.status,
+    ...(state.license
+      ? {
+          license: {
+            id: state.license.id,
+            key: state.license.key,
+            versionRange: state.license.versionRange,
+            updatesUntil: state.license.updatesUntil?.toISOString() ?? null,
+          },
+          helm: helmInstructions(config, state),
+        }
+      : {}),
+  };
+}
+
+@ApiTags('buying')
+@Controller('v1')
+export class CheckoutController {
+  constructor(
+    private readonly checkout: CheckoutService,
+    private readonly fulfilment: FulfilmentService,
+    private readonly publishers: PublisherAccessService,
+    @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Post('checkout')
+  @ApiOperation({ summary: 'Start buying a paid chart', description: 'Answers the hosted payment page to send the buyer to.' })
+  @ApiResponse({ status: 201, type: StartedCheckoutDto })
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'validation_failed, chart_is_free' })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'chart_not_for_sale (unknown, draft)' })
+  async start(@Body() dto: StartCheckoutDto): Promise<StartedCheckoutDto> {
+    const publisher = await this.publishers.findBySlug(dto.publisher);
+    if (!publisher) throw notFound('chart_not_for_sale', 'No such chart for sale.');
+    return this.checkout.start(publisher, dto.chart, dto.email);
+  }
+
+  @Get('checkout/:sessionId')
+  @ApiOperation({ summary: 'The state of a checkout; once paid, the license key and the helm command', description: 'The session id is the buyer\'s secret.' })
+  @ApiResponse({ status: 200, type: CheckoutStateDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'checkout_not_found' })
+  async state(@Param('sessionId') sessionId: string): Promise<CheckoutStateDto> {
+    return checkoutStateDto(this.config, await this.checkout.state(sessionId));
+  }
+
+  @Post('webhooks/stripe')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Stripe webhook endpoint',
+    description: 'Raw body, Stripe-Signature verified (5-minute tolerance). Duplicates are no-ops; unknown types are acknowledged and ignored.',
+  })
+  @ApiResponse({ status: 200, schema: { type: 'object', properties: { received: { type: 'boolean' }, outcome: { type: 'string' } } } })
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'webhook_signature_missing, webhook_signature_invalid, webhook_payload_mismatch' })
+  async stripeWebhook(@Req() req: Request): Promise<{ received: true; outcome: string }> {
+    const raw = await readRawBody(req, 1024 * 1024);
+    const event = this.provider.parseWebhook(raw, req.headers['stripe-signature'] as string | undefined);
+    const outcome = await this.fulfilment.handle(this.provider.name, event);
+    return { received: true, outcome };
+  }
+}

@@ -1,0 +1,189 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsEmail, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+
+export class CatalogQueryDto {
+  @ApiPropertyOptional({ description: 'Words in the name, description or keywords.', maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  q?: string;
+
+  @ApiPropertyOptional({ description: 'Publisher slug.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  publisher?: string;
+
+  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  page?: number;
+}
+
+export class MoneyDto {
+  @ApiProperty({ description: 'Integer minor units.' }) amount: number;
+  @ApiProperty({ example: 'usd' }) currency: string;
+}
+
+export class PolicyDto {
+  @ApiProperty({ enum: ['all', 'major', 'minor', 'window'] }) kind: string;
+  @ApiPropertyOptional() months?: number;
+}
+
+export class CatalogItemDto {
+  @ApiProperty() publisher: string;
+  @ApiProperty() name: string;
+  @ApiPropertyOptional({ type: String, nullable: true }) description: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) icon: string | null;
+  @ApiProperty({ type: [String] }) keywords: string[];
+  @ApiProperty({ type: MoneyDto }) price: MoneyDto;
+  @ApiProperty({ type: PolicyDto }) updatePolicy: PolicyDto;
+  @ApiPropertyOptional({ type: String, nullable: true }) latestVersion: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) appVersion: string | null;
+  @ApiProperty({ description: 'The Helm repository URL of the publisher.' }) repoUrl: string;
+}
+
+export class CatalogPageDto {
+  @ApiProperty({ type: [CatalogItemDto] }) items: CatalogItemDto[];
+  @ApiProperty() page: number;
+  @ApiProperty() pageSize: number;
+  @ApiProperty() total: number;
+}
+
+export class CatalogVersionDto {
+  @ApiProperty() version: string;
+  @ApiPropertyOptional({ type: String, nullable: true }) appVersion: string | null;
+  @ApiProperty({ format: 'date-time' }) created: string;
+  @ApiProperty() digest: string;
+}
+
+export class CatalogDetailDto extends CatalogItemDto {
+  @ApiProperty({ type: [CatalogVersionDto] }) versions: CatalogVersionDto[];
+  @ApiPropertyOptional({ type: String, nullable: true }) readme: string | null;
+}
+
+export class StartCheckoutDto {
+  @ApiProperty({ example: 'acme' })
+  @IsString()
+  @MaxLength(40)
+  publisher: string;
+
+  @ApiProperty({ example: 'superdb' })
+  @IsString()
+  @MaxLength(63)
+  chart: string;
+
+  @ApiProperty({ example: 'buyer@example.com' })
+  @IsEmail({}, { message: 'email must be an e-mail address' })
+  @MaxLength(320)
+  email: string;
+}
+
+export class StartedCheckoutDto {
+  @ApiProperty({ format: 'uuid' }) orderId: string;
+  @ApiProperty({ description: 'The buyer\'s secret: it reads the license on the success page.' }) sessionId: string;
+  @ApiProperty() checkoutUrl: string;
+}
+
+export class IssuedLicenseDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ description: 'berth_lic_…: the Helm repository password.' }) key: string;
+  @ApiProperty({ example: '>=1.0.0 <2.0.0-0' }) versionRange: string;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) updatesUntil: string | null;
+}
+
+export class HelmInstructionsDto {
+  @ApiProperty() repoUrl: string;
+  @ApiProperty({ description: 'The license id.' }) username: string;
+  @ApiProperty() addCommand: string;
+}
+
+export class CheckoutStateDto {
+  @ApiProperty({ enum: ['pending', 'paid', 'failed', 'expired', 'refunded', 'disputed'] }) status: string;
+  @ApiPropertyOptional({ type: IssuedLicenseDto }) license?: IssuedLicenseDto;
+  @ApiPropertyOptional({ type: HelmInstructionsDto }) helm?: HelmInstructionsDto;
+}
+
+export class VerifyLicenseDto {
+  @ApiProperty({ description: 'The license key (berth_lic_…).' })
+  @IsString()
+  @MaxLength(8192)
+  key: string;
+
+  @ApiPropertyOptional({ description: 'Also check that the key is for this chart.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(63)
+  chart?: string;
+
+  @ApiPropertyOptional({ description: 'Also check that the key covers this version (and, with chart, that it exists).' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  version?: string;
+}
+
+export class LicenseSummaryDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() publisher: string;
+  @ApiProperty() chart: string;
+  @ApiProperty() versionRange: string;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) updatesUntil: string | null;
+  @ApiProperty({ enum: ['active', 'suspended', 'revoked'] }) status: string;
+}
+
+export class VerifyResultDto {
+  @ApiProperty() valid: boolean;
+  @ApiPropertyOptional({
+    enum: ['malformed', 'unknown_key', 'bad_signature', 'wrong_issuer', 'expired', 'not_found', 'revoked', 'suspended', 'wrong_chart', 'version_not_covered'],
+  })
+  reason?: string;
+  @ApiPropertyOptional({ type: LicenseSummaryDto }) license?: LicenseSummaryDto;
+}
+
+export class GrantLicenseDto {
+  @ApiProperty()
+  @IsString()
+  @MaxLength(63)
+  chart: string;
+
+  @ApiProperty()
+  @IsEmail({}, { message: 'email must be an e-mail address' })
+  @MaxLength(320)
+  email: string;
+
+  @ApiPropertyOptional({ description: 'A semver range; default: the chart\'s update policy from today.', example: '>=1.0.0 <2.0.0-0' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  @Matches(/^[0-9A-Za-z.*xX^~<>=|\- +]+$/, { message: 'versionRange must be a semver range' })
+  versionRange?: string;
+}
+
+export class LicenseDto extends LicenseSummaryDto {
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true }) orderId: string | null;
+  @ApiProperty() buyerEmail: string;
+  @ApiProperty({ format: 'date-time' }) issuedAt: string;
+  @ApiPropertyOptional({ type: String, nullable: true }) reason: string | null;
+}
+
+export class GrantedLicenseDto extends LicenseDto {
+  @ApiProperty({ description: 'Shown once.' }) key: string;
+}
+
+export class OrderDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() chart: string;
+  @ApiProperty() buyerEmail: string;
+  @ApiProperty() amount: number;
+  @ApiProperty() currency: string;
+  @ApiProperty() provider: string;
+  @ApiProperty() status: string;
+  @ApiProperty() refundedAmount: number;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) paidAt: string | null;
+}

@@ -1,0 +1,110 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { PublisherAccessService } from '@berth/accounts';
+import { ChartQueryService } from '@berth/catalog';
+import { LicenseGrantService, OrdersService } from '@berth/commerce';
+import { covers, LicenseService, LicenseView, SigningKeysService } from '@berth/licensing';
+import type { Request } from 'express';
+import semver from 'semver';
+import { ErrorResponseDto } from './common.dto';
+import { GrantedLicenseDto, GrantLicenseDto, LicenseDto, LicenseSummaryDto, OrderDto, VerifyLicenseDto, VerifyResultDto } from './commerce.dto';
+
+const summary = (l: LicenseView): LicenseSummaryDto => ({
+  id: l.id,
+  publisher: l.publisher,
+  chart: l.chart,
+  versionRange: l.versionRange,
+  updatesUntil: l.updatesUntil?.toISOString() ?? null,
+  status: l.status,
+});
+
+const full = (l: LicenseView): LicenseDto => ({
+  ...summary(l),
+  orderId: l.orderId,
+  buyerEmail: l.buyerEmail,
+  issuedAt: l.issuedAt.toISOString(),
+  reason: l.reason,
+});
+
+@ApiTags('licenses')
+@Controller()
+export class LicensesController {
+  constructor(
+    private readonly licenses: LicenseService,
+    private readonly keys: SigningKeysService,
+    private readonly grants: LicenseGrantService,
+    private readonly orders: OrdersService,
+    private readonly charts: ChartQueryService,
+    private readonly access: PublisherAccessService,
+  ) {}
+
+  @Get('.well-known/jwks.json')
+  @ApiOperation({ summary: 'Every public key that ever signed a license, by kid (ES256)' })
+  @ApiResponse({ status: 200, description: 'RFC 7517 JWK Set.' })
+  async jwks(): Promise<{ keys: Array<Record<string, string>> }> {
+    return this.keys.jwks();
+  }
+
+  @Post('v1/licenses/verify')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Check a license key online, revocation included', description: 'Always 200: `valid` says whether it grants access, `reason` why not.' })
+  @ApiResponse({ status: 200, type: VerifyResultDto })
+  async verify(@Body() dto: VerifyLicenseDto): Promise<VerifyResultDto> {
+    const r = await this.licenses.verify(dto.key);
+    if (!r.valid) return { valid: false, reason: r.reason, ...(r.license ? { license: summary(r.license) } : {}) };
+    if (dto.chart !== undefined && dto.chart !== r.license.chart) return { valid: false, reason: 'wrong_chart', license: summary(r.license) };
+    if (dto.version !== undefined) {
+      const stored = semver.valid(dto.version) ? await this.charts.findByFileName(r.license.publisherId, `${r.license.chart}-${dto.version}`) : null;
+      const ok = stored
+        ? covers(r.entitlement, stored)
+        : r.entitlement.updatesUntil === null && !!semver.valid(dto.version) && semver.satisfies(dto.version, r.entitlement.versionRange, { includePrerelease: true });
+      if (!ok) return { valid: false, reason: 'version_not_covered', license: summary(r.license) };
+    }
+    return { valid: true, license: summary(r.license) };
+  }
+
+  @Get('v1/publishers/:slug/licenses')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'The publisher\'s licenses (never their keys)', description: 'Owner, or API token with licenses:read.' })
+  @ApiResponse({ status: 200, type: LicenseDto, isArray: true })
+  async list(@Param('slug') slug: string, @Req() req: Request): Promise<LicenseDto[]> {
+    const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'licenses:read');
+    return (await this.licenses.list(publisher.id)).map(full);
+  }
+
+  @Post('v1/publishers/:slug/licenses')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Grant a complimentary license; the key is returned once', description: 'Owner, or API token with licenses:write.' })
+  @ApiResponse({ status: 201, type: GrantedLicenseDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'chart_not_for_sale' })
+  async grant(@Param('slug') slug: string, @Body() dto: GrantLicenseDto, @Req() req: Request): Promise<GrantedLicenseDto> {
+    const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'licenses:write');
+    const l = await this.grants.grant(publisher, dto.chart, dto.email, dto.versionRange);
+    return { ...full(l), key: l.key };
+  }
+
+  @Delete('v1/publishers/:slug/licenses/:id')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Revoke a license: every replica refuses it within LICENSE_STATUS_CACHE_SECONDS' })
+  @ApiResponse({ status: 204 })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'license_not_found' })
+  async revoke(@Param('slug') slug: string, @Param('id', new ParseUUIDPipe()) id: string, @Req() req: Request): Promise<void> {
+    const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'licenses:write');
+    await this.licenses.requireForPublisher(publisher.id, id);
+    await this.licenses.revoke({ id, publisherId: publisher.id }, 'revoked_by_publisher');
+  }
+
+  @Get('v1/publishers/:slug/orders')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'The publisher\'s orders', description: 'Owner, or API token with orders:read.' })
+  @ApiResponse({ status: 200, type: OrderDto, isArray: true })
+  async listOrders(@Param('slug') slug: string, @Req() req: Request): Promise<OrderDto[]> {
+    const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'orders:read');
+    return (await this.orders.list(publisher.id)).map((o) => ({
+      ...o,
+      createdAt: o.createdAt.toISOString(),
+      paidAt: o.paidAt?.toISOString() ?? null,
+    }));
+  }
+}

@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { ChartQueryService, ListingService } from '@berth/catalog';
+import { invalid, notFound } from '@berth/common';
+import { LicenseService, LicenseView, newestStable } from '@berth/licensing';
+import semver from 'semver';
+import { CommerceErrorCode } from './errors';
+
+/** Complimentary licenses: no order, same keys and entitlement rules as a purchase. */
+@Injectable()
+export class LicenseGrantService {
+  constructor(
+    private readonly listings: ListingService,
+    private readonly charts: ChartQueryService,
+    private readonly licenses: LicenseService,
+  ) {}
+
+  async grant(
+    publisher: { id: string; slug: string },
+    chartName: string,
+    email: string,
+    versionRange?: string,
+  ): Promise<LicenseView & { key: string }> {
+    const listing = await this.listings.find(publisher.id, chartName);
+    const versions = (await this.charts.listVersions(publisher.id, 'publisher', chartName)).get(chartName) ?? [];
+    if (!versions.length) throw notFound(CommerceErrorCode.ChartNotForSale, `No chart named ${chartName}.`);
+    if (versionRange !== undefined && semver.validRange(versionRange) === null) {
+      throw invalid('version_range_invalid', 'versionRange is not a valid semver range.');
+    }
+    const policy =
+      listing?.updatePolicy === 'window'
+        ? { kind: 'window' as const, months: listing.updateWindowMonths ?? 12 }
+        : { kind: (listing?.updatePolicy ?? 'all') as 'all' | 'major' | 'minor' };
+    const license = await this.licenses.issue({
+      orderId: null,
+      publisherId: publisher.id,
+      publisherSlug: publisher.slug,
+      chartId: versions[0].chartId,
+      chartName,
+      buyerEmail: email.trim().toLowerCase(),
+      policy,
+      newestStable: newestStable(versions.map((v) => v.version)),
+      versionRange,
+    });
+    return { ...license, key: this.licenses.keyFor(license) };
+  }
+}
