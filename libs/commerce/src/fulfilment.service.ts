@@ -56,6 +56,8 @@ export class FulfilmentService {
       await m.update(WebhookEventEntity, { id: event.id }, { processedAt: new Date(), outcome: result });
       return result;
     });
+    // Invalidated inside the transaction too, but a read between that and the commit could re-cache the old state.
+    this.licenses.forgetCachedStatus();
     this.logger.log({ msg: 'payment event', provider, type: event.type, eventId: event.id, outcome });
     return outcome;
   }

@@ -204,6 +204,11 @@ export class LicenseService {
     this.statusCache.invalidateAll();
   }
 
+  /** Call after a transaction that changed license states commits, so this replica sees them at once. */
+  forgetCachedStatus(): void {
+    this.statusCache.invalidateAll();
+  }
+
   async requireForPublisher(publisherId: string, id: string): Promise<LicenseView> {
     const row = await this.dataSource.getRepository(LicenseEntity).findOne({ where: { id, publisherId } });
     if (!row) throw notFound(LicensingErrorCode.LicenseNotFound, 'No such license.');
