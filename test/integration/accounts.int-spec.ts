@@ -36,6 +36,14 @@ describe('accounts, tokens and listings on postgres', () => {
     expect(await created.json()).toEqual({ id: expect.any(String), email: ok.email, publisher: { slug: 'newco', displayName: 'New' } });
   });
 
+  it('authenticates before it validates: an anonymous bad body gets 401, not a validation error', async () => {
+    const res = await post(`${store.url}/v1/publishers/acme/tokens`, { nonsense: true });
+    expect(await code(res)).toEqual([401, 'auth_required']);
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    const listing = await fetch(`${store.url}/v1/publishers/acme/charts/x/listing`, { method: 'PUT', body: '{"bad":1}' });
+    expect(await code(listing)).toEqual([401, 'auth_required']);
+  });
+
   it('answers a body missing a nested object with 400, not 500', async () => {
     expect(await code(await post(`${store.url}/v1/accounts`, { email: 'nested@example.test', password: 'long enough pw' }))).toEqual([400, 'validation_failed']);
     const put = await putListing(store.url, 'acme', pub.apiToken, 'anything', { published: true });

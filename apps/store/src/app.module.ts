@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AccountsModule } from '@berth/accounts';
 import { ArtifactsModule } from '@berth/artifacts';
@@ -19,6 +19,7 @@ import { LicensesController } from './http/licenses.controller';
 import { ErrorFilter } from './http/error.filter';
 import { HelmRepoController } from './http/helm-repo.controller';
 import { ListingsController } from './http/listings.controller';
+import { PublisherAuthGuard } from './http/publisher-auth.guard';
 import { ENTITIES } from './entities';
 import { loggerParams } from './logging';
 import { Metrics } from './ops/metrics';
@@ -52,7 +53,7 @@ export class AppModule {
         LicensesController,
         OpsController,
       ],
-      providers: [Metrics, { provide: APP_FILTER, useClass: ErrorFilter }],
+      providers: [Metrics, { provide: APP_FILTER, useClass: ErrorFilter }, { provide: APP_GUARD, useClass: PublisherAuthGuard }],
     };
   }
 }

@@ -4,10 +4,9 @@ import {
   AccountRegistrationService,
   ApiTokenService,
   ApiTokenView,
-  PublisherAccessService,
+  PublisherPrincipal,
   SessionService,
 } from '@berth/accounts';
-import { forbidden } from '@berth/common';
 import type { Request } from 'express';
 import {
   AccountDto,
@@ -19,6 +18,7 @@ import {
   SessionDto,
 } from './accounts.dto';
 import { ErrorResponseDto } from './common.dto';
+import { Principal, PublisherRoute } from './publisher-auth.guard';
 
 const toTokenDto = (t: ApiTokenView): ApiTokenDto => ({
   id: t.id,
@@ -36,7 +36,6 @@ export class AccountsController {
     private readonly registration: AccountRegistrationService,
     private readonly sessions: SessionService,
     private readonly tokens: ApiTokenService,
-    private readonly access: PublisherAccessService,
   ) {}
 
   @Post('accounts')
@@ -58,38 +57,32 @@ export class AccountsController {
   }
 
   @Post('publishers/:slug/tokens')
+  @PublisherRoute('owner')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Create an API token (returned once)', description: 'Owner access token only.' })
   @ApiResponse({ status: 201, type: CreatedApiTokenDto })
-  async createToken(@Param('slug') slug: string, @Body() dto: CreateApiTokenDto, @Req() req: Request): Promise<CreatedApiTokenDto> {
-    const publisher = await this.requireOwner(req, slug);
-    const created = await this.tokens.create(publisher.id, dto.name, dto.scopes);
+  async createToken(@Principal() principal: PublisherPrincipal, @Body() dto: CreateApiTokenDto): Promise<CreatedApiTokenDto> {
+    const created = await this.tokens.create(principal.publisher.id, dto.name, dto.scopes);
     return { ...toTokenDto(created), token: created.token };
   }
 
   @Get('publishers/:slug/tokens')
+  @PublisherRoute('owner')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'List API tokens (never their secrets)' })
   @ApiResponse({ status: 200, type: ApiTokenDto, isArray: true })
-  async listTokens(@Param('slug') slug: string, @Req() req: Request): Promise<ApiTokenDto[]> {
-    const publisher = await this.requireOwner(req, slug);
-    return (await this.tokens.list(publisher.id)).map(toTokenDto);
+  async listTokens(@Principal() principal: PublisherPrincipal): Promise<ApiTokenDto[]> {
+    return (await this.tokens.list(principal.publisher.id)).map(toTokenDto);
   }
 
   @Delete('publishers/:slug/tokens/:id')
+  @PublisherRoute('owner')
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Revoke an API token' })
   @ApiResponse({ status: 204 })
-  async revokeToken(@Param('slug') slug: string, @Param('id', new ParseUUIDPipe()) id: string, @Req() req: Request): Promise<void> {
-    const publisher = await this.requireOwner(req, slug);
-    await this.tokens.revoke(publisher.id, id);
-  }
-
-  /** Tokens are minted by a person, never by another token. */
-  private async requireOwner(req: Request, slug: string) {
-    const principal = await this.access.authorize(req.headers.authorization, slug, 'charts:write');
-    if (principal.kind !== 'owner') throw forbidden('owner_required', 'Only the publisher owner, logged in, can manage API tokens.');
-    return principal.publisher;
+  async revokeToken(@Principal() principal: PublisherPrincipal, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+    // Tokens are minted and revoked by a person, never by another token ('owner').
+    await this.tokens.revoke(principal.publisher.id, id);
   }
 }

@@ -1,12 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { PublisherAccessService } from '@berth/accounts';
+import type { PublisherPrincipal } from '@berth/accounts';
 import { ChartQueryService } from '@berth/catalog';
 import { LicenseGrantService, OrdersService } from '@berth/commerce';
 import { covers, LicenseService, LicenseView, SigningKeysService } from '@berth/licensing';
-import type { Request } from 'express';
 import semver from 'semver';
 import { ErrorResponseDto } from './common.dto';
+import { Principal, PublisherRoute } from './publisher-auth.guard';
 import { GrantedLicenseDto, GrantLicenseDto, LicenseDto, LicenseSummaryDto, OrderDto, VerifyLicenseDto, VerifyResultDto } from './commerce.dto';
 
 const summary = (l: LicenseView): LicenseSummaryDto => ({
@@ -35,7 +35,6 @@ export class LicensesController {
     private readonly grants: LicenseGrantService,
     private readonly orders: OrdersService,
     private readonly charts: ChartQueryService,
-    private readonly access: PublisherAccessService,
   ) {}
 
   @Get('.well-known/jwks.json')
@@ -64,43 +63,43 @@ export class LicensesController {
   }
 
   @Get('v1/publishers/:slug/licenses')
+  @PublisherRoute('licenses:read')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'The publisher\'s licenses (never their keys)', description: 'Owner, or API token with licenses:read.' })
   @ApiResponse({ status: 200, type: LicenseDto, isArray: true })
-  async list(@Param('slug') slug: string, @Req() req: Request): Promise<LicenseDto[]> {
-    const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'licenses:read');
+  async list(@Principal() { publisher }: PublisherPrincipal): Promise<LicenseDto[]> {
     return (await this.licenses.list(publisher.id)).map(full);
   }
 
   @Post('v1/publishers/:slug/licenses')
+  @PublisherRoute('licenses:write')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Grant a complimentary license; the key is returned once', description: 'Owner, or API token with licenses:write.' })
   @ApiResponse({ status: 201, type: GrantedLicenseDto })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'chart_not_for_sale' })
-  async grant(@Param('slug') slug: string, @Body() dto: GrantLicenseDto, @Req() req: Request): Promise<GrantedLicenseDto> {
-    const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'licenses:write');
+  async grant(@Principal() { publisher }: PublisherPrincipal, @Body() dto: GrantLicenseDto): Promise<GrantedLicenseDto> {
     const l = await this.grants.grant(publisher, dto.chart, dto.email, dto.versionRange);
     return { ...full(l), key: l.key };
   }
 
   @Delete('v1/publishers/:slug/licenses/:id')
+  @PublisherRoute('licenses:write')
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Revoke a license: every replica refuses it within LICENSE_STATUS_CACHE_SECONDS' })
   @ApiResponse({ status: 204 })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'license_not_found' })
-  async revoke(@Param('slug') slug: string, @Param('id', new ParseUUIDPipe()) id: string, @Req() req: Request): Promise<void> {
-    const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'licenses:write');
+  async revoke(@Principal() { publisher }: PublisherPrincipal, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
     await this.licenses.requireForPublisher(publisher.id, id);
     await this.licenses.revoke({ id, publisherId: publisher.id }, 'revoked_by_publisher');
   }
 
   @Get('v1/publishers/:slug/orders')
+  @PublisherRoute('orders:read')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'The publisher\'s orders', description: 'Owner, or API token with orders:read.' })
   @ApiResponse({ status: 200, type: OrderDto, isArray: true })
-  async listOrders(@Param('slug') slug: string, @Req() req: Request): Promise<OrderDto[]> {
-    const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'orders:read');
+  async listOrders(@Principal() { publisher }: PublisherPrincipal): Promise<OrderDto[]> {
     return (await this.orders.list(publisher.id)).map((o) => ({
       ...o,
       createdAt: o.createdAt.toISOString(),

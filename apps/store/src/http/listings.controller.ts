@@ -1,20 +1,18 @@
-import { Body, Controller, Param, Put, Req } from '@nestjs/common';
+import { Body, Controller, Param, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { PublisherAccessService } from '@berth/accounts';
+import type { PublisherPrincipal } from '@berth/accounts';
 import { ListingService } from '@berth/catalog';
-import type { Request } from 'express';
 import { ErrorResponseDto } from './common.dto';
 import { ListingDto, PutListingDto } from './listings.dto';
+import { Principal, PublisherRoute } from './publisher-auth.guard';
 
 @ApiTags('publishing')
 @Controller('v1/publishers/:slug/charts/:name/listing')
 export class ListingsController {
-  constructor(
-    private readonly access: PublisherAccessService,
-    private readonly listings: ListingService,
-  ) {}
+  constructor(private readonly listings: ListingService) {}
 
   @Put()
+  @PublisherRoute('listings:write')
   @ApiBearerAuth()
   @ApiOperation({
     summary: 'Set a chart\'s price, update policy and visibility',
@@ -23,8 +21,7 @@ export class ListingsController {
   @ApiResponse({ status: 200, type: ListingDto })
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'validation_failed, currency_invalid, update_policy_invalid' })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'chart_not_found' })
-  async put(@Param('slug') slug: string, @Param('name') name: string, @Body() dto: PutListingDto, @Req() req: Request): Promise<ListingDto> {
-    const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'listings:write');
+  async put(@Principal() { publisher }: PublisherPrincipal, @Param('name') name: string, @Body() dto: PutListingDto): Promise<ListingDto> {
     const l = await this.listings.upsert(publisher.id, name, dto);
     return { chart: l.chart, price: l.price, updatePolicy: l.updatePolicy, published: l.published, updatedAt: l.updatedAt.toISOString() };
   }
