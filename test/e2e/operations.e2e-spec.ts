@@ -100,5 +100,7 @@ describe('operations', () => {
     expect(err.stderr).toMatch(/PORT/);
     expect(err.stderr).toMatch(/S3_BUCKET/);
     expect(err.stderr).toMatch(/ACCESS_TOKEN_SECRET/);
+    expect(err.stderr).toMatch(/LICENSE_SIGNING_SECRET/);
+    expect(err.stderr).toMatch(/STRIPE_SECRET_KEY/);
   });
 });

@@ -35,7 +35,8 @@ export async function startStripeMock(): Promise<StripeMock> {
   };
 }
 
-export const STRIPE_TEST_KEY = 'sk_test_berth_0123456789';
+/** stripe-mock refuses keys with more underscores than `sk_test_…`. */
+export const STRIPE_TEST_KEY = 'sk_test_berth0123456789';
 export const STRIPE_WEBHOOK_SECRET = 'whsec_berth_test_secret_0123456789';
 
 /** A Stripe event envelope around `object`, as Stripe posts it. */

@@ -70,17 +70,31 @@ export class CheckoutService {
         paidAt: null,
       }),
     );
-    const session = await this.provider.createCheckout({
+    const session = await this.openSession(order, publisher.slug, listing.chartName);
+    await repo.update({ id: order.id }, { providerSessionId: session.sessionId });
+    return { orderId: order.id, sessionId: session.sessionId, checkoutUrl: session.url };
+  }
+
+  /** A checkout the provider could not open leaves a failed order, not a pending one. */
+  private async openSession(order: OrderEntity, slug: string, chartName: string) {
+    try {
+      return await this.createSession(order, slug, chartName);
+    } catch (e) {
+      await this.dataSource.getRepository(OrderEntity).update({ id: order.id }, { status: 'failed' });
+      throw e;
+    }
+  }
+
+  private createSession(order: OrderEntity, slug: string, chartName: string) {
+    return this.provider.createCheckout({
       orderId: order.id,
       amount: order.amount,
       currency: order.currency,
       buyerEmail: order.buyerEmail,
-      productName: `${publisher.slug}/${listing.chartName} (Helm chart license)`,
+      productName: `${slug}/${chartName} (Helm chart license)`,
       successUrl: `${this.config.publicUrl}/checkout/success?session_id={CHECKOUT_SESSION_ID}`,
-      cancelUrl: `${this.config.publicUrl}/v1/catalog/${publisher.slug}/${listing.chartName}`,
+      cancelUrl: `${this.config.publicUrl}/v1/catalog/${slug}/${chartName}`,
     });
-    await repo.update({ id: order.id }, { providerSessionId: session.sessionId });
-    return { orderId: order.id, sessionId: session.sessionId, checkoutUrl: session.url };
   }
 
   /** What the holder of a session id may see: the order's state and, once paid, the license key. */

@@ -86,8 +86,9 @@ export class FulfilmentService {
       }
       case 'charge.refunded': {
         const order = (await this.lockOrder(m, event.orderId)) ?? (await this.lockOrderByPayment(m, event.paymentRef));
-        if (!order) return 'refunded_before_completion';
         const full = event.amountRefunded >= event.amount;
+        // Not matched yet: the completion may still come. Only a full refund cancels it (see fulfil).
+        if (!order) return full ? 'refunded_before_completion' : 'partially_refunded';
         await m.update(OrderEntity, { id: order.id }, { refundedAmount: event.amountRefunded, ...(full ? { status: 'refunded' as const } : {}) });
         if (!full) return 'partially_refunded';
         await this.licenses.revoke({ orderId: order.id }, 'refunded', m);
@@ -96,7 +97,8 @@ export class FulfilmentService {
       case 'dispute.created': {
         const order = await this.lockOrderByPayment(m, event.paymentRef);
         if (!order) return 'unknown_order';
-        await m.update(OrderEntity, { id: order.id }, { status: 'disputed' });
+        // Only a paid order becomes disputed; a refunded one stays refunded (its license is already revoked).
+        if (order.status === 'paid') await m.update(OrderEntity, { id: order.id }, { status: 'disputed' });
         await this.licenses.suspend(order.id, 'disputed', m);
         return 'suspended';
       }
@@ -104,7 +106,7 @@ export class FulfilmentService {
         const order = await this.lockOrderByPayment(m, event.paymentRef);
         if (!order) return 'unknown_order';
         if (event.status === 'won' || event.status === 'warning_closed') {
-          await m.update(OrderEntity, { id: order.id }, { status: 'paid' });
+          if (order.status === 'disputed') await m.update(OrderEntity, { id: order.id }, { status: 'paid' });
           await this.licenses.reinstate(order.id, m);
           return 'reinstated';
         }
@@ -121,7 +123,9 @@ export class FulfilmentService {
     if (order.status === 'paid' || order.status === 'disputed') return 'already_fulfilled';
     if (order.status !== 'pending') return 'not_pending';
     // A refund can overtake the completion event: then the payment is already gone.
-    const earlierRefund = await m.getRepository(WebhookEventEntity).exists({ where: { paymentRef, type: 'charge.refunded' } });
+    const earlierRefund = await m
+      .getRepository(WebhookEventEntity)
+      .exists({ where: { paymentRef, type: 'charge.refunded', outcome: 'refunded_before_completion' } });
     if (earlierRefund) {
       await m.update(OrderEntity, { id: order.id }, { status: 'refunded', paymentRef });
       return 'refunded_before_completion';

@@ -23,7 +23,10 @@ export class LicenseGrantService {
     const listing = await this.listings.find(publisher.id, chartName);
     const versions = (await this.charts.listVersions(publisher.id, 'publisher', chartName)).get(chartName) ?? [];
     if (!versions.length) throw notFound(CommerceErrorCode.ChartNotForSale, `No chart named ${chartName}.`);
-    if (versionRange !== undefined && semver.validRange(versionRange) === null) {
+    // `semver` quietly widens some malformed ranges ("1 || " means "1 || *"): a grant must say what it means.
+    const normalised = versionRange === undefined ? null : semver.validRange(versionRange);
+    const widened = normalised !== null && /(^|\|\|)\s*\*\s*($|\|\|)/.test(normalised) && versionRange?.trim() !== '*';
+    if (versionRange !== undefined && (normalised === null || widened)) {
       throw invalid('version_range_invalid', 'versionRange is not a valid semver range.');
     }
     const policy =

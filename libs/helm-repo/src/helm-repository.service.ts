@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import { BLOB_STORE, BlobStore } from '@berth/artifacts';
-import { ChartQueryService, StoredChartVersion } from '@berth/catalog';
+import { byVersionDesc, ChartQueryService, StoredChartVersion } from '@berth/catalog';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { DomainError, ErrorKind, notFound, unauthenticated } from '@berth/common';
 import { covers, Entitlement, LICENSE_KEY_PREFIX, LicenseService } from '@berth/licensing';
@@ -86,7 +86,9 @@ export class HelmRepositoryService {
     if (viewer.kind === 'license') {
       const licensed = (await this.charts.listVersions(publisherId, 'publisher', viewer.chartName)).get(viewer.chartName) ?? [];
       const covered = licensed.filter((v) => v.chartId === viewer.chartId && covers(viewer.entitlement, v));
-      if (covered.length) versions.set(viewer.chartName, covered);
+      // Union with what everyone sees (the chart may have become free since the purchase).
+      const union = new Map([...(versions.get(viewer.chartName) ?? []), ...covered].map((v) => [v.version, v]));
+      if (union.size) versions.set(viewer.chartName, [...union.values()].sort(byVersionDesc));
     }
     return versions;
   }
