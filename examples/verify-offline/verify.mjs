@@ -17,21 +17,39 @@ function fail(reason) {
 
 const b64json = (part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
 
-// A minimal semver range check for the ranges Berth writes: "*" or ">=A.B.C <X.Y.Z-0".
+// A minimal SemVer 2 range check for the ranges Berth writes: "*" or ">=A.B.C <X.Y.Z-0". Pre-releases sort
+// below their release (1.0.0-rc.1 < 1.0.0), so ">=1.0.0" excludes 1.0.0-rc.1, and "<2.0.0-0" excludes 2.0.0-*.
+function parseVersion(v) {
+  const m = /^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(v);
+  return m ? { core: [Number(m[1]), Number(m[2]), Number(m[3])], pre: m[4] ? m[4].split('.') : [] } : null;
+}
+
+function compareVersions(a, b) {
+  for (let i = 0; i < 3; i++) if (a.core[i] !== b.core[i]) return a.core[i] - b.core[i];
+  if (!a.pre.length || !b.pre.length) return b.pre.length - a.pre.length; // a release is above its pre-releases
+  for (let i = 0; i < Math.max(a.pre.length, b.pre.length); i++) {
+    const x = a.pre[i];
+    const y = b.pre[i];
+    if (x === undefined || y === undefined) return x === undefined ? -1 : 1;
+    const nx = /^\d+$/.test(x);
+    const ny = /^\d+$/.test(y);
+    if (nx && ny && Number(x) !== Number(y)) return Number(x) - Number(y);
+    if (nx !== ny) return nx ? -1 : 1; // numeric identifiers sort below alphanumeric ones
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
 function inRange(version, range) {
+  const v = parseVersion(version);
+  if (!v) return false;
   if (range === '*') return true;
-  const parse = (v) => v.replace(/\+.*$/, '').split('-')[0].split('.').map(Number);
-  const cmp = (a, b) => {
-    for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] - b[i];
-    return 0;
-  };
-  const v = parse(version);
   for (const clause of range.split(/\s+/)) {
-    const m = /^(>=|<)(\d+\.\d+\.\d+)(-0)?$/.exec(clause);
-    if (!m) return false; // a range this example does not understand: treat as not covered
-    const bound = parse(m[2]);
-    if (m[1] === '>=' && cmp(v, bound) < 0) return false;
-    if (m[1] === '<' && cmp(v, bound) >= 0) return false;
+    const m = /^(>=|<)(.+)$/.exec(clause);
+    const bound = m && parseVersion(m[2]);
+    if (!bound) return false; // a range this example does not understand: treat as not covered
+    const c = compareVersions(v, bound);
+    if (m[1] === '>=' ? c < 0 : c >= 0) return false;
   }
   return true;
 }

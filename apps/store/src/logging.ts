@@ -23,6 +23,14 @@ export const REDACT_PATHS = [
   'accessToken',
 ];
 
+/**
+ * The query string goes (checkout session ids travel there), and so do path segments that are secrets:
+ * a checkout session id reads the buyer's license key.
+ */
+export function redactPath(url: string): string {
+  return url.split('?')[0].replace(/^(\/v1\/checkout|\/checkout\/local)\/[^/]+/, '$1/[redacted]');
+}
+
 export function loggerParams(level: string): Params {
   return {
     pinoHttp: {
@@ -39,7 +47,7 @@ export function loggerParams(level: string): Params {
         req: (req: { id: string; method: string; url: string; headers: Record<string, string>; remoteAddress?: string }) => ({
           id: req.id,
           method: req.method,
-          path: String(req.url).split('?')[0],
+          path: redactPath(String(req.url)),
           userAgent: req.headers?.['user-agent'],
           remoteAddress: req.remoteAddress,
         }),

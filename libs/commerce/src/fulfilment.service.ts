@@ -132,7 +132,7 @@ export class FulfilmentService {
     }
     await m.update(OrderEntity, { id: order.id }, { status: 'paid', paymentRef, paidAt: new Date() });
     const versions = (await this.charts.listVersions(order.publisherId, 'publisher', order.chartName, m)).get(order.chartName) ?? [];
-    await this.licenses.issue(
+    const license = await this.licenses.issue(
       {
         orderId: order.id,
         publisherId: order.publisherId,
@@ -148,7 +148,24 @@ export class FulfilmentService {
       },
       m,
     );
+    // A dispute can overtake the completion too: if one is open for this payment, start suspended.
+    if (await this.openDisputeRecorded(m, paymentRef)) {
+      await m.update(OrderEntity, { id: order.id }, { status: 'disputed' });
+      await this.licenses.suspend(order.id, 'disputed', m);
+      this.logger.warn({ msg: 'license issued suspended: a dispute was recorded before the payment completed', licenseId: license.id });
+    }
     return 'fulfilled';
+  }
+
+  private async openDisputeRecorded(m: EntityManager, paymentRef: string): Promise<boolean> {
+    const events = await m.getRepository(WebhookEventEntity).find({
+      where: [
+        { paymentRef, type: 'dispute.created' },
+        { paymentRef, type: 'dispute.closed' },
+      ],
+      order: { receivedAt: 'ASC' },
+    });
+    return events.length > 0 && events[events.length - 1].type === 'dispute.created';
   }
 
   async lockOrder(m: EntityManager, orderId: string | null): Promise<OrderEntity | null> {

@@ -79,6 +79,17 @@ export class HelmRepositoryService {
     return { body, etag, lastModified: generated };
   }
 
+  private async provFile(v: StoredChartVersion): Promise<ChartFile> {
+    if (!v.provBlobKey) throw notFound(HelmRepoErrorCode.ChartFileNotFound, 'No such chart file in this repository.');
+    const info = await this.blobs.head(v.provBlobKey);
+    return {
+      stream: await this.blobs.get(v.provBlobKey),
+      size: info?.size ?? null,
+      etag: `"${v.digest}-prov"`,
+      contentType: 'application/pgp-signature',
+    };
+  }
+
   /** Free published charts for everyone; plus, for a license, exactly the versions it covers. */
   private async visibleVersions(publisherId: string, viewer: RepoViewer): Promise<Map<string, StoredChartVersion[]>> {
     if (viewer.kind === 'publisher') return this.charts.listVersions(publisherId, 'publisher');
@@ -101,6 +112,10 @@ export class HelmRepositoryService {
     if (base === null) throw missing;
     const v = await this.charts.findByFileName(publisherId, base);
     if (!v) throw missing;
+    // A provenance file holds Chart.yaml fields, the archive's digest and a signature: nothing the public
+    // catalog does not show. Helm v4's `--verify` fetches it without credentials, so a published version's
+    // .prov is public, paid or not; the archive itself stays behind the license check.
+    if (prov && v.published && !v.yankedAt && viewer.kind !== 'publisher') return this.provFile(v);
     // A licensed buyer keeps access to covered versions even after a yank or an unpublish.
     const licensed = viewer.kind === 'license' && v.chartId === viewer.chartId && covers(viewer.entitlement, v);
     if (!licensed) {
@@ -113,16 +128,7 @@ export class HelmRepositoryService {
         );
       }
     }
-    if (prov) {
-      if (!v.provBlobKey) throw missing;
-      const info = await this.blobs.head(v.provBlobKey);
-      return {
-        stream: await this.blobs.get(v.provBlobKey),
-        size: info?.size ?? null,
-        etag: `"${v.digest}-prov"`,
-        contentType: 'application/pgp-signature',
-      };
-    }
+    if (prov) return this.provFile(v);
     return { stream: await this.blobs.get(v.blobKey), size: v.size, etag: `"${v.digest}"`, contentType: 'application/gzip' };
   }
 }
