@@ -3,6 +3,7 @@ import { APP_CONFIG, AppConfig } from '@berth/config';
 import { DataSource, EntitySchema, MigrationInterface } from 'typeorm';
 import { startEmbeddedPostgres, EmbeddedPostgres } from './embedded-postgres';
 import { runMigrationsLocked } from './migrations-runner';
+import { ChangeFeed } from './change-feed';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 type EntityTarget = Function | EntitySchema;
@@ -81,8 +82,9 @@ export class DatabaseModule {
           },
         },
         DatabaseLifecycle,
+        ChangeFeed,
       ],
-      exports: [DataSource],
+      exports: [DataSource, ChangeFeed],
     };
   }
 }

@@ -2,3 +2,4 @@ export * from './database.module';
 export * from './embedded-postgres';
 export * from './migrations-runner';
 export * from './errors';
+export * from './change-feed';

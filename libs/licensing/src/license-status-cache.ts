@@ -1,35 +1,57 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
+import { ChangeFeed } from '@berth/database';
 import { DataSource } from 'typeorm';
 import { LicenseEntity } from './entities';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
- * License rows by id, trusted for at most LICENSE_STATUS_CACHE_SECONDS. This is the revocation
- * propagation bound: a revocation on one replica is enforced on every other within it. Changes made
- * on this replica clear the cache at once. Bounded in size.
+ * License rows by id, so repeated pulls cost a map lookup, not a query. A change to a license on any
+ * replica is announced on the change feed when its transaction commits and drops the entry everywhere:
+ * that notice, not the TTL, is how revocation propagates. LICENSE_STATUS_CACHE_SECONDS only bounds how
+ * long an entry lives should a notice be lost; while the feed's listener is down nothing is cached.
+ * Bounded in size (oldest first out).
  */
 @Injectable()
-export class LicenseStatusCache {
+export class LicenseStatusCache implements OnModuleInit {
   private readonly entries = new Map<string, { row: LicenseEntity | null; at: number }>();
   private readonly maxEntries = 50_000;
+  /** Bumped by every invalidation: a read that started before one must not store what it read. */
+  private generation = 0;
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly changes: ChangeFeed,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  onModuleInit(): void {
+    this.changes.subscribe('licenses', (id) => (typeof id === 'string' && id ? this.invalidate(id) : this.invalidateAll()));
+  }
+
   async get(id: string): Promise<LicenseEntity | null> {
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return null;
+    if (!UUID.test(id)) return null;
     const ttl = this.config.licensing.statusCacheSeconds * 1000;
     const hit = this.entries.get(id);
-    if (hit && Date.now() - hit.at < ttl) return hit.row;
+    if (hit && Date.now() - hit.at < ttl && this.changes.connected) return hit.row;
+    const generation = this.generation;
     const row = await this.dataSource.getRepository(LicenseEntity).findOne({ where: { id } });
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(id, { row, at: Date.now() });
+    if (generation === this.generation && this.changes.connected) {
+      this.entries.delete(id);
+      if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+      this.entries.set(id, { row, at: Date.now() });
+    }
     return row;
   }
 
+  invalidate(id: string): void {
+    this.generation += 1;
+    this.entries.delete(id);
+  }
+
   invalidateAll(): void {
+    this.generation += 1;
     this.entries.clear();
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { notFound } from '@berth/common';
 import jwt from 'jsonwebtoken';
+import { ChangeFeed } from '@berth/database';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { LicenseEntity } from './entities';
 import { LicenseInvalidReason, LicensingErrorCode } from './errors';
@@ -84,6 +85,7 @@ export class LicenseService {
     private readonly dataSource: DataSource,
     private readonly keys: SigningKeysService,
     private readonly statusCache: LicenseStatusCache,
+    private readonly changes: ChangeFeed,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -188,20 +190,29 @@ export class LicenseService {
   async revoke(where: { id?: string; orderId?: string; publisherId?: string }, reason: string, manager?: EntityManager): Promise<boolean> {
     const m = manager ?? this.dataSource.manager;
     const result = await m.update(LicenseEntity, { ...where, revokedAt: IsNull() }, { revokedAt: new Date(), reason });
-    this.statusCache.invalidateAll();
+    await this.announce(m, where.id);
     return (result.affected ?? 0) > 0;
   }
 
   async suspend(orderId: string, reason: string, manager?: EntityManager): Promise<void> {
     const m = manager ?? this.dataSource.manager;
     await m.update(LicenseEntity, { orderId, revokedAt: IsNull(), suspendedAt: IsNull() }, { suspendedAt: new Date(), reason });
-    this.statusCache.invalidateAll();
+    await this.announce(m);
   }
 
   async reinstate(orderId: string, manager?: EntityManager): Promise<void> {
     const m = manager ?? this.dataSource.manager;
     await m.update(LicenseEntity, { orderId, revokedAt: IsNull() }, { suspendedAt: null, reason: null });
+    await this.announce(m);
+  }
+
+  /**
+   * Every replica drops its cached state of the license (of all, without an id) when `m`'s transaction
+   * commits; this one also drops it now, and again via forgetCachedStatus() after the commit.
+   */
+  private async announce(m: EntityManager, id?: string): Promise<void> {
     this.statusCache.invalidateAll();
+    await this.changes.publish('licenses', id ?? '', m);
   }
 
   /** Call after a transaction that changed license states commits, so this replica sees them at once. */

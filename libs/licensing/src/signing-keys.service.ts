@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
+import { ChangeFeed } from '@berth/database';
 import { DataSource, IsNull } from 'typeorm';
 import { SigningKeyEntity } from './entities';
 
@@ -33,12 +34,17 @@ export class SigningKeysService implements OnModuleInit {
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly changes: ChangeFeed,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async onModuleInit(): Promise<void> {
     await this.ensureActiveKey();
     await this.reload();
+    // A rotation anywhere (another replica, `npm run keys:rotate`) is signed with here at once.
+    this.changes.subscribe('signing_keys', () =>
+      void this.reload(true).catch((e) => this.logger.warn({ msg: 'signing key reload failed', err: (e as Error).message })),
+    );
   }
 
   private sealingKey(): Buffer {
@@ -67,6 +73,7 @@ export class SigningKeysService implements OnModuleInit {
       const created = this.generate();
       await m.update(SigningKeyEntity, { retiredAt: IsNull() }, { retiredAt: new Date() });
       await m.insert(SigningKeyEntity, created);
+      await this.changes.publish('signing_keys', created.kid, m);
       return created.kid;
     });
     await this.reload(true);
