@@ -16,6 +16,7 @@ import { ChartMuseumController } from './http/chartmuseum.controller';
 import { CheckoutController } from './http/checkout.controller';
 import { CheckoutPagesController } from './http/checkout-pages.controller';
 import { LicensesController } from './http/licenses.controller';
+import { AuthFailureLimiter } from './http/auth-failure-limiter';
 import { ErrorFilter } from './http/error.filter';
 import { HelmRepoController } from './http/helm-repo.controller';
 import { ListingsController } from './http/listings.controller';
@@ -24,7 +25,6 @@ import { ENTITIES } from './entities';
 import { loggerParams } from './logging';
 import { Metrics } from './ops/metrics';
 import { OpsController } from './ops/ops.controller';
-
 
 @Module({})
 export class AppModule {
@@ -53,7 +53,7 @@ export class AppModule {
         LicensesController,
         OpsController,
       ],
-      providers: [Metrics, { provide: APP_FILTER, useClass: ErrorFilter }, { provide: APP_GUARD, useClass: PublisherAuthGuard }],
+      providers: [Metrics, AuthFailureLimiter, { provide: APP_FILTER, useClass: ErrorFilter }, { provide: APP_GUARD, useClass: PublisherAuthGuard }],
     };
   }
 }

@@ -28,7 +28,8 @@ export const REDACT_PATHS = [
  * a checkout session id reads the buyer's license key.
  */
 export function redactPath(url: string): string {
-  return url.split('?')[0].replace(/^(\/v1\/checkout|\/checkout\/local)\/[^/]+/, '$1/[redacted]');
+  // Routing ignores case and repeated slashes, so the redaction must too.
+  return url.split('?')[0].replace(/^(\/+v1\/+checkout|\/+checkout\/+local)\/+[^/]+/i, '$1/[redacted]');
 }
 
 export function loggerParams(level: string): Params {

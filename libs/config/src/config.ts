@@ -121,12 +121,15 @@ export class EnvironmentVariables {
   @MinLength(32)
   LICENSE_SIGNING_SECRET?: string;
 
-  /** How long a replica may trust a license's revocation state: the revocation propagation bound. */
+  /**
+   * Longest a replica keeps a license's state cached. Revocation reaches every replica through the
+   * change feed (LISTEN/NOTIFY) when it commits; this only caps an entry's life as a backstop.
+   */
   @Type(() => Number)
   @IsInt()
   @Min(0)
-  @Max(60)
-  LICENSE_STATUS_CACHE_SECONDS = 2;
+  @Max(3600)
+  LICENSE_STATUS_CACHE_SECONDS = 30;
 
   /** Unset: the local payment page (refused in production unless ALLOW_LOCAL_PAYMENTS=true). */
   @IsOptional()
@@ -199,6 +202,36 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(60)
   ORPHAN_BLOB_GRACE_SECONDS = 3600;
+
+  /** Failed credential checks (401) one client may make per window before its credentialed requests get 429. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  AUTH_FAILURES_PER_CLIENT = 30;
+
+  /** Failed checks of one credential (token, license key, Basic pair) per window, whoever sends it. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  AUTH_FAILURES_PER_CREDENTIAL = 10;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  AUTH_FAILURE_WINDOW_SECONDS = 300;
+
+  /**
+   * Which proxies' X-Forwarded-For names the client, for rate limits only (Express `trust proxy`:
+   * `false`, `loopback`, a hop count or CIDRs). URLs never come from forwarded headers.
+   */
+  @IsString()
+  TRUST_PROXY = 'false';
+
+  /** Comma-separated origins allowed cross-origin calls to /v1; unset: no CORS headers at all. */
+  @IsOptional()
+  @IsString()
+  CORS_ORIGINS?: string;
 }
 
 export interface AppConfig {
@@ -226,6 +259,13 @@ export interface AppConfig {
   payments:
     | { provider: 'stripe'; stripeSecretKey: string; stripeWebhookSecret: string; stripeApiUrl?: string }
     | { provider: 'local' };
+  http: {
+    authFailuresPerClient: number;
+    authFailuresPerCredential: number;
+    authFailureWindowSeconds: number;
+    trustProxy: boolean | number | string;
+    corsOrigins: string[];
+  };
   logLevel: string;
   shutdownTimeoutMs: number;
 }
@@ -235,6 +275,13 @@ export class ConfigError extends Error {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (/^(false|no|0|)$/i.test(value.trim())) return false;
+  if (/^true$/i.test(value.trim())) return true;
+  if (/^\d+$/.test(value.trim())) return Number(value);
+  return value;
 }
 
 /** Names of the variables whose values must never be shown. */
@@ -343,6 +390,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
           stripeApiUrl: vars.STRIPE_API_URL,
         }
       : { provider: 'local' as const },
+    http: {
+      authFailuresPerClient: vars.AUTH_FAILURES_PER_CLIENT,
+      authFailuresPerCredential: vars.AUTH_FAILURES_PER_CREDENTIAL,
+      authFailureWindowSeconds: vars.AUTH_FAILURE_WINDOW_SECONDS,
+      trustProxy: parseTrustProxy(vars.TRUST_PROXY),
+      corsOrigins: (vars.CORS_ORIGINS ?? '')
+        .split(',')
+        .map((o) => o.trim().replace(/\/+$/, ''))
+        .filter(Boolean),
+    },
     logLevel: vars.LOG_LEVEL,
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
   });

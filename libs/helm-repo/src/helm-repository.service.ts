@@ -53,13 +53,14 @@ export class HelmRepositoryService {
     );
     if (!key.startsWith(LICENSE_KEY_PREFIX)) throw refused;
     const result = await this.licenses.verify(key);
+    // Whose license it is comes first: its state is told only to someone presenting it where it belongs.
+    if (!result.license || result.license.publisher !== slug || result.license.id !== username) throw refused;
     if (!result.valid) {
       if (result.reason === 'suspended' || result.reason === 'revoked') {
         throw unauthenticated(HelmRepoErrorCode.LicenseInactive, `This license is ${result.reason}; contact the publisher.`);
       }
       throw refused;
     }
-    if (result.license.publisher !== slug || result.license.id !== username) throw refused;
     return {
       kind: 'license',
       licenseId: result.license.id,

@@ -26,6 +26,8 @@ const CODE_BY_STATUS: Record<number, string> = {
   429: 'rate_limited',
 };
 
+const NOT_A_GUESS = new Set(['license_required', 'license_inactive']);
+
 export interface ErrorBody {
   status: number;
   code: string;
@@ -72,6 +74,9 @@ export function sendError(req: Request, res: Response, e: ErrorBody, requestId: 
     return;
   }
   if (e.retryAfterSeconds) res.setHeader('Retry-After', String(e.retryAfterSeconds));
+  // A credential that was presented and refused (not a valid key that merely does not cover a version,
+  // nor a revoked one shown again): the AuthFailureLimiter counts these.
+  if (e.status === 401 && req.headers.authorization && !NOT_A_GUESS.has(e.code)) res.locals.credentialRejected = true;
   if (e.status === 401) {
     // Helm and ChartMuseum clients speak Basic (a token or license key as the password); /v1 is Bearer.
     res.setHeader(
