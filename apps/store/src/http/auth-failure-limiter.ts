@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import type { NextFunction, Request, Response } from 'express';
 import { sendError } from './error.filter';
+import { isLogin } from './login-route';
 
 interface Window {
   failures: number;
@@ -35,7 +36,7 @@ class FixedWindows {
 
 /**
  * Throttles guessing of credentials on every route: API tokens, access tokens, license keys and Basic
- * pairs alike. Each credential refused with 401 (see sendError) counts against the request's
+ * pairs and password logins alike. Each credential refused with 401 (see sendError) counts against the request's
  * client (address, behind TRUST_PROXY) and against that exact credential (by hash, whoever sends it).
  * Past either limit, requests carrying credentials get 429 with Retry-After until the window ends;
  * anonymous requests (the public index) are still served. In memory, per replica: N replicas allow N
@@ -57,13 +58,14 @@ export class AuthFailureLimiter {
     const windowMs = authFailureWindowSeconds * 1000;
     return (req: Request, res: Response, next: NextFunction) => {
       const authorization = req.headers.authorization;
-      if (!authorization) return next();
+      if (!authorization && !isLogin(req)) return next();
       const client = req.ip ?? req.socket.remoteAddress ?? '';
-      const credential = AuthFailureLimiter.credentialKey(authorization);
+      // A login has no credential header; its e-mail has its own throttle (LoginThrottle).
+      const credential = authorization ? AuthFailureLimiter.credentialKey(authorization) : null;
       const now = Date.now();
       const wait = Math.max(
         this.byClient.blockedFor(client, authFailuresPerClient, now),
-        this.byCredential.blockedFor(credential, authFailuresPerCredential, now),
+        credential ? this.byCredential.blockedFor(credential, authFailuresPerCredential, now) : 0,
       );
       if (wait > 0) {
         const id = String((req as { id?: unknown }).id ?? '');
@@ -73,7 +75,7 @@ export class AuthFailureLimiter {
       res.once('finish', () => {
         if (!res.locals.credentialRejected) return;
         this.byClient.fail(client, windowMs, Date.now());
-        this.byCredential.fail(credential, windowMs, Date.now());
+        if (credential) this.byCredential.fail(credential, windowMs, Date.now());
       });
       next();
     };

@@ -1,13 +1,15 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { PublisherAccessService } from '@berth/accounts';
-import { notFound } from '@berth/common';
+import { notFound, tooLarge } from '@berth/common';
 import { CheckoutService, CheckoutState, FulfilmentService, PAYMENT_PROVIDER, PaymentProvider } from '@berth/commerce';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import type { Request } from 'express';
 import { ErrorResponseDto } from './common.dto';
 import { CheckoutStateDto, StartCheckoutDto, StartedCheckoutDto } from './commerce.dto';
 import { readRawBody } from './upload-body';
+
+const WEBHOOK_MAX_BYTES = 1024 * 1024;
 
 /** The exact command a buyer runs; shell-safe because every part is from our own alphabet. */
 export function helmInstructions(config: AppConfig, state: CheckoutState) {
@@ -75,8 +77,10 @@ export class CheckoutController {
   })
   @ApiResponse({ status: 200, schema: { type: 'object', properties: { received: { type: 'boolean' }, outcome: { type: 'string' } } } })
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'webhook_signature_missing, webhook_signature_invalid, webhook_payload_mismatch' })
+  @ApiResponse({ status: 413, type: ErrorResponseDto, description: 'payload_too_large' })
   async stripeWebhook(@Req() req: Request): Promise<{ received: true; outcome: string }> {
-    const raw = await readRawBody(req, 1024 * 1024);
+    // Stripe's events are a few kilobytes; the cap only stops a flood before the signature check.
+    const raw = await readRawBody(req, WEBHOOK_MAX_BYTES, () => tooLarge('payload_too_large', `A webhook body is limited to ${WEBHOOK_MAX_BYTES} bytes.`));
     const event = this.provider.parseWebhook(raw, req.headers['stripe-signature'] as string | undefined);
     const outcome = await this.fulfilment.handle(this.provider.name, event);
     return { received: true, outcome };

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { DomainError, ErrorKind } from '@berth/common';
 import { isConnectionError } from '@berth/database';
 import type { Request, Response } from 'express';
+import { isLogin } from './login-route';
 
 const STATUS: Record<ErrorKind, number> = {
   [ErrorKind.Invalid]: 400,
@@ -76,7 +77,7 @@ export function sendError(req: Request, res: Response, e: ErrorBody, requestId: 
   if (e.retryAfterSeconds) res.setHeader('Retry-After', String(e.retryAfterSeconds));
   // A credential that was presented and refused (not a valid key that merely does not cover a version,
   // nor a revoked one shown again): the AuthFailureLimiter counts these.
-  if (e.status === 401 && req.headers.authorization && !NOT_A_GUESS.has(e.code)) res.locals.credentialRejected = true;
+  if (e.status === 401 && (req.headers.authorization || isLogin(req)) && !NOT_A_GUESS.has(e.code)) res.locals.credentialRejected = true;
   if (e.status === 401) {
     // Helm and ChartMuseum clients speak Basic (a token or license key as the password); /v1 is Bearer.
     res.setHeader(

@@ -8,11 +8,11 @@ export interface UploadBody {
   prov?: Buffer;
 }
 
-const bodyTooLarge = (max: number) =>
+const uploadTooLarge = (max: number) =>
   tooLarge('upload_too_large', `The upload is larger than the limit of ${max} bytes.`);
 
 /** Reads the raw request body up to `max` bytes, failing as soon as it is passed. */
-export function readRawBody(req: Request, max: number): Promise<Buffer> {
+export function readRawBody(req: Request, max: number, bodyTooLarge: (max: number) => Error = uploadTooLarge): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > max) return Promise.reject(bodyTooLarge(max));
   return new Promise((resolve, reject) => {
@@ -45,7 +45,7 @@ export async function readUploadBody(req: Request, max: number): Promise<UploadB
     return { chart: raw };
   }
   const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > max) throw bodyTooLarge(max);
+  if (declared > max) throw uploadTooLarge(max);
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
@@ -77,11 +77,11 @@ export async function readUploadBody(req: Request, max: number): Promise<UploadB
         total += c.length;
         if (size > limit || total > max) {
           stream.resume();
-          return fail(field === 'prov' ? invalid('provenance_invalid', 'The provenance file is too large.') : bodyTooLarge(max));
+          return fail(field === 'prov' ? invalid('provenance_invalid', 'The provenance file is too large.') : uploadTooLarge(max));
         }
         chunks.push(c);
       });
-      stream.on('limit', () => fail(bodyTooLarge(max)));
+      stream.on('limit', () => fail(uploadTooLarge(max)));
       stream.on('end', () => {
         if (!failed) out[field] = Buffer.concat(chunks);
       });
