@@ -188,31 +188,38 @@ export class LicenseService {
 
   /** Permanent. Returns false when nothing changed (already revoked). */
   async revoke(where: { id?: string; orderId?: string; publisherId?: string }, reason: string, manager?: EntityManager): Promise<boolean> {
-    const m = manager ?? this.dataSource.manager;
-    const result = await m.update(LicenseEntity, { ...where, revokedAt: IsNull() }, { revokedAt: new Date(), reason });
-    await this.announce(m, where.id);
-    return (result.affected ?? 0) > 0;
+    return this.changeAndAnnounce(manager, where.id, async (m) => {
+      const result = await m.update(LicenseEntity, { ...where, revokedAt: IsNull() }, { revokedAt: new Date(), reason });
+      return (result.affected ?? 0) > 0;
+    });
   }
 
   async suspend(orderId: string, reason: string, manager?: EntityManager): Promise<void> {
-    const m = manager ?? this.dataSource.manager;
-    await m.update(LicenseEntity, { orderId, revokedAt: IsNull(), suspendedAt: IsNull() }, { suspendedAt: new Date(), reason });
-    await this.announce(m);
+    await this.changeAndAnnounce(manager, undefined, (m) =>
+      m.update(LicenseEntity, { orderId, revokedAt: IsNull(), suspendedAt: IsNull() }, { suspendedAt: new Date(), reason }),
+    );
   }
 
   async reinstate(orderId: string, manager?: EntityManager): Promise<void> {
-    const m = manager ?? this.dataSource.manager;
-    await m.update(LicenseEntity, { orderId, revokedAt: IsNull() }, { suspendedAt: null, reason: null });
-    await this.announce(m);
+    await this.changeAndAnnounce(manager, undefined, (m) => m.update(LicenseEntity, { orderId, revokedAt: IsNull() }, { suspendedAt: null, reason: null }));
   }
 
   /**
    * Every replica drops its cached state of the license (of all, without an id) when `m`'s transaction
    * commits; this one also drops it now, and again via forgetCachedStatus() after the commit.
    */
-  private async announce(m: EntityManager, id?: string): Promise<void> {
+  private async changeAndAnnounce<T>(manager: EntityManager | undefined, id: string | undefined, change: (m: EntityManager) => Promise<T>): Promise<T> {
+    // The change and its notice commit together: no revocation other replicas never hear of.
+    const run = async (m: EntityManager) => {
+      const out = await change(m);
+      this.statusCache.invalidateAll();
+      await this.changes.publish('licenses', id ?? '', m);
+      return out;
+    };
+    if (manager) return run(manager);
+    const out = await this.dataSource.transaction(run);
     this.statusCache.invalidateAll();
-    await this.changes.publish('licenses', id ?? '', m);
+    return out;
   }
 
   /** Call after a transaction that changed license states commits, so this replica sees them at once. */
