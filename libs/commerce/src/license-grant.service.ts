@@ -23,11 +23,14 @@ export class LicenseGrantService {
     const listing = await this.listings.find(publisher.id, chartName);
     const versions = (await this.charts.listVersions(publisher.id, 'publisher', chartName)).get(chartName) ?? [];
     if (!versions.length) throw notFound(CommerceErrorCode.ChartNotForSale, `No chart named ${chartName}.`);
-    // `semver` quietly widens some malformed ranges ("1 || " means "1 || *"): a grant must say what it means.
+    // `semver` quietly widens an empty alternative ("1 || " means "1 || *"): a grant must say what it means.
     const normalised = versionRange === undefined ? null : semver.validRange(versionRange);
-    const widened = normalised !== null && /(^|\|\|)\s*\*\s*($|\|\|)/.test(normalised) && versionRange?.trim() !== '*';
-    if (versionRange !== undefined && (normalised === null || widened)) {
-      throw invalid('version_range_invalid', 'versionRange is not a valid semver range.');
+    const emptyAlternative = versionRange !== undefined && versionRange.split('||').some((set) => set.trim() === '');
+    if (versionRange !== undefined && (normalised === null || emptyAlternative)) {
+      throw invalid(CommerceErrorCode.VersionRangeInvalid, 'versionRange is not a valid semver range.');
+    }
+    if (normalised !== null && normalised.length > 255) {
+      throw invalid(CommerceErrorCode.VersionRangeInvalid, 'versionRange is too long once written out as comparators (255 characters).');
     }
     const policy =
       listing?.updatePolicy === 'window'
@@ -42,7 +45,9 @@ export class LicenseGrantService {
       buyerEmail: email.trim().toLowerCase(),
       policy,
       newestStable: newestStable(versions.map((v) => v.version)),
-      versionRange,
+      // Stored (and signed) in semver's normalised form: explicit comparators only ("^1.2.0" becomes
+      // ">=1.2.0 <2.0.0-0"), which is what offline verifiers without a semver library can evaluate.
+      versionRange: normalised ?? undefined,
     });
     return { ...license, key: this.licenses.keyFor(license) };
   }

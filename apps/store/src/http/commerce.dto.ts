@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsEmail, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsDefined, IsEmail, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 
 export class CatalogQueryDto {
   @ApiPropertyOptional({ description: 'Words in the name, description or keywords.', maxLength: 100 })
@@ -114,7 +114,19 @@ export class VerifyLicenseDto {
   @MaxLength(8192)
   key: string;
 
-  @ApiPropertyOptional({ description: 'Also check that the key is for this chart.' })
+  @ApiPropertyOptional({
+    description:
+      'Also check that the key is for this publisher (slug). Required with `chart`: chart names are only unique per publisher, so a chart name alone would accept a key another publisher issued for a chart of the same name.',
+    example: 'acme',
+  })
+  @ValidateIf((o: VerifyLicenseDto) => o.publisher !== undefined || o.chart !== undefined)
+  @IsDefined({ message: 'publisher (the publisher slug) is required when chart is given' })
+  @IsString()
+  @MaxLength(40)
+  @Matches(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, { message: 'publisher must be a publisher slug' })
+  publisher?: string;
+
+  @ApiPropertyOptional({ description: 'Also check that the key is for this chart of `publisher` (then required).' })
   @IsOptional()
   @IsString()
   @MaxLength(63)
@@ -139,7 +151,19 @@ export class LicenseSummaryDto {
 export class VerifyResultDto {
   @ApiProperty() valid: boolean;
   @ApiPropertyOptional({
-    enum: ['malformed', 'unknown_key', 'bad_signature', 'wrong_issuer', 'expired', 'not_found', 'revoked', 'suspended', 'wrong_chart', 'version_not_covered'],
+    enum: [
+      'malformed',
+      'unknown_key',
+      'bad_signature',
+      'wrong_issuer',
+      'expired',
+      'not_found',
+      'revoked',
+      'suspended',
+      'wrong_publisher',
+      'wrong_chart',
+      'version_not_covered',
+    ],
   })
   reason?: string;
   @ApiPropertyOptional({ type: LicenseSummaryDto }) license?: LicenseSummaryDto;

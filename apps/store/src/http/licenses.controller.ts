@@ -46,11 +46,17 @@ export class LicensesController {
 
   @Post('v1/licenses/verify')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Check a license key online, revocation included', description: 'Always 200: `valid` says whether it grants access, `reason` why not.' })
+  @ApiOperation({
+    summary: 'Check a license key online, revocation included',
+    description: 'Always 200 for a well-formed request: `valid` says whether it grants access, `reason` why not. `chart` requires `publisher`.',
+  })
   @ApiResponse({ status: 200, type: VerifyResultDto })
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'validation_failed (e.g. chart without publisher)' })
   async verify(@Body() dto: VerifyLicenseDto): Promise<VerifyResultDto> {
     const r = await this.licenses.verify(dto.key);
     if (!r.valid) return { valid: false, reason: r.reason, ...(r.license ? { license: summary(r.license) } : {}) };
+    // The publisher first: a chart name means nothing without it (another publisher may sell a chart of the same name).
+    if (dto.publisher !== undefined && dto.publisher !== r.license.publisher) return { valid: false, reason: 'wrong_publisher', license: summary(r.license) };
     if (dto.chart !== undefined && dto.chart !== r.license.chart) return { valid: false, reason: 'wrong_chart', license: summary(r.license) };
     if (dto.version !== undefined) {
       const stored = semver.valid(dto.version) ? await this.charts.findByFileName(r.license.publisherId, `${r.license.chart}-${dto.version}`) : null;
