@@ -713,7 +713,7 @@ describe.each([
         (await fetch(`${store.url}/v1/licenses/verify`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ key: p.license.key, chart: 'windowdb', version }),
+          body: JSON.stringify({ key: p.license.key, publisher: SLUG, chart: 'windowdb', version }),
         }).then((r) => r.json())) as { valid: boolean; reason?: string };
       expect(await verify('1.0.5')).toMatchObject({ valid: true });
       expect(await verify('1.1.0')).toMatchObject({ valid: false, reason: 'version_not_covered' });
@@ -958,7 +958,8 @@ describe.each([
       const res = await licensedFetch(p, 'charts/superdb-1.2.0.tgz');
       expect(res.status).toBe(401);
       expect(JSON.parse(res.body.toString('utf8')).error.code).toBe('license_inactive');
-      expect((await checkoutState(p.sessionId)).license).toBeUndefined();
+      // Final, like a full refund: the order does not stay "disputed".
+      expect(await checkoutState(p.sessionId)).toEqual({ status: 'refunded' });
     });
 
     it('a dispute won after a full refund does not bring the order back to paid', async () => {
@@ -1112,7 +1113,7 @@ describe.each([
         await fetch(`${store.url}/v1/licenses/verify`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ key: p.license.key, chart: 'majordb', version }),
+          body: JSON.stringify({ key: p.license.key, publisher: SLUG, chart: 'majordb', version }),
         })
       ).json()) as { valid: boolean; reason?: string };
       online[version] = r.valid ? 'valid' : r.reason!;
@@ -1137,7 +1138,7 @@ describe.each([
         };
       }
     };
-    const common = ['--issuer', store.url, '--chart', 'majordb'];
+    const common = ['--issuer', store.url, '--publisher', SLUG, '--chart', 'majordb'];
     expect(await run(jwksFile, p.license.key, ...common, '--version', '1.3.0')).toEqual({
       code: 0,
       out: {
@@ -1159,10 +1160,16 @@ describe.each([
       code: 1,
       out: { valid: false, reason: 'wrong_issuer' },
     });
-    expect(await run(jwksFile, p.license.key, '--chart', 'superdb')).toEqual({
+    expect(await run(jwksFile, p.license.key, '--publisher', SLUG, '--chart', 'superdb')).toEqual({
       code: 1,
       out: { valid: false, reason: 'wrong_chart' },
     });
+    // Chart names are unique per publisher only: the publisher is compared too, and required with --chart.
+    expect(await run(jwksFile, p.license.key, '--publisher', other.slug, '--chart', 'majordb')).toEqual({
+      code: 1,
+      out: { valid: false, reason: 'wrong_publisher' },
+    });
+    expect((await run(jwksFile, p.license.key, '--chart', 'majordb')).code).toBe(2);
     // Tampered: the buyer widens the range to every version; the signature no longer matches.
     const { parts, claims } = decodeKey(p.license.key);
     const forged = `berth_lic_${parts[0]}.${Buffer.from(JSON.stringify({ ...claims, range: '*' })).toString('base64url')}.${parts[2]}`;

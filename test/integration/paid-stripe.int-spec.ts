@@ -169,8 +169,8 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       const jwk = jwks.keys.find((k) => k.kid === decoded.header.kid)!;
       expect(jwk).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256' });
       expect(() => jwt.verify(token, createPublicKey({ key: jwk, format: 'jwk' }), { algorithms: ['ES256'], issuer: PUBLIC_URL })).not.toThrow();
-      expect(await verify(lic.key, { chart: 'superdb', version: '2.1.0' })).toMatchObject({ valid: true, license: { id: lic.id, status: 'active' } });
-      expect(await verify(lic.key, { chart: 'superdb', version: '1.0.0' })).toMatchObject({ valid: false, reason: 'version_not_covered' });
+      expect(await verify(lic.key, { publisher: 'acme', chart: 'superdb', version: '2.1.0' })).toMatchObject({ valid: true, license: { id: lic.id, status: 'active' } });
+      expect(await verify(lic.key, { publisher: 'acme', chart: 'superdb', version: '1.0.0' })).toMatchObject({ valid: false, reason: 'version_not_covered' });
 
       // The repository: free charts plus exactly the covered versions.
       const { res: idx, body } = await index(lic);
@@ -373,8 +373,15 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       refunded: amountRefunded >= PRICE,
       metadata,
     });
-    const dispute = (type: 'created' | 'closed', paymentIntent: string, status: string) =>
-      send(`charge.dispute.${type}`, { id: `dp_${randomBytes(8).toString('hex')}`, object: 'dispute', payment_intent: paymentIntent, charge: `ch_${randomBytes(8).toString('hex')}`, amount: PRICE, currency: 'usd', status });
+    /** A dispute event; one dispute per payment unless `id` says otherwise (Stripe keeps the id from created to closed). */
+    const dispute = (type: 'created' | 'closed', paymentIntent: string, status: string, id = `dp_${paymentIntent.slice(3)}`) =>
+      send(`charge.dispute.${type}`, { id, object: 'dispute', payment_intent: paymentIntent, charge: `ch_${randomBytes(8).toString('hex')}`, amount: PRICE, currency: 'usd', status });
+    const licenseRow = async (orderId: string) =>
+      (await db.query(`SELECT revoked_at IS NOT NULL AS revoked, suspended_at IS NOT NULL AS suspended, reason FROM license WHERE order_id = $1`, [orderId])) as Array<{
+        revoked: boolean;
+        suspended: boolean;
+        reason: string | null;
+      }>;
 
     it('issues no usable license when the refund overtakes the completion (refund without order metadata)', async () => {
       const c = await checkout();
@@ -405,7 +412,7 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       expect((await state(c.sessionId)).license).toBeUndefined();
     });
 
-    it('still issues the license when only a partial refund overtook the completion', async () => {
+    it('still issues the license when only a partial refund overtook the completion, and records the refunded amount', async () => {
       const c = await checkout();
       const paymentIntent = pi();
       expect((await send('charge.refunded', refund(paymentIntent, 1000))).status).toBe(200);
@@ -414,6 +421,57 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       const st = await state(c.sessionId);
       expect(st.status).toBe('paid');
       expect((await verify(st.license!.key)).valid).toBe(true);
+      expect((await orderRow(c.orderId)).refunded_amount).toBe(1000);
+    });
+
+    it('ignores refunds of another amount, currency or payment, and never revokes on them', async () => {
+      const { c, paymentIntent, license } = await buy();
+      const events = await count('webhook_event', `outcome = 'refund_mismatch'`);
+      const foreign: Array<[string, Record<string, unknown>]> = [
+        ['another currency', { ...refund(paymentIntent, PRICE), currency: 'eur' }],
+        ['another amount', { ...refund(paymentIntent, 100), amount: 100 }],
+        ['a bigger charge', { ...refund(paymentIntent, PRICE * 2), amount: PRICE * 2 }],
+        ['no amount', { ...refund(paymentIntent, PRICE), amount: null }],
+        // The order id in the charge's metadata, but another payment: somebody else's charge.
+        ['another payment naming this order', refund(pi(), PRICE, { orderId: c.orderId })],
+      ];
+      for (const [what, object] of foreign) {
+        const r = await send('charge.refunded', object);
+        expect([what, r.status, r.body.outcome]).toEqual([what, 200, 'refund_mismatch']);
+      }
+      // Recorded for operators, and nothing changed.
+      expect(await count('webhook_event', `outcome = 'refund_mismatch'`)).toBe(events + foreign.length);
+      expect(await orderRow(c.orderId)).toMatchObject({ status: 'paid', refunded_amount: 0 });
+      expect(await verify(license.key)).toMatchObject({ valid: true, license: { status: 'active' } });
+      expect((await tgz('superdb-2.0.0.tgz', license)).status).toBe(200);
+      // The genuine refund (currency in capitals, as some payloads have it) still works.
+      expect((await send('charge.refunded', { ...refund(paymentIntent, PRICE), currency: 'USD' })).body.outcome).toBe('refunded');
+      expect(await verify(license.key)).toMatchObject({ valid: false, reason: 'revoked' });
+    });
+
+    it('only ever raises the refunded amount: an older refund event delivered late changes nothing', async () => {
+      const { c, paymentIntent, license } = await buy();
+      expect((await send('charge.refunded', refund(paymentIntent, 3000))).body.outcome).toBe('partially_refunded');
+      expect((await send('charge.refunded', refund(paymentIntent, 1000))).body.outcome).toBe('stale_refund');
+      expect(await orderRow(c.orderId)).toMatchObject({ status: 'paid', refunded_amount: 3000 });
+      expect((await verify(license.key)).valid).toBe(true);
+      expect((await send('charge.refunded', refund(paymentIntent, PRICE))).body.outcome).toBe('refunded');
+      for (const late of [1000, 3000]) {
+        expect((await send('charge.refunded', refund(paymentIntent, late))).body.outcome).toBe('stale_refund');
+      }
+      expect(await orderRow(c.orderId)).toMatchObject({ status: 'refunded', refunded_amount: PRICE });
+      expect(await verify(license.key)).toMatchObject({ valid: false, reason: 'revoked' });
+    });
+
+    it('does not let a refund in another currency that overtook the completion cancel the purchase', async () => {
+      const c = await checkout();
+      const paymentIntent = pi();
+      expect((await send('charge.refunded', { ...refund(paymentIntent, PRICE), currency: 'eur' })).body.outcome).toBe('refunded_before_completion');
+      expect((await send('checkout.session.completed', session(c, { payment_intent: paymentIntent }))).body.outcome).toBe('fulfilled');
+      const st = await state(c.sessionId);
+      expect(st.status).toBe('paid');
+      expect((await verify(st.license!.key)).valid).toBe(true);
+      expect((await orderRow(c.orderId)).refunded_amount).toBe(0);
     });
 
     it('keeps the license on a partial refund and revokes it on the full refund', async () => {
@@ -449,9 +507,79 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       expect((await dispute('closed', lost.paymentIntent, 'lost')).body).toEqual({ received: true, outcome: 'revoked' });
       expect(await verify(lost.license.key)).toMatchObject({ valid: false, reason: 'revoked' });
       expect(await code(await tgz('superdb-2.0.0.tgz', lost.license))).toEqual([401, 'license_inactive']);
-      expect(await state(lost.c.sessionId)).toEqual({ status: expect.any(String) }); // no key shown any more
+      // A lost dispute is final, like a full refund: the order does not stay "disputed".
+      expect(await state(lost.c.sessionId)).toEqual({ status: 'refunded' }); // no key shown any more
+      expect((await orderRow(lost.c.orderId)).status).toBe('refunded');
+      // A late duplicate "created" for the lost dispute cannot suspend-and-reinstate its way back.
+      expect((await dispute('created', lost.paymentIntent, 'needs_response')).body.outcome).toBe('stale_dispute_event');
+      expect(await verify(lost.license.key)).toMatchObject({ valid: false, reason: 'revoked' });
 
       expect((await dispute('created', pi(), 'needs_response')).body.outcome).toBe('unknown_order');
+    });
+
+    it('keeps the license when a won dispute\'s "closed" arrives before its "created"', async () => {
+      const { c, paymentIntent, license } = await buy();
+      expect((await dispute('closed', paymentIntent, 'won')).body.outcome).toBe('reinstated');
+      // The late "created" of the same dispute: already closed, so it changes nothing.
+      expect((await dispute('created', paymentIntent, 'needs_response')).body.outcome).toBe('stale_dispute_event');
+      expect(await verify(license.key)).toMatchObject({ valid: true, license: { status: 'active' } });
+      expect((await tgz('superdb-2.0.0.tgz', license)).status).toBe(200);
+      expect((await orderRow(c.orderId)).status).toBe('paid');
+      expect(await licenseRow(c.orderId)).toEqual([{ revoked: false, suspended: false, reason: null }]);
+      // A second, different dispute on the same payment still suspends.
+      expect((await dispute('created', paymentIntent, 'needs_response', `dp_second_${randomBytes(4).toString('hex')}`)).body.outcome).toBe('suspended');
+      expect(await verify(license.key)).toMatchObject({ valid: false, reason: 'suspended' });
+    });
+
+    it('revokes for good when a lost dispute\'s "closed" arrives before its "created"', async () => {
+      const { c, paymentIntent, license } = await buy();
+      expect((await dispute('closed', paymentIntent, 'lost')).body.outcome).toBe('revoked');
+      expect((await dispute('created', paymentIntent, 'needs_response')).body.outcome).toBe('stale_dispute_event');
+      expect(await verify(license.key)).toMatchObject({ valid: false, reason: 'revoked' });
+      expect((await orderRow(c.orderId)).status).toBe('refunded');
+    });
+
+    it('issues no active license when a dispute was opened and lost before the completion arrived', async () => {
+      for (const order of [['created', 'closed'], ['closed', 'created']] as const) {
+        const c = await checkout();
+        const before = await counts();
+        const paymentIntent = pi();
+        for (const type of order) {
+          expect((await dispute(type, paymentIntent, type === 'created' ? 'needs_response' : 'lost')).body.outcome).toMatch(/^(unknown_order|stale_dispute_event)$/);
+        }
+        const late = await send('checkout.session.completed', session(c, { payment_intent: paymentIntent }));
+        expect([order, late.status, late.body.outcome]).toEqual([order, 200, 'dispute_lost_before_completion']);
+        expect(await count('license', 'order_id = $1 AND revoked_at IS NULL', [c.orderId])).toBe(0);
+        expect(await counts()).toEqual(before);
+        expect(await state(c.sessionId)).toEqual({ status: 'refunded' });
+        expect(await orderRow(c.orderId)).toMatchObject({ status: 'refunded', payment_ref: paymentIntent });
+      }
+    });
+
+    it('issues an active license when a dispute was opened and won before the completion arrived, in either order', async () => {
+      for (const order of [['created', 'closed'], ['closed', 'created']] as const) {
+        const c = await checkout();
+        const paymentIntent = pi();
+        for (const type of order) await dispute(type, paymentIntent, type === 'created' ? 'needs_response' : 'won');
+        expect((await send('checkout.session.completed', session(c, { payment_intent: paymentIntent }))).body.outcome).toBe('fulfilled');
+        const st = await state(c.sessionId);
+        expect([order, st.status]).toEqual([order, 'paid']);
+        expect(await verify(st.license!.key)).toMatchObject({ valid: true, license: { status: 'active' } });
+      }
+    });
+
+    it('issues a suspended license when a dispute is still open at completion, and reinstates it when won', async () => {
+      const c = await checkout();
+      const paymentIntent = pi();
+      expect((await dispute('created', paymentIntent, 'needs_response')).body.outcome).toBe('unknown_order');
+      expect((await send('checkout.session.completed', session(c, { payment_intent: paymentIntent }))).body.outcome).toBe('fulfilled');
+      expect((await orderRow(c.orderId)).status).toBe('disputed');
+      expect(await licenseRow(c.orderId)).toEqual([{ revoked: false, suspended: true, reason: 'disputed' }]);
+      expect(await state(c.sessionId)).toEqual({ status: 'disputed' });
+      expect((await dispute('closed', paymentIntent, 'won')).body.outcome).toBe('reinstated');
+      const st = await state(c.sessionId);
+      expect(st.status).toBe('paid');
+      expect(await verify(st.license!.key)).toMatchObject({ valid: true });
     });
 
     it('does not turn a refunded order back into a paid one when a dispute on it is later won', async () => {

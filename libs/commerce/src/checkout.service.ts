@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ListingService } from '@berth/catalog';
+import { ChartQueryService, ListingService } from '@berth/catalog';
 import { invalid, notFound } from '@berth/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
-import { LicenseService, LicenseView } from '@berth/licensing';
+import { LicenseService, LicenseView, newestStable } from '@berth/licensing';
 import { DataSource } from 'typeorm';
 import { OrderEntity, OrderStatus } from './entities';
 import { CommerceErrorCode } from './errors';
@@ -31,6 +31,7 @@ export class CheckoutService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly listings: ListingService,
+    private readonly charts: ChartQueryService,
     private readonly licenses: LicenseService,
     private readonly fulfilment: FulfilmentService,
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
@@ -50,6 +51,9 @@ export class CheckoutService {
     if (listing.priceAmount === 0) {
       throw invalid(CommerceErrorCode.ChartIsFree, 'This chart is free: add the repository, no purchase needed.');
     }
+    // `major` and `minor` are anchored on the newest stable version the buyer saw now, not at payment
+    // (a release between checkout and a late or asynchronous payment must not move the license).
+    const versions = (await this.charts.listVersions(publisher.id, 'publisher', listing.chartName)).get(listing.chartName) ?? [];
     const repo = this.dataSource.getRepository(OrderEntity);
     const order = await repo.save(
       repo.create({
@@ -59,6 +63,7 @@ export class CheckoutService {
         chartName: listing.chartName,
         updatePolicy: listing.updatePolicy,
         updateWindowMonths: listing.updateWindowMonths,
+        newestStableVersion: newestStable(versions.map((v) => v.version)),
         buyerEmail: email.trim().toLowerCase(),
         amount: listing.priceAmount,
         currency: listing.currency,

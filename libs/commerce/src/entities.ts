@@ -27,6 +27,14 @@ export class OrderEntity {
   @Column({ name: 'update_window_months', type: 'integer', nullable: true })
   updateWindowMonths: number | null;
 
+  /**
+   * The newest stable version when the checkout started: `major` and `minor` policies are anchored on
+   * what the buyer saw, not on what was released before the payment completed. Null on orders made
+   * before this was recorded (fulfilment then falls back to the newest stable version at payment).
+   */
+  @Column({ name: 'newest_stable_version', type: 'varchar', length: 255, nullable: true })
+  newestStableVersion: string | null;
+
   @Column({ name: 'buyer_email', type: 'varchar', length: 320 })
   buyerEmail: string;
 
@@ -53,6 +61,7 @@ export class OrderEntity {
   @Column({ type: 'varchar', length: 16 })
   status: OrderStatus;
 
+  /** The highest refunded total the provider reported for this payment: it only ever grows. */
   @Column({ name: 'refunded_amount', type: 'integer', default: 0 })
   refundedAmount: number;
 
@@ -94,4 +103,62 @@ export class WebhookEventEntity {
   outcome: string | null;
 }
 
-export const COMMERCE_ENTITIES = [OrderEntity, WebhookEventEntity];
+/**
+ * What the provider said about each dispute of a payment, by dispute id. Dispute and payment events
+ * arrive in any order, possibly before the completion that ties the payment to an order; the license
+ * state is derived from these rows (any lost → revoked, any open → suspended), so it does not depend on
+ * delivery order. A closed dispute is final: a late "created" or "updated" cannot reopen it.
+ */
+@Entity('payment_dispute')
+export class PaymentDisputeEntity {
+  /** The PaymentIntent disputed: matched to an order's payment_ref, now or at completion. */
+  @PrimaryColumn({ name: 'payment_ref', type: 'varchar', length: 255 })
+  paymentRef: string;
+
+  /** The provider's dispute id (one payment can be disputed more than once). */
+  @PrimaryColumn({ type: 'varchar', length: 255 })
+  id: string;
+
+  /** The provider's latest status (needs_response, under_review, won, lost, warning_closed, ...). */
+  @Column({ type: 'varchar', length: 32 })
+  status: string;
+
+  /** Set by the first closing event; from then on the row never changes. */
+  @Column({ name: 'closed_at', type: 'timestamptz', nullable: true })
+  closedAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}
+
+/**
+ * Refunds the provider reported for a payment, by PaymentIntent: kept even when no order is known yet
+ * (a refund can overtake the completion), so fulfilment can cross-check and apply it later.
+ */
+@Entity('payment_refund')
+export class PaymentRefundEntity {
+  @PrimaryColumn({ name: 'payment_ref', type: 'varchar', length: 255 })
+  paymentRef: string;
+
+  /** The charge's amount and currency as the refund event stated them (checked against the order). */
+  @Column({ type: 'integer' })
+  amount: number;
+
+  @Column({ type: 'char', length: 3 })
+  currency: string;
+
+  /** The highest refunded total seen: an older event delivered late cannot lower it. */
+  @Column({ name: 'amount_refunded', type: 'integer' })
+  amountRefunded: number;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}
+
+export const COMMERCE_ENTITIES = [OrderEntity, WebhookEventEntity, PaymentDisputeEntity, PaymentRefundEntity];

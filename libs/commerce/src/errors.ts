@@ -4,4 +4,5 @@ export enum CommerceErrorCode {
   CheckoutNotFound = 'checkout_not_found',
   WebhookPayloadMismatch = 'webhook_payload_mismatch',
   CheckoutNotLocal = 'checkout_not_local',
+  VersionRangeInvalid = 'version_range_invalid',
 }

@@ -3,7 +3,7 @@ import { ChartQueryService } from '@berth/catalog';
 import { invalid } from '@berth/common';
 import { LicenseService, newestStable } from '@berth/licensing';
 import { DataSource, EntityManager } from 'typeorm';
-import { OrderEntity, WebhookEventEntity } from './entities';
+import { OrderEntity, PaymentDisputeEntity, PaymentRefundEntity, WebhookEventEntity } from './entities';
 import { CommerceErrorCode } from './errors';
 import { PaymentEvent } from './payment-provider';
 
@@ -22,7 +22,23 @@ export type EventOutcome =
   | 'suspended'
   | 'reinstated'
   | 'revoked'
+  | 'refund_mismatch'
+  | 'stale_refund'
+  | 'stale_dispute_event'
+  | 'dispute_lost_before_completion'
+  | 'recorded_before_completion'
   | 'ignored';
+
+/** Dispute statuses after which Stripe changes nothing more (a late "created" cannot reopen them). */
+const CLOSED_DISPUTE_STATUSES = new Set(['won', 'lost', 'warning_closed', 'prevented']);
+/** Closed without the money going back to the buyer: the license stays (or becomes) usable. */
+const DISPUTE_STATUSES_KEPT = new Set(['won', 'warning_closed', 'prevented']);
+
+/** What the disputes recorded for one payment mean for its license, whatever order they arrived in. */
+type DisputeState = 'clear' | 'open' | 'lost';
+
+/** Namespace of the per-payment transaction lock (the two-key advisory lock space). */
+const PAYMENT_LOCK_NAMESPACE = 0x62657274; // "bert"
 
 /**
  * Turns verified payment events into order states and licenses. Each event is recorded under its
@@ -52,6 +68,9 @@ export class FulfilmentService {
         .returning(['id'])
         .execute();
       if (!inserted.raw?.length) return 'duplicate' as const;
+      // Events about one payment (completion, refunds, disputes) are applied one at a time, before any
+      // order row is locked: a dispute or refund can then never miss a completion committing beside it.
+      if (paymentRef) await m.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [PAYMENT_LOCK_NAMESPACE, paymentRef]);
       const result = await this.apply(m, event);
       await m.update(WebhookEventEntity, { id: event.id }, { processedAt: new Date(), outcome: result });
       return result;
@@ -84,54 +103,145 @@ export class FulfilmentService {
         await m.update(OrderEntity, { id: order.id }, { status });
         return status;
       }
-      case 'charge.refunded': {
-        const order = (await this.lockOrder(m, event.orderId)) ?? (await this.lockOrderByPayment(m, event.paymentRef));
-        const full = event.amountRefunded >= event.amount;
-        // Not matched yet: the completion may still come. Only a full refund cancels it (see fulfil).
-        if (!order) return full ? 'refunded_before_completion' : 'partially_refunded';
-        await m.update(OrderEntity, { id: order.id }, { refundedAmount: event.amountRefunded, ...(full ? { status: 'refunded' as const } : {}) });
-        if (!full) return 'partially_refunded';
-        await this.licenses.revoke({ orderId: order.id }, 'refunded', m);
-        return 'refunded';
-      }
-      case 'dispute.created': {
-        const order = await this.lockOrderByPayment(m, event.paymentRef);
-        if (!order) return 'unknown_order';
+      case 'charge.refunded':
+        return this.refunded(m, event);
+      case 'dispute.created':
+      case 'dispute.closed':
+        return this.disputed(m, event);
+      case 'ignored':
+        return 'ignored';
+    }
+  }
+
+  /**
+   * A refund the provider reports. It must be about this order's charge (same payment, amount and
+   * currency); anything else is recorded as a mismatch and changes nothing. The refunded total only
+   * grows, so an older event delivered late cannot lower it; a full refund revokes the license.
+   */
+  private async refunded(m: EntityManager, e: Extract<PaymentEvent, { type: 'charge.refunded' }>): Promise<EventOutcome> {
+    const order = (await this.lockOrder(m, e.orderId)) ?? (await this.lockOrderByPayment(m, e.paymentRef));
+    const currency = typeof e.currency === 'string' ? e.currency.toLowerCase() : '';
+    const wellFormed = Number.isSafeInteger(e.amount) && Number.isSafeInteger(e.amountRefunded) && e.amountRefunded >= 0 && /^[a-z]{3}$/.test(currency);
+    const foreign =
+      !order ||
+      !wellFormed ||
+      e.amount !== order.amount ||
+      currency !== order.currency ||
+      (order.paymentRef !== null && e.paymentRef !== null && order.paymentRef !== e.paymentRef);
+    if (order && foreign) {
+      this.logger.warn({ msg: 'refund event does not match the order it points to: ignored', orderId: order.id, eventId: e.id });
+      return 'refund_mismatch';
+    }
+    // Kept by payment even before the completion arrives: fulfilment cross-checks and applies it then.
+    if (wellFormed && e.paymentRef) await this.recordRefund(m, e.paymentRef, e.amount, currency, e.amountRefunded);
+    if (!order) {
+      if (!wellFormed) return 'refund_mismatch';
+      return e.amountRefunded >= e.amount ? 'refunded_before_completion' : 'partially_refunded';
+    }
+    if (e.amountRefunded < order.refundedAmount) return 'stale_refund';
+    const full = e.amountRefunded >= order.amount;
+    await m.update(
+      OrderEntity,
+      { id: order.id },
+      { refundedAmount: e.amountRefunded, paymentRef: order.paymentRef ?? e.paymentRef, ...(full ? { status: 'refunded' as const } : {}) },
+    );
+    if (!full) return 'partially_refunded';
+    await this.licenses.revoke({ orderId: order.id }, 'refunded', m);
+    return 'refunded';
+  }
+
+  private async recordRefund(m: EntityManager, paymentRef: string, amount: number, currency: string, amountRefunded: number): Promise<void> {
+    await m.query(
+      `INSERT INTO "payment_refund" ("payment_ref", "amount", "currency", "amount_refunded") VALUES ($1, $2, $3, $4)
+       ON CONFLICT ("payment_ref") DO UPDATE
+       SET "amount_refunded" = GREATEST("payment_refund"."amount_refunded", EXCLUDED."amount_refunded"), "updated_at" = now()`,
+      [paymentRef, amount, currency, amountRefunded],
+    );
+  }
+
+  /**
+   * A dispute event: first recorded by dispute id (a closed dispute is final, so a "created" delivered
+   * after its "closed" changes nothing), then the order's license is set from every dispute recorded
+   * for the payment. Before the completion there is no order to act on; fulfilment applies it then.
+   */
+  private async disputed(m: EntityManager, e: Extract<PaymentEvent, { type: 'dispute.created' | 'dispute.closed' }>): Promise<EventOutcome> {
+    if (!e.paymentRef) return 'unknown_order';
+    const status = (e.status || (e.type === 'dispute.closed' ? 'closed' : 'needs_response')).slice(0, 32);
+    const closing = e.type === 'dispute.closed' || CLOSED_DISPUTE_STATUSES.has(status);
+    const changed: unknown[] = await m.query(
+      `INSERT INTO "payment_dispute" ("id", "payment_ref", "status", "closed_at") VALUES ($1, $2, $3, $4)
+       ON CONFLICT ("payment_ref", "id") DO UPDATE SET "status" = EXCLUDED."status", "closed_at" = EXCLUDED."closed_at", "updated_at" = now()
+       WHERE "payment_dispute"."closed_at" IS NULL
+       RETURNING "id"`,
+      [e.disputeId ?? e.id, e.paymentRef, status, closing ? new Date() : null],
+    );
+    const stale = changed.length === 0;
+    const order = await this.lockOrderByPayment(m, e.paymentRef);
+    if (!order) return stale ? 'stale_dispute_event' : 'unknown_order';
+    const outcome = await this.applyDisputes(m, order, await this.disputeState(m, e.paymentRef));
+    return stale ? 'stale_dispute_event' : outcome;
+  }
+
+  /** Sets a fulfilled order and its license from the disputes on its payment. */
+  private async applyDisputes(m: EntityManager, order: OrderEntity, state: DisputeState): Promise<EventOutcome> {
+    if (order.status === 'pending' || order.status === 'failed' || order.status === 'expired') return 'recorded_before_completion';
+    const fulfilled = order.status === 'paid' || order.status === 'disputed';
+    switch (state) {
+      case 'lost':
+        // The card network took the money back: final, like a full refund.
+        if (fulfilled) await m.update(OrderEntity, { id: order.id }, { status: 'refunded' });
+        await this.licenses.revoke({ orderId: order.id }, 'dispute_lost', m);
+        return 'revoked';
+      case 'open':
         // Only a paid order becomes disputed; a refunded one stays refunded (its license is already revoked).
         if (order.status === 'paid') await m.update(OrderEntity, { id: order.id }, { status: 'disputed' });
         await this.licenses.suspend(order.id, 'disputed', m);
         return 'suspended';
-      }
-      case 'dispute.closed': {
-        const order = await this.lockOrderByPayment(m, event.paymentRef);
-        if (!order) return 'unknown_order';
-        if (event.status === 'won' || event.status === 'warning_closed') {
-          if (order.status === 'disputed') await m.update(OrderEntity, { id: order.id }, { status: 'paid' });
-          await this.licenses.reinstate(order.id, m);
-          return 'reinstated';
-        }
-        await this.licenses.revoke({ orderId: order.id }, 'dispute_lost', m);
-        return 'revoked';
-      }
-      case 'ignored':
-        return 'ignored';
+      case 'clear':
+        if (order.status === 'disputed') await m.update(OrderEntity, { id: order.id }, { status: 'paid' });
+        await this.licenses.reinstate(order.id, m);
+        return 'reinstated';
     }
+  }
+
+  /** Any dispute lost → lost; else any still open → open; else (none, or all won) → clear. */
+  private async disputeState(m: EntityManager, paymentRef: string): Promise<DisputeState> {
+    const disputes = await m.find(PaymentDisputeEntity, { where: { paymentRef } });
+    if (disputes.some((d) => d.closedAt !== null && !DISPUTE_STATUSES_KEPT.has(d.status))) return 'lost';
+    if (disputes.some((d) => d.closedAt === null)) return 'open';
+    return 'clear';
   }
 
   /** Marks a locked pending order paid and issues its one license. */
   async fulfil(m: EntityManager, order: OrderEntity, paymentRef: string): Promise<EventOutcome> {
     if (order.status === 'paid' || order.status === 'disputed') return 'already_fulfilled';
     if (order.status !== 'pending') return 'not_pending';
-    // A refund can overtake the completion event: then the payment is already gone.
-    const earlierRefund = await m
-      .getRepository(WebhookEventEntity)
-      .exists({ where: { paymentRef, type: 'charge.refunded', outcome: 'refunded_before_completion' } });
-    if (earlierRefund) {
-      await m.update(OrderEntity, { id: order.id }, { status: 'refunded', paymentRef });
+    // A refund can overtake the completion event: then (part of) the payment is already gone.
+    let refundedAmount = order.refundedAmount;
+    const refund = await m.findOne(PaymentRefundEntity, { where: { paymentRef } });
+    if (refund && refund.amount === order.amount && refund.currency === order.currency) {
+      refundedAmount = Math.max(refundedAmount, refund.amountRefunded);
+    } else if (refund) {
+      this.logger.warn({ msg: 'a refund recorded for this payment does not match the order: ignored', orderId: order.id });
+    }
+    if (refundedAmount >= order.amount) {
+      await m.update(OrderEntity, { id: order.id }, { status: 'refunded', paymentRef, refundedAmount });
       return 'refunded_before_completion';
     }
-    await m.update(OrderEntity, { id: order.id }, { status: 'paid', paymentRef, paidAt: new Date() });
-    const versions = (await this.charts.listVersions(order.publisherId, 'publisher', order.chartName, m)).get(order.chartName) ?? [];
+    // So can disputes: a lost one means the money went back, an open one starts the license suspended.
+    const disputes = await this.disputeState(m, paymentRef);
+    if (disputes === 'lost') {
+      await m.update(OrderEntity, { id: order.id }, { status: 'refunded', paymentRef, refundedAmount });
+      this.logger.warn({ msg: 'no license issued: a dispute on this payment was lost before the payment completed', orderId: order.id });
+      return 'dispute_lost_before_completion';
+    }
+    await m.update(OrderEntity, { id: order.id }, { status: 'paid', paymentRef, paidAt: new Date(), refundedAmount });
+    // Anchored on what the buyer saw at checkout; orders from before that was recorded use today's newest.
+    let anchor = order.newestStableVersion;
+    if (anchor === null) {
+      const versions = (await this.charts.listVersions(order.publisherId, 'publisher', order.chartName, m)).get(order.chartName) ?? [];
+      anchor = newestStable(versions.map((v) => v.version));
+    }
     const license = await this.licenses.issue(
       {
         orderId: order.id,
@@ -144,28 +254,16 @@ export class FulfilmentService {
           order.updatePolicy === 'window'
             ? { kind: 'window', months: order.updateWindowMonths ?? 12 }
             : { kind: order.updatePolicy },
-        newestStable: newestStable(versions.map((v) => v.version)),
+        newestStable: anchor,
       },
       m,
     );
-    // A dispute can overtake the completion too: if one is open for this payment, start suspended.
-    if (await this.openDisputeRecorded(m, paymentRef)) {
+    if (disputes === 'open') {
       await m.update(OrderEntity, { id: order.id }, { status: 'disputed' });
       await this.licenses.suspend(order.id, 'disputed', m);
       this.logger.warn({ msg: 'license issued suspended: a dispute was recorded before the payment completed', licenseId: license.id });
     }
     return 'fulfilled';
-  }
-
-  private async openDisputeRecorded(m: EntityManager, paymentRef: string): Promise<boolean> {
-    const events = await m.getRepository(WebhookEventEntity).find({
-      where: [
-        { paymentRef, type: 'dispute.created' },
-        { paymentRef, type: 'dispute.closed' },
-      ],
-      order: { receivedAt: 'ASC' },
-    });
-    return events.length > 0 && events[events.length - 1].type === 'dispute.created';
   }
 
   async lockOrder(m: EntityManager, orderId: string | null): Promise<OrderEntity | null> {

@@ -89,9 +89,14 @@ export class StripePaymentProvider implements PaymentProvider {
           currency: String(o.currency),
         };
       case 'charge.dispute.created':
-        return { type: 'dispute.created', id: event.id, paymentRef: str(o.payment_intent) };
       case 'charge.dispute.closed':
-        return { type: 'dispute.closed', id: event.id, paymentRef: str(o.payment_intent), status: String(o.status) };
+        return {
+          type: event.type === 'charge.dispute.created' ? 'dispute.created' : 'dispute.closed',
+          id: event.id,
+          disputeId: str(o.id),
+          paymentRef: str(o.payment_intent),
+          status: String(o.status ?? ''),
+        };
       default:
         return { type: 'ignored', id: event.id, originalType: event.type };
     }

@@ -7,13 +7,25 @@ import type { Response } from 'express';
 import { helmInstructions } from './checkout.controller';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
-const money = (amount: number, currency: string) => `${(amount / 100).toFixed(2)} ${currency.toUpperCase()}`;
+/**
+ * Stripe's minor units: most currencies have two decimals, these none (an amount of 500 JPY is 500) and
+ * these three (https://docs.stripe.com/currencies#zero-decimal). ISK, HUF and TWD stay two-decimal in
+ * Stripe's API even where the currency has no fractional unit in practice.
+ */
+const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf']);
+const THREE_DECIMAL = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd']);
+
+function formatMoney(amount: number, currency: string): string {
+  const c = currency.toLowerCase();
+  const decimals = ZERO_DECIMAL.has(c) ? 0 : THREE_DECIMAL.has(c) ? 3 : 2;
+  return `${(amount / 10 ** decimals).toFixed(decimals)} ${c.toUpperCase()}`;
+}
 
 function page(res: Response, status: number, title: string, body: string, refreshSeconds?: number): void {
   // The URL carries the buyer's secret (session id): never let it leak through Referer or caches.
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action 'self'");
+  res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.status(status).type('html').send(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -47,6 +59,14 @@ export class CheckoutPagesController {
     private readonly checkout: CheckoutService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /**
+   * The path part of PUBLIC_URL ("" or e.g. "/store"): behind a proxy that mounts the store under a
+   * path, the form must post there. Relative to the page's origin, so `form-action 'self'` holds.
+   */
+  private get basePath(): string {
+    return new URL(this.config.publicUrl).pathname.replace(/\/+$/, '');
+  }
 
   private async stateOr404(res: Response, sessionId: string): Promise<CheckoutState | null> {
     try {
@@ -105,9 +125,9 @@ ${block('install', 'Install', install)}
       200,
       'Pay (local test payment)',
       `<h1>${esc(s.publisherSlug)}/${esc(s.chartName)}</h1>
-<p>Price: <b>${esc(money(s.amount, s.currency))}</b></p>
+<p>Price: <b>${esc(formatMoney(s.amount, s.currency))}</b></p>
 <p class="note">This store uses the local payment provider: no money moves. Set STRIPE_SECRET_KEY to take real payments.</p>
-<form method="post" action="/checkout/local/${esc(encodeURIComponent(sessionId))}/pay"><button class="pay" type="submit">Pay ${esc(money(s.amount, s.currency))}</button></form>`,
+<form method="post" action="${esc(this.basePath)}/checkout/local/${esc(encodeURIComponent(sessionId))}/pay"><button class="pay" type="submit">Pay ${esc(formatMoney(s.amount, s.currency))}</button></form>`,
     );
   }
 
