@@ -92,7 +92,7 @@ export class LicensesController {
   @PublisherRoute('licenses:write')
   @HttpCode(204)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Revoke a license: every replica refuses it within LICENSE_STATUS_CACHE_SECONDS' })
+  @ApiOperation({ summary: 'Revoke a license: every replica refuses it as soon as the revocation commits (change feed; under a second)' })
   @ApiResponse({ status: 204 })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'license_not_found' })
   async revoke(@Principal() { publisher }: PublisherPrincipal, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
