@@ -10,22 +10,30 @@ export interface Entitlement {
 /**
  * Fixes a purchase's coverage from the update policy and the newest stable version at that moment.
  * Ranges are written as explicit bounds (never `^0.x`, whose caret semantics narrow for 0.x versions),
- * with `-0` upper bounds so pre-releases of the next line are excluded.
+ * with `-0` upper bounds so pre-releases of the next line are excluded. A pre-release anchor (a chart with no
+ * stable version yet) also gets a `-0` lower bound, so the license covers the very version it was bought on.
+ * A window ends N calendar months after the purchase, on the same day of the month or the target month's last
+ * day when it is shorter (31 Jan + 1 month = 28/29 Feb, as in Postgres, date-fns and java.time).
  */
 export function entitlementFor(policy: UpdatePolicy, newestStable: string | null, purchasedAt: Date): Entitlement {
   const base = newestStable ? semver.parse(newestStable) : null;
+  const pre = base && base.prerelease.length > 0 ? '-0' : '';
   switch (policy.kind) {
     case 'all':
       return { versionRange: '*', updatesUntil: null };
     case 'major':
       if (!base) return { versionRange: '*', updatesUntil: null };
-      return { versionRange: `>=${base.major}.0.0 <${base.major + 1}.0.0-0`, updatesUntil: null };
+      return { versionRange: `>=${base.major}.0.0${pre} <${base.major + 1}.0.0-0`, updatesUntil: null };
     case 'minor':
       if (!base) return { versionRange: '*', updatesUntil: null };
-      return { versionRange: `>=${base.major}.${base.minor}.0 <${base.major}.${base.minor + 1}.0-0`, updatesUntil: null };
+      return { versionRange: `>=${base.major}.${base.minor}.0${pre} <${base.major}.${base.minor + 1}.0-0`, updatesUntil: null };
     case 'window': {
       const until = new Date(purchasedAt);
+      const day = until.getUTCDate();
+      until.setUTCDate(1); // so that setUTCMonth cannot overflow into the following month
       until.setUTCMonth(until.getUTCMonth() + policy.months);
+      const lastDay = new Date(Date.UTC(until.getUTCFullYear(), until.getUTCMonth() + 1, 0)).getUTCDate();
+      until.setUTCDate(Math.min(day, lastDay));
       return { versionRange: '*', updatesUntil: until };
     }
   }

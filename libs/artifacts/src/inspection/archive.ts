@@ -149,6 +149,12 @@ function readArchive(archive: Buffer, lim: Required<InspectionLimits>): Promise<
         fail(err as DomainError);
         return;
       }
+      if (header.type === 'directory') {
+        // A directory carries no data (Go's archive/tar ignores its size too), and tar-stream never ends a
+        // directory's stream when the header declares a size: waiting for 'end' would hang the upload.
+        next();
+        return;
+      }
       let received = 0;
       stream.on('data', (data) => {
         const chunk = data as Buffer;
@@ -205,7 +211,12 @@ function readArchive(archive: Buffer, lim: Required<InspectionLimits>): Promise<
       seenFiles.add(path);
       contents.files++;
 
-      const size = header.size ?? 0;
+      const size = header.size as number | null;
+      // tar-stream yields null for a base-256 size field that starts with neither 0x80 nor 0xff, and then never
+      // ends the entry's stream; Go's archive/tar refuses such a header.
+      if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) {
+        throw invalid(Code.ArchiveCorrupt, 'The chart archive is not a valid tar archive.');
+      }
       // Helm's order: the running total first, then the per-file limit.
       if (size > lim.maxDecompressedBytes - contentBytes) {
         throw tooLarge(
