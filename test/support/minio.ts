@@ -166,3 +166,111 @@ function trackForExit(child: ChildProcess): void {
     for (const c of live) c.kill('SIGKILL');
   });
 }
+
+/** A MinIO the test can fault: signal its process (SIGKILL, SIGSTOP/SIGCONT) and start it again on the same port and data. */
+export interface FaultableMinio extends MinioServer {
+  /** The running server's pid (changes after `restart`). */
+  pid(): number | undefined;
+  /** Sends `signal` to the server process; for SIGKILL/SIGTERM resolves once it has exited. */
+  signal(signal: NodeJS.Signals): Promise<void>;
+  /** Starts the server again (same port, credentials and data directory) once it is dead; resolves when live. */
+  restart(): Promise<void>;
+}
+
+/**
+ * Like `startMinio`, but the process can be killed, frozen and restarted with its data kept, for fault
+ * injection. `stop()` resumes a frozen server before stopping it.
+ */
+export async function startFaultableMinio(): Promise<FaultableMinio> {
+  const binary = toolPath('minio');
+  const [port, consolePort] = await freePorts(2);
+  const dataDir = await mkdtemp(join(tmpdir(), 'berth-minio-'));
+  const accessKey = `berth${randomBytes(4).toString('hex')}`;
+  const secretKey = randomBytes(18).toString('hex');
+  const endpoint = `http://127.0.0.1:${port}`;
+  const region = 'us-east-1';
+  let output = '';
+  let child!: ChildProcess;
+  let exited!: Promise<number | null>;
+
+  const spawnServer = async () => {
+    child = spawn(
+      binary,
+      [
+        'server',
+        dataDir,
+        '--address',
+        `127.0.0.1:${port}`,
+        '--console-address',
+        `127.0.0.1:${consolePort}`,
+        '--quiet',
+      ],
+      {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: dataDir,
+          MINIO_ROOT_USER: accessKey,
+          MINIO_ROOT_PASSWORD: secretKey,
+          MINIO_BROWSER: 'off',
+          MINIO_UPDATE: 'off',
+          MINIO_CI_CD: '1',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    trackForExit(child);
+    const collect = (data: Buffer) => {
+      output = (output + data.toString()).slice(-4000);
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    const c = child;
+    exited = new Promise<number | null>((resolve) => c.once('exit', (code) => resolve(code)));
+    await waitUntilLive(endpoint, exited, () => output);
+  };
+
+  let stopped = false;
+  const server: FaultableMinio = {
+    endpoint,
+    accessKey,
+    secretKey,
+    bucket: `berth-test-${randomBytes(4).toString('hex')}`,
+    region,
+    pid: () => (child.exitCode === null && child.signalCode === null ? child.pid : undefined),
+    async signal(signal: NodeJS.Signals) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      if (signal === 'SIGKILL' || signal === 'SIGTERM') await exited;
+    },
+    async restart() {
+      if (child.exitCode === null && child.signalCode === null) throw new Error('MinIO is still running');
+      await spawnServer();
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGCONT');
+      await kill(child, exited);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+
+  try {
+    await spawnServer();
+    const client = new S3Client({
+      endpoint,
+      region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: accessKey, secretAccessKey: secretKey },
+    });
+    try {
+      await client.send(new CreateBucketCommand({ Bucket: server.bucket }));
+    } finally {
+      client.destroy();
+    }
+    return server;
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { DomainError, invalid, notFound, tooLarge, unavailable } from '@berth/common';
+import { DomainError, ErrorKind, invalid, notFound, tooLarge } from '@berth/common';
 
 /** What a store knows about one stored object. */
 export interface BlobInfo {
@@ -109,9 +109,19 @@ export function blobTooLarge(maxBytes: number): DomainError {
   return tooLarge('blob_too_large', `The upload exceeds the maximum size of ${maxBytes} bytes.`);
 }
 
+/** What a client is told to wait before retrying when the backing store is down (the `Retry-After` header). */
+export const BLOB_STORE_RETRY_AFTER_SECONDS = 5;
+
 /** The one error a broken backing store turns into. `cause` is kept for logs but never serialized. */
 export function blobStoreUnavailable(cause?: unknown): DomainError {
-  const error = unavailable('blob_store_unavailable', 'The blob store is unavailable.');
+  const error = new DomainError(
+    ErrorKind.Unavailable,
+    'blob_store_unavailable',
+    'The blob store is unavailable.',
+    {
+      retryAfterSeconds: BLOB_STORE_RETRY_AFTER_SECONDS,
+    },
+  );
   if (cause !== undefined) {
     Object.defineProperty(error, 'cause', {
       value: cause,

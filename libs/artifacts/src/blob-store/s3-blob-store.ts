@@ -45,7 +45,16 @@ export interface S3BlobStoreOptions {
   connectTimeoutMs?: number;
   /** Socket idle timeout (also applies while a `get` stream sits unread). Default 60000 ms. */
   socketTimeoutMs?: number;
+  /**
+   * Per attempt: how long a request may wait for the response headers before it is abandoned (and
+   * retried, up to `maxAttempts`). A `put` gets 1 s more per started MiB of body. Default 5000 ms.
+   * Without it a peer that accepts connections but never answers (a hung server, a black-holed
+   * load balancer) held every call for `socketTimeoutMs` × `maxAttempts` (3 minutes by default).
+   */
+  requestTimeoutMs?: number;
 }
+
+const MIB = 1024 * 1024;
 
 /**
  * Blobs as objects in one S3 bucket (AWS SDK v3).
@@ -65,6 +74,7 @@ export class S3BlobStore implements BlobStore {
   private readonly keyPrefix: string;
   private readonly defaultMaxBytes: number;
   private readonly listPageSize: number;
+  private readonly requestTimeoutMs: number;
 
   constructor(options: S3BlobStoreOptions) {
     if (!options?.bucket) throw new Error('S3BlobStore needs a bucket');
@@ -77,6 +87,7 @@ export class S3BlobStore implements BlobStore {
       throw new Error('S3BlobStore listPageSize must be an integer from 1 to 1000');
     }
     this.listPageSize = pageSize;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     const config: S3ClientConfig = {
       region: options.region,
       endpoint: options.endpoint,
@@ -85,6 +96,8 @@ export class S3BlobStore implements BlobStore {
       requestHandler: {
         connectionTimeout: options.connectTimeoutMs ?? 5000,
         socketTimeout: options.socketTimeoutMs ?? 60_000,
+        requestTimeout: this.requestTimeoutMs,
+        throwOnRequestTimeout: true,
       },
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
@@ -115,6 +128,7 @@ export class S3BlobStore implements BlobStore {
           ContentLength: payload.length,
           ContentType: opts.contentType ?? 'application/octet-stream',
         }),
+        { requestTimeout: this.requestTimeoutMs + Math.ceil(payload.length / MIB) * 1000 },
       ),
     );
     return result;
