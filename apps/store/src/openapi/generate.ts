@@ -33,7 +33,11 @@ export async function buildOpenApiYaml(): Promise<string> {
       .setTitle('Berth')
       .setDescription(
         'A self-hostable app store for Helm charts. /v1 errors: {"error":{"code","message"}}; ' +
-          '/api (ChartMuseum-compatible) errors: {"error": "sentence", "code": "stable_code"}.',
+          '/api (ChartMuseum-compatible) errors: {"error": "sentence", "code": "stable_code"}. ' +
+          'Any route: a request carrying credentials after too many refused ones (per client or per credential) gets ' +
+          '429 too_many_auth_failures with Retry-After; a body over its route\'s limit gets 413 payload_too_large ' +
+          '(upload_too_large on uploads); a database or blob store outage gets 503 service_unavailable / ' +
+          'blob_store_unavailable with Retry-After.',
       )
       .setVersion('1')
       .addBearerAuth()
