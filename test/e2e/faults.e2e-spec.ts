@@ -7,7 +7,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Client } from 'pg';
 import { createPublisher, Publisher, putListing } from '../support/api';
 import { simpleChart, tarGz } from '../support/charts';
-import { FaultableMinio, startFaultableMinio } from '../support/minio';
+import { FaultableMinio, s3StoreEnv, startFaultableMinio } from '../support/minio';
 import { PgCluster, startPgCluster } from '../support/pg-cluster';
 import { createTestDatabase, TestDatabase } from '../support/postgres';
 import { snapshotBuild, startStore, StoreProcess } from '../support/store-process';
@@ -782,13 +782,7 @@ describe('blob store unreachable (S3 driver on MinIO: SIGKILL, then SIGSTOP)', (
     store = await start({
       DATA_DIR: privateDir('berth-faults-s3-'),
       DATABASE_URL: db.url,
-      BLOB_STORE: 's3',
-      S3_BUCKET: minio.bucket,
-      S3_ENDPOINT: minio.endpoint,
-      S3_REGION: minio.region,
-      S3_FORCE_PATH_STYLE: 'true',
-      S3_ACCESS_KEY_ID: minio.accessKey,
-      S3_SECRET_ACCESS_KEY: minio.secretKey,
+      ...s3StoreEnv(minio),
       STRIPE_SECRET_KEY: undefined,
       STRIPE_WEBHOOK_SECRET: undefined,
       STRIPE_API_URL: undefined,

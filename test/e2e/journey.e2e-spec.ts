@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { createPublisher, json, Publisher, putListing } from '../support/api';
 import { fixtureCharts, simpleChart } from '../support/charts';
 import { Helm } from '../support/helm';
-import { startMinio, MinioServer } from '../support/minio';
+import { s3StoreEnv, startMinio, MinioServer } from '../support/minio';
 import { createTestDatabase, TestDatabase } from '../support/postgres';
 import { startStore, StoreProcess } from '../support/store-process';
 
@@ -36,14 +36,7 @@ describe.each([
     const env: Record<string, string> = { DATABASE_URL: db.url };
     if (blobDriver === 's3') {
       minio = await startMinio();
-      Object.assign(env, {
-        BLOB_STORE: 's3',
-        S3_BUCKET: minio.bucket,
-        S3_ENDPOINT: minio.endpoint,
-        S3_FORCE_PATH_STYLE: 'true',
-        S3_ACCESS_KEY_ID: minio.accessKey,
-        S3_SECRET_ACCESS_KEY: minio.secretKey,
-      });
+      Object.assign(env, s3StoreEnv(minio));
     }
     store = await startStore(env);
     pub = await createPublisher(store.url, 'acme');

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { createPublisher, Publisher, putListing, uploadChart } from '../support/api';
 import { simpleChart } from '../support/charts';
-import { MinioServer, startMinio } from '../support/minio';
+import { MinioServer, s3StoreEnv, startMinio } from '../support/minio';
 import { createTestDatabase, TestDatabase } from '../support/postgres';
 import { ROOT, startStore, StoreProcess } from '../support/store-process';
 
@@ -29,13 +29,7 @@ describe('several replicas', () => {
 
   const env = () => ({
     DATABASE_URL: db.url,
-    BLOB_STORE: 's3',
-    S3_BUCKET: minio.bucket,
-    S3_ENDPOINT: minio.endpoint,
-    S3_REGION: minio.region,
-    S3_FORCE_PATH_STYLE: 'true',
-    S3_ACCESS_KEY_ID: minio.accessKey,
-    S3_SECRET_ACCESS_KEY: minio.secretKey,
+    ...s3StoreEnv(minio),
     LICENSE_SIGNING_SECRET: 'replicas-suite-signing-secret-0123456789abcdef',
     ACCESS_TOKEN_SECRET: 'replicas-suite-access-token-secret-0123456789ab',
     LICENSE_STATUS_CACHE_SECONDS: String(CACHE_SECONDS),

@@ -19,6 +19,19 @@ export interface MinioServer {
   stop(): Promise<void>;
 }
 
+/** The store's environment for the S3 blob driver on this MinIO. */
+export function s3StoreEnv(minio: MinioServer): Record<string, string> {
+  return {
+    BLOB_STORE: 's3',
+    S3_BUCKET: minio.bucket,
+    S3_ENDPOINT: minio.endpoint,
+    S3_REGION: minio.region,
+    S3_FORCE_PATH_STYLE: 'true',
+    S3_ACCESS_KEY_ID: minio.accessKey,
+    S3_SECRET_ACCESS_KEY: minio.secretKey,
+  };
+}
+
 const STARTUP_TIMEOUT_MS = 30_000;
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
