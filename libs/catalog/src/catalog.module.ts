@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CatalogBrowseService } from './catalog-browse.service';
+import { CatalogChanges } from './catalog-changes';
 import { ChartQueryService } from './chart-query.service';
 import { ChartUploadService } from './chart-upload.service';
 import { ChartYankService } from './chart-yank.service';
@@ -8,7 +9,7 @@ import { OrphanBlobSweeper } from './orphan-blob-sweeper';
 import { ProvenanceService } from './provenance.service';
 
 @Module({
-  providers: [CatalogBrowseService, ChartQueryService, ChartUploadService, ChartYankService, ListingService, OrphanBlobSweeper, ProvenanceService],
-  exports: [CatalogBrowseService, ChartQueryService, ChartUploadService, ChartYankService, ListingService, OrphanBlobSweeper, ProvenanceService],
+  providers: [CatalogBrowseService, CatalogChanges, ChartQueryService, ChartUploadService, ChartYankService, ListingService, OrphanBlobSweeper, ProvenanceService],
+  exports: [CatalogBrowseService, CatalogChanges, ChartQueryService, ChartUploadService, ChartYankService, ListingService, OrphanBlobSweeper, ProvenanceService],
 })
 export class CatalogModule {}

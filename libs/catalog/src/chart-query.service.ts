@@ -54,6 +54,19 @@ const toStored = (r: Row): StoredChartVersion => ({
   free: r.price_amount === 0,
 });
 
+/** One chart as the repository index needs it: its live versions and what dates its last change. */
+export interface ChartIndexState {
+  name: string;
+  chartId: string;
+  /** Published and free: in the anonymous index. */
+  public: boolean;
+  /** Live versions, newest first. */
+  versions: StoredChartVersion[];
+  /** The newest upload or yank of any of its versions, yanked ones included. */
+  versionChangedAt: Date | null;
+  listingChangedAt: Date | null;
+}
+
 /** Newest first, as Helm sorts index entries. */
 export const byVersionDesc = (a: { version: string }, b: { version: string }) => semver.rcompare(a.version, b.version);
 
@@ -121,6 +134,35 @@ export class ChartQueryService {
       [publisherId],
     );
     return row[0]?.last ? new Date(row[0].last) : null;
+  }
+
+  /** Every chart name of the publisher, sorted. */
+  async chartNames(publisherId: string): Promise<string[]> {
+    const rows: Array<{ name: string }> = await this.dataSource.query('SELECT name FROM chart WHERE publisher_id = $1 ORDER BY name', [publisherId]);
+    return rows.map((r) => r.name);
+  }
+
+  /** The index state of the named charts (absent names: no such chart). One query for the lot. */
+  async chartIndexStates(publisherId: string, names: string[]): Promise<ChartIndexState[]> {
+    if (!names.length) return [];
+    const rows = await this.base()
+      .addSelect('l.updated_at AS listing_updated_at')
+      .where('c.publisher_id = :publisherId AND c.name = ANY(:names)', { publisherId, names })
+      .getRawMany<Row & { listing_updated_at: Date | null }>();
+    const byName = new Map<string, ChartIndexState>();
+    for (const r of rows) {
+      const v = toStored(r);
+      let state = byName.get(v.name);
+      if (!state) {
+        state = { name: v.name, chartId: v.chartId, public: v.published && v.free, versions: [], versionChangedAt: null, listingChangedAt: r.listing_updated_at };
+        byName.set(v.name, state);
+      }
+      const changed = v.yankedAt && v.yankedAt > v.createdAt ? v.yankedAt : v.createdAt;
+      if (!state.versionChangedAt || changed > state.versionChangedAt) state.versionChangedAt = changed;
+      if (!v.yankedAt) state.versions.push(v);
+    }
+    for (const state of byName.values()) state.versions.sort(byVersionDesc);
+    return [...byName.values()];
   }
 
   /** Resolves `<name>-<version>` of a download to the stored version, yanked or not. */

@@ -7,6 +7,7 @@ import { isUniqueViolation } from '@berth/database';
 import semver from 'semver';
 import { DataSource, EntityManager } from 'typeorm';
 import { ChartEntity, ChartVersionEntity } from './entities';
+import { CatalogChanges } from './catalog-changes';
 import { CatalogErrorCode } from './errors';
 import { ProvenanceService } from './provenance.service';
 
@@ -49,6 +50,7 @@ export class ChartUploadService {
     private readonly dataSource: DataSource,
     private readonly inspector: ChartInspector,
     private readonly provenance: ProvenanceService,
+    private readonly changes: CatalogChanges,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -71,6 +73,7 @@ export class ChartUploadService {
         written.push(provBlobKey);
       }
       await this.dataSource.transaction((m) => this.insertVersion(m, publisherId, chart, put, blobKey, provBlobKey));
+      this.changes.committed(publisherId, chart.name);
       return { name: chart.name, version: chart.version, digest: put.sha256, size: put.size };
     } catch (error) {
       const duplicate = isUniqueViolation(error, 'chart_version_chart_version_key');
@@ -152,6 +155,7 @@ export class ChartUploadService {
     } else {
       await m.update(ChartEntity, { id: row.id }, { updatedAt: new Date() });
     }
+    await this.changes.announce(m, publisherId, chart.name);
     this.logger.log({ msg: 'chart version stored', chart: chart.name, version: chart.version, size: put.size });
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { notFound } from '@berth/common';
 import { DataSource } from 'typeorm';
+import { CatalogChanges } from './catalog-changes';
 import { CatalogErrorCode } from './errors';
 
 /**
@@ -9,16 +10,24 @@ import { CatalogErrorCode } from './errors';
  */
 @Injectable()
 export class ChartYankService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly changes: CatalogChanges,
+  ) {}
 
   async yank(publisherId: string, name: string, version: string): Promise<void> {
-    // TypeORM answers an UPDATE on Postgres with [rows, affectedCount].
-    const [, affected] = (await this.dataSource.query(
-      `UPDATE chart_version SET yanked_at = now()
-        WHERE version = $1 AND yanked_at IS NULL
-          AND chart_id = (SELECT id FROM chart WHERE publisher_id = $2 AND name = $3)`,
-      [version, publisherId, name],
-    )) as [unknown, number];
-    if (!affected) throw notFound(CatalogErrorCode.ChartVersionNotFound, `No version ${version} of chart ${name}.`);
+    await this.dataSource.transaction(async (m) => {
+      // TypeORM answers an UPDATE on Postgres with [rows, affectedCount].
+      const [, affected] = (await m.query(
+        `UPDATE chart_version SET yanked_at = now()
+          WHERE version = $1 AND yanked_at IS NULL
+            AND chart_id = (SELECT id FROM chart WHERE publisher_id = $2 AND name = $3)`,
+        [version, publisherId, name],
+      )) as [unknown, number];
+      if (!affected)
+        throw notFound(CatalogErrorCode.ChartVersionNotFound, `No version ${version} of chart ${name}.`);
+      await this.changes.announce(m, publisherId, name);
+    });
+    this.changes.committed(publisherId, name);
   }
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { invalid, notFound } from '@berth/common';
 import { DataSource } from 'typeorm';
 import { ChartEntity, ListingEntity } from './entities';
+import { CatalogChanges } from './catalog-changes';
 import { CatalogErrorCode } from './errors';
 
 /**
@@ -64,7 +65,10 @@ export interface ListingView {
 
 @Injectable()
 export class ListingService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly changes: CatalogChanges,
+  ) {}
 
   /** The chart and its listing, whatever its state (the caller decides what is purchasable). */
   async find(publisherId: string, chartName: string): Promise<PurchasableListing | null> {
@@ -121,20 +125,24 @@ export class ListingService {
       .findOne({ where: { publisherId, name: chartName } });
     if (!chart)
       throw notFound(CatalogErrorCode.ChartNotFound, `No chart named ${chartName}; upload a version first.`);
-    const repo = this.dataSource.getRepository(ListingEntity);
-    await repo.upsert(
-      {
-        chartId: chart.id,
-        priceAmount: input.price.amount,
-        currency,
-        updatePolicy: kind,
-        updateWindowMonths: months ?? null,
-        published: input.published,
-        updatedAt: new Date(),
-      },
-      ['chartId'],
-    );
-    const saved = await repo.findOneByOrFail({ chartId: chart.id });
+    const saved = await this.dataSource.transaction(async (m) => {
+      const repo = m.getRepository(ListingEntity);
+      await repo.upsert(
+        {
+          chartId: chart.id,
+          priceAmount: input.price.amount,
+          currency,
+          updatePolicy: kind,
+          updateWindowMonths: months ?? null,
+          published: input.published,
+          updatedAt: new Date(),
+        },
+        ['chartId'],
+      );
+      await this.changes.announce(m, publisherId, chart.name);
+      return repo.findOneByOrFail({ chartId: chart.id });
+    });
+    this.changes.committed(publisherId, chart.name);
     return {
       chart: chart.name,
       price: { amount: saved.priceAmount, currency: saved.currency },

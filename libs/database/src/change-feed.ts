@@ -57,6 +57,14 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
     await (manager ?? this.dataSource.manager).query('SELECT pg_notify($1, $2)', [CHANNEL, `${topic}:${payload}`]);
   }
 
+  /**
+   * Tells this process's subscribers only, at once. For the replica that made a change, after its
+   * commit: its own caches must not wait for its notice to come back through Postgres.
+   */
+  announceLocally(topic: ChangeTopic, payload = ''): void {
+    this.events.emit(topic, payload);
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.database.url) return;
     await this.tryConnect();
