@@ -1,25 +1,18 @@
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import { BLOB_STORE, BlobStore } from '@berth/artifacts';
-import { byVersionDesc, ChartQueryService, StoredChartVersion } from '@berth/catalog';
+import { ChartQueryService, StoredChartVersion } from '@berth/catalog';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { DomainError, ErrorKind, notFound, unauthenticated } from '@berth/common';
 import { covers, Entitlement, LICENSE_KEY_PREFIX, LicenseService } from '@berth/licensing';
 import { HelmRepoErrorCode } from './errors';
-import { renderIndex } from './index-renderer';
+import { assembleIndex, IndexBody, IndexFragmentCache, renderFragment } from './index-cache';
 
 /** Who reads the repository: anyone, the publisher itself, or a buyer holding a license. */
 export type RepoViewer =
   | { kind: 'public' }
   | { kind: 'publisher' }
   | { kind: 'license'; licenseId: string; chartId: string; chartName: string; entitlement: Entitlement };
-
-export interface RenderedIndex {
-  body: Buffer;
-  etag: string;
-  lastModified: Date;
-}
 
 export interface ChartFile {
   stream: Readable;
@@ -34,6 +27,7 @@ export class HelmRepositoryService {
   constructor(
     private readonly charts: ChartQueryService,
     private readonly licenses: LicenseService,
+    private readonly indexes: IndexFragmentCache,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -70,14 +64,23 @@ export class HelmRepositoryService {
     };
   }
 
-  async index(publisher: { id: string; slug: string }, viewer: RepoViewer): Promise<RenderedIndex> {
-    const [versions, last] = await Promise.all([this.visibleVersions(publisher.id, viewer), this.charts.lastChange(publisher.id, viewer.kind === 'public' ? 'public' : 'publisher')]);
-    // `generated` is the last catalog change, not the request time, so the body and ETag are stable.
-    const generated = last ?? new Date(0);
+  /**
+   * The index the viewer may see. Public and publisher views come whole from the fragment cache; a
+   * buyer's view is the public one with the licensed chart's covered versions spliced in, so its cost
+   * is that of the public index plus one chart, whatever else the repository holds.
+   */
+  async index(publisher: { id: string; slug: string }, viewer: RepoViewer): Promise<IndexBody> {
     const contextPath = `${new URL(this.config.publicUrl).pathname.replace(/\/$/, '')}/helm/${publisher.slug}`;
-    const body = Buffer.from(renderIndex(versions, generated, contextPath));
-    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
-    return { body, etag, lastModified: generated };
+    if (viewer.kind !== 'license') return this.indexes.body(publisher.id, viewer.kind, contextPath);
+    const { fragments, generated } = await this.indexes.publicFragments(publisher.id);
+    // A free chart's public entry already lists every live version, the covered ones included.
+    if (fragments.some((f) => f.name === viewer.chartName)) return assembleIndex(fragments, generated, contextPath);
+    const live = (await this.charts.listVersions(publisher.id, 'publisher', viewer.chartName)).get(viewer.chartName) ?? [];
+    const covered = live.filter((v) => v.chartId === viewer.chartId && covers(viewer.entitlement, v));
+    const own = renderFragment({ name: viewer.chartName, chartId: viewer.chartId, public: false, versions: covered, versionChangedAt: null, listingChangedAt: null });
+    const at = fragments.findIndex((f) => f.name > viewer.chartName);
+    const merged = at < 0 ? [...fragments, own] : [...fragments.slice(0, at), own, ...fragments.slice(at)];
+    return assembleIndex(merged, generated, contextPath);
   }
 
   private async provFile(v: StoredChartVersion): Promise<ChartFile> {
@@ -89,20 +92,6 @@ export class HelmRepositoryService {
       etag: `"${v.digest}-prov"`,
       contentType: 'application/pgp-signature',
     };
-  }
-
-  /** Free published charts for everyone; plus, for a license, exactly the versions it covers. */
-  private async visibleVersions(publisherId: string, viewer: RepoViewer): Promise<Map<string, StoredChartVersion[]>> {
-    if (viewer.kind === 'publisher') return this.charts.listVersions(publisherId, 'publisher');
-    const versions = await this.charts.listVersions(publisherId, 'public');
-    if (viewer.kind === 'license') {
-      const licensed = (await this.charts.listVersions(publisherId, 'publisher', viewer.chartName)).get(viewer.chartName) ?? [];
-      const covered = licensed.filter((v) => v.chartId === viewer.chartId && covers(viewer.entitlement, v));
-      // Union with what everyone sees (the chart may have become free since the purchase).
-      const union = new Map([...(versions.get(viewer.chartName) ?? []), ...covered].map((v) => [v.version, v]));
-      if (union.size) versions.set(viewer.chartName, [...union.values()].sort(byVersionDesc));
-    }
-    return versions;
   }
 
   /** `<name>-<version>.tgz` or `.tgz.prov`, if the viewer may have it. Every request re-checks the license. */

@@ -21,23 +21,3 @@ export function indexEntry(v: StoredChartVersion): Record<string, unknown> {
     urls: [`charts/${v.name}-${v.version}.tgz`],
   }) as Record<string, unknown>;
 }
-
-/**
- * The repository index as JSON: Helm >= 3.13 parses JSON bodies on a fast path and, JSON being YAML,
- * older clients read it too. `serverInfo.contextPath` tells ChartMuseum's push plugin where the
- * upload API of this repository lives (`<contextPath>/api/charts`).
- */
-export function renderIndex(
-  charts: Map<string, StoredChartVersion[]>,
-  generated: Date,
-  contextPath: string,
-): string {
-  const entries: Record<string, unknown[]> = {};
-  for (const name of [...charts.keys()].sort()) entries[name] = (charts.get(name) ?? []).map(indexEntry);
-  return JSON.stringify({
-    apiVersion: 'v1',
-    entries,
-    generated: generated.toISOString(),
-    serverInfo: { contextPath },
-  });
-}

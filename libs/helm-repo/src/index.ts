@@ -1,5 +1,7 @@
 export { HelmRepoModule } from './helm-repo.module';
 export { HelmRepositoryService } from './helm-repository.service';
-export type { RenderedIndex, ChartFile, RepoViewer } from './helm-repository.service';
+export type { ChartFile, RepoViewer } from './helm-repository.service';
+export type { IndexBody } from './index-cache';
 export { HelmRepoErrorCode } from './errors';
-export { renderIndex, indexEntry } from './index-renderer';
+export { indexEntry } from './index-renderer';
+export { IndexFragmentCache } from './index-cache';

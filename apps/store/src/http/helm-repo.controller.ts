@@ -1,4 +1,3 @@
-import { gzipSync } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import { ApiBasicAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
@@ -48,20 +47,29 @@ export class HelmRepoController {
     const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
     const etag = gzip ? index.etag.replace(/"$/, '-gz"') : index.etag;
     this.cacheHeaders(res, viewer, etag);
-    res.setHeader('Last-Modified', index.lastModified.toUTCString());
+    res.setHeader('Last-Modified', index.generated.toUTCString());
     if (etagMatches(req.headers['if-none-match'], etag)) {
       res.status(304).end();
       return;
     }
     res.type('application/json');
-    let body = index.body;
     if (gzip) {
-      body = gzipSync(body);
+      const body = await index.gzip();
       res.setHeader('Content-Encoding', 'gzip');
+      res.setHeader('Content-Length', String(body.length));
+      if (req.method === 'HEAD') res.end();
+      else res.end(body);
+      return;
     }
-    res.setHeader('Content-Length', String(body.length));
-    if (req.method === 'HEAD') res.end();
-    else res.end(body);
+    res.setHeader('Content-Length', String(index.length));
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    // The cached parts go out as they are: a large index is never copied into one buffer per request.
+    res.cork();
+    for (const part of index.parts) res.write(part);
+    res.end();
   }
 
   @Get('charts/:file')

@@ -1,0 +1,137 @@
+import { get } from 'node:http';
+import { gunzipSync } from 'node:zlib';
+import { createPublisher, Publisher, putListing, uploadChart } from '../support/api';
+import { simpleChart } from '../support/charts';
+import { DatabaseKind, InProcessStore, startInProcess } from '../support/in-process';
+
+type Index = { apiVersion: string; entries: Record<string, Array<{ version: string }>>; generated: string; serverInfo: { contextPath: string } };
+/** fetch() would decompress: the raw bytes and headers as sent. */
+const rawGet = (url: string, headers: Record<string, string>) =>
+  new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
+    get(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+    }).on('error', reject);
+  });
+const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+
+/**
+ * The index is kept as per-chart fragments and license keys as verified digests. These tests pin what
+ * that must never change (the bytes, and that every change shows at once) and what it must save (a
+ * change re-renders one chart; a repeated pull skips the signature check), read from /metrics.
+ */
+describe.each<DatabaseKind>(['postgres', 'embedded'])('cached index and license checks on %s', (kind) => {
+  let store: InProcessStore;
+  let pub: Publisher;
+  const CHARTS = 12;
+
+  const raw = async (slug = 'acme', headers: Record<string, string> = {}) => {
+    const res = await fetch(`${store.url}/helm/${slug}/index.yaml`, { headers: { 'accept-encoding': 'identity', ...headers } });
+    return { res, text: await res.text() };
+  };
+  const index = async (headers: Record<string, string> = {}) => JSON.parse((await raw('acme', headers)).text) as Index;
+  const metric = async (name: string, labels = '') => {
+    const text = await (await fetch(`${store.url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
+    return line ? Number(line.split(' ')[1]) : 0;
+  };
+
+  beforeAll(async () => {
+    store = await startInProcess(kind);
+    pub = await createPublisher(store.url, 'acme', ['charts:read', 'charts:write', 'listings:write', 'licenses:read', 'licenses:write']);
+    for (let i = 0; i < CHARTS; i++) {
+      const name = `chart-${String(i).padStart(2, '0')}`;
+      for (const v of ['1.0.0', '1.1.0']) expect((await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart(name, v))).status).toBe(201);
+      expect((await putListing(store.url, 'acme', pub.apiToken, name)).status).toBe(200);
+    }
+    expect((await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart('paid', '1.0.0'))).status).toBe(201);
+    expect((await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart('paid', '2.0.0'))).status).toBe(201);
+    const listed = await putListing(store.url, 'acme', pub.apiToken, 'paid', { price: { amount: 900, currency: 'usd' }, updatePolicy: { kind: 'major' }, published: true });
+    expect(listed.status).toBe(200);
+  }, 120_000);
+  afterAll(async () => store?.close());
+
+  it('serves the exact bytes one JSON.stringify of the whole index gives, with a stable ETag and gzip of the same bytes', async () => {
+    const first = await raw();
+    const body = JSON.parse(first.text) as Index;
+    expect(Object.keys(body.entries)).toEqual(Array.from({ length: CHARTS }, (_, i) => `chart-${String(i).padStart(2, '0')}`));
+    expect(JSON.stringify(body)).toBe(first.text);
+    expect(Number(first.res.headers.get('content-length'))).toBe(Buffer.byteLength(first.text));
+    const again = await raw();
+    expect(again.text).toBe(first.text);
+    expect(again.res.headers.get('etag')).toBe(first.res.headers.get('etag'));
+    const gz = await rawGet(`${store.url}/helm/acme/index.yaml`, { 'accept-encoding': 'gzip' });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(Number(gz.headers['content-length'])).toBe(gz.body.length);
+    expect(gunzipSync(gz.body).toString()).toBe(first.text);
+    expect((await rawGet(`${store.url}/helm/acme/index.yaml`, { 'accept-encoding': 'gzip' })).body.equals(gz.body)).toBe(true);
+    // The publisher's view holds the paid chart too, in name order.
+    const own = await raw('acme', basic('me', pub.apiToken));
+    expect(Object.keys((JSON.parse(own.text) as Index).entries)).toEqual([...Object.keys(body.entries), 'paid']);
+    expect(JSON.stringify(JSON.parse(own.text))).toBe(own.text);
+  });
+
+  it('shows an upload, a yank and a listing change in the very next index, re-rendering only that chart', async () => {
+    await raw();
+    const before = await metric('berth_index_fragments_rendered_total');
+    const etag0 = (await raw()).res.headers.get('etag');
+
+    expect((await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart('chart-03', '1.2.0'))).status).toBe(201);
+    const afterUpload = await raw();
+    expect((JSON.parse(afterUpload.text) as Index).entries['chart-03'].map((v) => v.version)).toEqual(['1.2.0', '1.1.0', '1.0.0']);
+    expect(afterUpload.res.headers.get('etag')).not.toBe(etag0);
+    expect(await metric('berth_index_fragments_rendered_total')).toBe(before + 1);
+
+    const yanked = await fetch(`${store.url}/api/acme/charts/chart-05/1.0.0`, { method: 'DELETE', headers: { authorization: `Bearer ${pub.apiToken}` } });
+    expect(yanked.status).toBe(200);
+    expect((await index()).entries['chart-05'].map((v) => v.version)).toEqual(['1.1.0']);
+
+    const priced = await putListing(store.url, 'acme', pub.apiToken, 'chart-07', { price: { amount: 500, currency: 'usd' }, updatePolicy: { kind: 'all' }, published: true });
+    expect(priced.status).toBe(200);
+    const anon = await index();
+    expect(anon.entries['chart-07']).toBeUndefined();
+    // Leaving the public index dates it: `generated` moves even though no public version changed.
+    expect(Date.parse(anon.generated)).toBeGreaterThan(Date.parse((JSON.parse(afterUpload.text) as Index).generated));
+    expect((await putListing(store.url, 'acme', pub.apiToken, 'chart-07')).status).toBe(200);
+    expect((await index()).entries['chart-07'].map((v) => v.version)).toEqual(['1.1.0', '1.0.0']);
+    // Three more changes, three more charts rendered: never the whole repository.
+    expect(await metric('berth_index_fragments_rendered_total')).toBe(before + 4);
+  });
+
+  it('gives a buyer the free charts plus exactly the covered versions, and skips the signature check on repeated pulls', async () => {
+    const granted = await fetch(`${store.url}/v1/publishers/acme/licenses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${pub.apiToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ chart: 'paid', email: 'buyer@example.test', versionRange: '^1.0.0' }),
+    });
+    expect(granted.status).toBe(201);
+    const lic = (await granted.json()) as { id: string; key: string };
+    const auth = basic(lic.id, lic.key);
+
+    const bought = await raw('acme', auth);
+    const entries = (JSON.parse(bought.text) as Index).entries;
+    expect(entries.paid.map((v) => v.version)).toEqual(['1.0.0']);
+    expect(Object.keys(entries)).toEqual([...Object.keys((await index()).entries), 'paid'].sort());
+    expect(JSON.stringify(JSON.parse(bought.text))).toBe(bought.text);
+    expect((await raw('acme', auth)).res.headers.get('etag')).toBe(bought.res.headers.get('etag'));
+
+    const verified = await metric('berth_license_key_checks_total', '{result="verified"}');
+    const cached = await metric('berth_license_key_checks_total', '{result="cached"}');
+    for (let i = 0; i < 10; i++) expect((await fetch(`${store.url}/helm/acme/charts/paid-1.0.0.tgz`, { headers: auth })).status).toBe(200);
+    expect(await metric('berth_license_key_checks_total', '{result="verified"}')).toBe(verified);
+    expect(await metric('berth_license_key_checks_total', '{result="cached"}')).toBe(cached + 10);
+
+    // A forged signature on the same claims is not the cached key: it is checked, and refused.
+    const [h, p, sig] = lic.key.slice('berth_lic_'.length).split('.');
+    const forged = `berth_lic_${h}.${p}.${sig.slice(0, -4)}${sig.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
+    expect((await fetch(`${store.url}/helm/acme/charts/paid-1.0.0.tgz`, { headers: basic(lic.id, forged) })).status).toBe(401);
+    expect(await metric('berth_license_key_checks_total', '{result="verified"}')).toBe(verified + 1);
+
+    // Revocation takes effect on the next pull, cached key or not.
+    const revoked = await fetch(`${store.url}/v1/publishers/acme/licenses/${lic.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${pub.apiToken}` } });
+    expect(revoked.status).toBeLessThan(300);
+    expect((await fetch(`${store.url}/helm/acme/charts/paid-1.0.0.tgz`, { headers: auth })).status).toBe(401);
+    expect((await raw('acme', auth)).res.status).toBe(401);
+  });
+});
