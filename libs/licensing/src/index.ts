@@ -7,3 +7,4 @@ export type { IssueLicenseInput, LicenseView, LicenseStatus, VerifiedLicense } f
 export { SigningKeysService, jwkThumbprint } from './signing-keys.service';
 export { entitlementFor, covers, newestStable } from './update-policy';
 export type { UpdatePolicy, Entitlement } from './update-policy';
+export { VerifiedKeyCache } from './verified-key-cache';

@@ -8,6 +8,7 @@ import { LicenseEntity } from './entities';
 import { LicenseInvalidReason, LicensingErrorCode } from './errors';
 import { LicenseStatusCache } from './license-status-cache';
 import { SigningKeysService } from './signing-keys.service';
+import { VerifiedClaims, VerifiedKeyCache } from './verified-key-cache';
 import { covers, Entitlement, entitlementFor, UpdatePolicy } from './update-policy';
 
 /** Recognisable prefix so secret scanners can find leaked license keys. */
@@ -85,6 +86,7 @@ export class LicenseService {
     private readonly dataSource: DataSource,
     private readonly keys: SigningKeysService,
     private readonly statusCache: LicenseStatusCache,
+    private readonly verifiedKeys: VerifiedKeyCache,
     private readonly changes: ChangeFeed,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -138,12 +140,31 @@ export class LicenseService {
     return LICENSE_KEY_PREFIX + token;
   }
 
-  /** Signature, key, issuer and expiry, then the row's revocation state (cached for a bounded time). */
+  /**
+   * Signature, key, issuer and expiry, then the row's revocation state. Both are cached: a key seen
+   * before skips the signature check (VerifiedKeyCache), the row comes from LicenseStatusCache.
+   */
   async verify(key: string): Promise<VerifiedLicense> {
     if (typeof key !== 'string' || !key.startsWith(LICENSE_KEY_PREFIX) || key.length > MAX_KEY_LENGTH) {
       return { valid: false, reason: 'malformed' };
     }
-    const token = key.slice(LICENSE_KEY_PREFIX.length);
+    let claims = this.verifiedKeys.get(key);
+    if (!claims) {
+      const generation = this.verifiedKeys.current;
+      const checked = await this.verifySignature(key.slice(LICENSE_KEY_PREFIX.length));
+      if ('reason' in checked) return checked;
+      claims = checked;
+      this.verifiedKeys.remember(key, claims, generation);
+    }
+    if (claims.exp !== undefined && Date.now() >= claims.exp * 1000) return { valid: false, reason: 'expired' };
+    const row = await this.statusCache.get(claims.sub);
+    if (!row) return { valid: false, reason: 'not_found' };
+    const license = toLicenseView(row);
+    if (license.status !== 'active') return { valid: false, reason: license.status, license };
+    return { valid: true, license, entitlement: { versionRange: license.versionRange, updatesUntil: license.updatesUntil } };
+  }
+
+  private async verifySignature(token: string): Promise<VerifiedClaims | { valid: false; reason: LicenseInvalidReason }> {
     const decoded = jwt.decode(token, { complete: true });
     if (!decoded || typeof decoded.payload !== 'object' || typeof decoded.header.kid !== 'string') {
       return { valid: false, reason: 'malformed' };
@@ -161,11 +182,7 @@ export class LicenseService {
       return { valid: false, reason: 'bad_signature' };
     }
     if (typeof claims.sub !== 'string') return { valid: false, reason: 'malformed' };
-    const row = await this.statusCache.get(claims.sub);
-    if (!row) return { valid: false, reason: 'not_found' };
-    const license = toLicenseView(row);
-    if (license.status !== 'active') return { valid: false, reason: license.status, license };
-    return { valid: true, license, entitlement: { versionRange: license.versionRange, updatesUntil: license.updatesUntil } };
+    return { sub: claims.sub, ...(typeof claims.exp === 'number' ? { exp: claims.exp } : {}) };
   }
 
   covers(e: Entitlement, version: { version: string; createdAt: Date }): boolean {

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { IndexFragmentCache } from '@berth/helm-repo';
+import { VerifiedKeyCache } from '@berth/licensing';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 /** One registry per app instance, so tests can run several apps in one process. */
@@ -20,8 +22,29 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  constructor(keys: VerifiedKeyCache, indexes: IndexFragmentCache) {
     collectDefaultMetrics({ register: this.registry });
+    // Read at scrape time from the caches' own counts: what a repeated pull or an upload really costs.
+    new Counter({
+      name: 'berth_license_key_checks_total',
+      help: 'License key checks: "cached" skipped the signature verification, "verified" ran it.',
+      labelNames: ['result'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc({ result: 'cached' }, keys.stats.hits);
+        this.inc({ result: 'verified' }, keys.stats.misses);
+      },
+    });
+    new Counter({
+      name: 'berth_index_fragments_rendered_total',
+      help: "Charts whose index entries were read and rendered; an upload re-renders one chart, not the repository.",
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(indexes.stats.fragmentsRendered);
+      },
+    });
   }
 
   /** Express middleware; labels by route template (never the raw path, which would be unbounded). */
