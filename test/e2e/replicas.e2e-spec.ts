@@ -96,6 +96,28 @@ describe('several replicas', () => {
     expect(ia.body.entries.app).toHaveLength(19);
   });
 
+  it("drops a yank and a listing change made through one replica from the other's cached index within a second", async () => {
+    const shows = async (s: StoreProcess, version: string) => !!(await index(s)).body.entries.app?.some((v) => v.version === version);
+    // b has rendered and cached its index before each change.
+    expect(await shows(b, '2.0.3')).toBe(true);
+    const yanked = await fetch(`${a.url}/api/acme/charts/app/2.0.3`, { method: 'DELETE', headers: { authorization: `Bearer ${pub.apiToken}` } });
+    expect(yanked.status).toBe(200);
+    let acked = Date.now();
+    while ((await shows(b, '2.0.3')) && Date.now() - acked < 1000) await sleep(20);
+    expect(await shows(b, '2.0.3')).toBe(false);
+
+    expect(await shows(b, '2.0.4')).toBe(true);
+    const priced = await putListing(a.url, 'acme', pub.apiToken, 'app', { price: { amount: 900, currency: 'usd' }, updatePolicy: { kind: 'all' }, published: true });
+    expect(priced.status).toBe(200);
+    acked = Date.now();
+    while ((await index(b)).body.entries.app && Date.now() - acked < 1000) await sleep(20);
+    expect((await index(b)).body.entries.app).toBeUndefined();
+    await publishFree('app');
+    acked = Date.now();
+    while (!(await index(b)).body.entries.app && Date.now() - acked < 1000) await sleep(20);
+    expect((await index(b)).body.entries.app).toHaveLength(18);
+  });
+
   async function grant(chart: string): Promise<{ id: string; key: string }> {
     const res = await fetch(`${a.url}/v1/publishers/acme/licenses`, {
       method: 'POST',
@@ -157,6 +179,9 @@ describe('several replicas', () => {
       expect(revoked.status).toBeLessThan(300);
       // No notice can reach b now, yet it must not trust its cached "active".
       expect(await pull(b, l)).toBe(401);
+      // Nor its cached index: an upload through a shows on b at once.
+      expect((await uploadChart(a.url, 'acme', pub.apiToken, await simpleChart('app', '3.0.0'))).status).toBe(201);
+      expect((await index(b)).body.entries.app?.some((v) => v.version === '3.0.0')).toBe(true);
       // The listeners come back by themselves, and notices flow again.
       let listeners = 0;
       const until = Date.now() + 10_000;
