@@ -33,17 +33,33 @@ export function credentialFromAuthorization(header: string | undefined): string 
   return null;
 }
 
+/** Enough for every publisher of a large store; beyond it the oldest lookups are read again. */
+const MAX_CACHED_PUBLISHERS = 10_000;
+
 @Injectable()
 export class PublisherAccessService {
+  private readonly bySlug = new Map<string, PublisherRef>();
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly accessTokens: AccessTokens,
     private readonly apiTokens: ApiTokenService,
   ) {}
 
+  /**
+   * A publisher's id, slug and name never change once created (nothing updates or deletes one), so what
+   * was found is kept: every Helm request starts here. Misses are not kept, because the slug may be
+   * registered a moment later, maybe on another replica, and because strangers choose what is missed.
+   */
   async findBySlug(slug: string): Promise<PublisherRef | null> {
+    const known = this.bySlug.get(slug);
+    if (known) return known;
     const p = await this.dataSource.getRepository(PublisherEntity).findOne({ where: { slug } });
-    return p ? { id: p.id, slug: p.slug, displayName: p.displayName } : null;
+    if (!p) return null;
+    const ref: PublisherRef = { id: p.id, slug: p.slug, displayName: p.displayName };
+    if (this.bySlug.size >= MAX_CACHED_PUBLISHERS) this.bySlug.delete(this.bySlug.keys().next().value as string);
+    this.bySlug.set(slug, ref);
+    return ref;
   }
 
   async findByIds(ids: string[]): Promise<Map<string, PublisherRef>> {

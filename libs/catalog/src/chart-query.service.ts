@@ -54,6 +54,19 @@ const toStored = (r: Row): StoredChartVersion => ({
   free: r.price_amount === 0,
 });
 
+/** What serving one chart file needs: everything of a stored version but its Chart.yaml metadata. */
+export type ChartFileRef = Omit<StoredChartVersion, 'metadata'>;
+
+/** Every (name, version) split of a file name in one round trip; the metadata JSON is not read. */
+const CHART_FILE_SQL = `
+  SELECT v.chart_id, c.name, v.version, v.digest, v.size, v.created_at, v.yanked_at, v.blob_key, v.prov_blob_key,
+         l.published, l.price_amount
+    FROM chart c
+    JOIN chart_version v ON v.chart_id = c.id
+    LEFT JOIN listing l ON l.chart_id = c.id
+   WHERE c.publisher_id = $1 AND (c.name, v.version) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+   ORDER BY length(c.name)`;
+
 /** One chart as the repository index needs it: its live versions and what dates its last change. */
 export interface ChartIndexState {
   name: string;
@@ -166,6 +179,24 @@ export class ChartQueryService {
   }
 
   /** Resolves `<name>-<version>` of a download to the stored version, yanked or not. */
+  /**
+   * The version behind `<name>-<version>` for a download: one statement without the query builder or the
+   * metadata JSON, since every `helm pull` and install comes through here. The shortest name wins where
+   * a file name splits more than one way, as in findByFileName.
+   */
+  async findChartFile(publisherId: string, base: string): Promise<ChartFileRef | null> {
+    const candidates = chartFileCandidates(base);
+    if (!candidates.length) return null;
+    const rows: Row[] = await this.dataSource.query(CHART_FILE_SQL, [
+      publisherId,
+      candidates.map((c) => c.name),
+      candidates.map((c) => c.version),
+    ]);
+    if (!rows.length) return null;
+    const { metadata: _metadata, ...ref } = toStored({ ...rows[0], metadata: {} });
+    return ref;
+  }
+
   async findByFileName(publisherId: string, base: string): Promise<StoredChartVersion | null> {
     for (const c of chartFileCandidates(base)) {
       const row = await this.base()

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import { BLOB_STORE, BlobStore } from '@berth/artifacts';
-import { ChartQueryService, StoredChartVersion } from '@berth/catalog';
+import { ChartFileRef, ChartQueryService } from '@berth/catalog';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { DomainError, ErrorKind, notFound, unauthenticated } from '@berth/common';
 import { covers, Entitlement, LICENSE_KEY_PREFIX, LicenseService } from '@berth/licensing';
@@ -41,19 +41,18 @@ export class HelmRepositoryService {
    * 401 with one message, whichever check failed (it must not help guessing).
    */
   async licenseViewer(slug: string, username: string, key: string): Promise<RepoViewer> {
-    const refused = unauthenticated(
-      HelmRepoErrorCode.RepositoryCredentialsInvalid,
-      'The license key is invalid, revoked or not for this repository.',
-    );
-    if (!key.startsWith(LICENSE_KEY_PREFIX)) throw refused;
+    // Built only when thrown: an error's stack trace costs more than the rest of a cached check.
+    const refused = () =>
+      unauthenticated(HelmRepoErrorCode.RepositoryCredentialsInvalid, 'The license key is invalid, revoked or not for this repository.');
+    if (!key.startsWith(LICENSE_KEY_PREFIX)) throw refused();
     const result = await this.licenses.verify(key);
     // Whose license it is comes first: its state is told only to someone presenting it where it belongs.
-    if (!result.license || result.license.publisher !== slug || result.license.id !== username) throw refused;
+    if (!result.license || result.license.publisher !== slug || result.license.id !== username) throw refused();
     if (!result.valid) {
       if (result.reason === 'suspended' || result.reason === 'revoked') {
         throw unauthenticated(HelmRepoErrorCode.LicenseInactive, `This license is ${result.reason}; contact the publisher.`);
       }
-      throw refused;
+      throw refused();
     }
     return {
       kind: 'license',
@@ -83,7 +82,7 @@ export class HelmRepositoryService {
     return assembleIndex(merged, generated, contextPath);
   }
 
-  private async provFile(v: StoredChartVersion): Promise<ChartFile> {
+  private async provFile(v: ChartFileRef): Promise<ChartFile> {
     if (!v.provBlobKey) throw notFound(HelmRepoErrorCode.ChartFileNotFound, 'No such chart file in this repository.');
     const info = await this.blobs.head(v.provBlobKey);
     return {
@@ -98,10 +97,10 @@ export class HelmRepositoryService {
   async chartFile(publisherId: string, fileName: string, viewer: RepoViewer): Promise<ChartFile> {
     const prov = fileName.endsWith('.tgz.prov');
     const base = prov ? fileName.slice(0, -'.tgz.prov'.length) : fileName.endsWith('.tgz') ? fileName.slice(0, -4) : null;
-    const missing = notFound(HelmRepoErrorCode.ChartFileNotFound, 'No such chart file in this repository.');
-    if (base === null) throw missing;
-    const v = await this.charts.findByFileName(publisherId, base);
-    if (!v) throw missing;
+    const missing = () => notFound(HelmRepoErrorCode.ChartFileNotFound, 'No such chart file in this repository.');
+    if (base === null) throw missing();
+    const v = await this.charts.findChartFile(publisherId, base);
+    if (!v) throw missing();
     // A provenance file holds Chart.yaml fields, the archive's digest and a signature: nothing the public
     // catalog does not show. Helm v4's `--verify` fetches it without credentials, so a published version's
     // .prov is public, paid or not; the archive itself stays behind the license check.
@@ -109,7 +108,7 @@ export class HelmRepositoryService {
     // A licensed buyer keeps access to covered versions even after a yank or an unpublish.
     const licensed = viewer.kind === 'license' && v.chartId === viewer.chartId && covers(viewer.entitlement, v);
     if (!licensed) {
-      if (v.yankedAt || (viewer.kind !== 'publisher' && !v.published)) throw missing;
+      if (v.yankedAt || (viewer.kind !== 'publisher' && !v.published)) throw missing();
       if (viewer.kind !== 'publisher' && !v.free) {
         throw new DomainError(
           ErrorKind.Unauthenticated,
