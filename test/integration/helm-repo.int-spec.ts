@@ -4,17 +4,11 @@ import { dirname, join } from 'node:path';
 import { OrphanBlobSweeper } from '@berth/catalog';
 import { DataSource } from 'typeorm';
 import { createPublisher, json, Publisher, putListing, uploadChart } from '../support/api';
-import { simpleChart } from '../support/charts';
+import { provFor, simpleChart } from '../support/charts';
 import { InProcessStore, startInProcess } from '../support/in-process';
 
 type Index = { apiVersion: string; entries: Record<string, Array<{ version: string; digest: string; urls: string[] }>>; generated: string; serverInfo: { contextPath: string } };
 const basic = (token: string) => ({ authorization: `Basic ${Buffer.from(`user:${token}`).toString('base64')}` });
-
-/** A clear-signed provenance body as `helm package --sign` writes it (signature not checked by the store). */
-const provFor = (name: string, version: string, archive: Buffer) =>
-  Buffer.from(
-    `-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\napiVersion: v2\nname: ${name}\nversion: ${version}\n\n...\nfiles:\n  ${name}-${version}.tgz: sha256:${createHash('sha256').update(archive).digest('hex')}\n-----BEGIN PGP SIGNATURE-----\n\nwsBcBAEBCgAQBQJ=\n-----END PGP SIGNATURE-----\n`,
-  );
 
 describe('the Helm repository on postgres', () => {
   let store: InProcessStore;

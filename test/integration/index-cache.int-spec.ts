@@ -1,7 +1,7 @@
 import { get } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { createPublisher, Publisher, putListing, uploadChart } from '../support/api';
-import { simpleChart } from '../support/charts';
+import { provFor, simpleChart } from '../support/charts';
 import { DatabaseKind, InProcessStore, startInProcess } from '../support/in-process';
 
 type Index = { apiVersion: string; entries: Record<string, Array<{ version: string }>>; generated: string; serverInfo: { contextPath: string } };
@@ -97,6 +97,46 @@ describe.each<DatabaseKind>(['postgres', 'embedded'])('cached index and license 
     expect((await index()).entries['chart-07'].map((v) => v.version)).toEqual(['1.1.0', '1.0.0']);
     // Three more changes, three more charts rendered: never the whole repository.
     expect(await metric('berth_index_fragments_rendered_total')).toBe(before + 4);
+  });
+
+  it('serves repeated pulls from memory, byte for byte, and drops what a yank, a price or a provenance changes', async () => {
+    const archive = await simpleChart('pulled', '1.0.0');
+    expect((await uploadChart(store.url, 'acme', pub.apiToken, archive)).status).toBe(201);
+    expect((await putListing(store.url, 'acme', pub.apiToken, 'pulled')).status).toBe(200);
+    const url = `${store.url}/helm/acme/charts/pulled-1.0.0.tgz`;
+    const pull = async (headers: Record<string, string> = {}) => {
+      const res = await fetch(url, { headers });
+      return { status: res.status, body: Buffer.from(await res.arrayBuffer()), etag: res.headers.get('etag'), length: res.headers.get('content-length') };
+    };
+    const first = await pull();
+    expect([first.status, first.body.equals(archive), first.length]).toEqual([200, true, String(archive.length)]);
+    const queried = await metric('berth_chart_file_lookups_total', '{result="queried"}');
+    const cached = await metric('berth_chart_file_lookups_total', '{result="cached"}');
+    for (let i = 0; i < 5; i++) {
+      const again = await pull();
+      expect([again.status, again.body.equals(archive), again.etag]).toEqual([200, true, first.etag]);
+    }
+    expect(await metric('berth_chart_file_lookups_total', '{result="queried"}')).toBe(queried);
+    expect(await metric('berth_chart_file_lookups_total', '{result="cached"}')).toBe(cached + 5);
+    expect((await pull({ 'if-none-match': first.etag! })).status).toBe(304);
+
+    // A price puts the archive behind a license at once; free again, it is served again.
+    const priced = await putListing(store.url, 'acme', pub.apiToken, 'pulled', { price: { amount: 500, currency: 'usd' }, updatePolicy: { kind: 'all' }, published: true });
+    expect(priced.status).toBe(200);
+    expect((await pull()).status).toBe(401);
+    expect((await putListing(store.url, 'acme', pub.apiToken, 'pulled')).status).toBe(200);
+    expect((await pull()).status).toBe(200);
+
+    // A provenance attached after pulls is served next to the archive.
+    expect((await fetch(`${url}.prov`)).status).toBe(404);
+    const prov = provFor('pulled', '1.0.0', archive);
+    expect((await fetch(`${store.url}/api/acme/prov`, { method: 'POST', headers: { authorization: `Bearer ${pub.apiToken}` }, body: prov })).status).toBe(201);
+    expect(Buffer.from(await (await fetch(`${url}.prov`)).arrayBuffer()).equals(prov)).toBe(true);
+
+    // A yank: gone at once (only a buyer whose license covers it keeps it).
+    const yanked = await fetch(`${store.url}/api/acme/charts/pulled/1.0.0`, { method: 'DELETE', headers: { authorization: `Bearer ${pub.apiToken}` } });
+    expect(yanked.status).toBe(200);
+    expect((await pull()).status).toBe(404);
   });
 
   it('gives a buyer the free charts plus exactly the covered versions, and skips the signature check on repeated pulls', async () => {

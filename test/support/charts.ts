@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -77,3 +78,9 @@ export function simpleChart(
     { name: `${name}/README.md`, content: `# ${name}\n` },
   ]);
 }
+
+/** A clear-signed provenance body as `helm package --sign` writes it, naming `archive` (the store checks the digest, never the signature). */
+export const provFor = (name: string, version: string, archive: Buffer) =>
+  Buffer.from(
+    `-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\napiVersion: v2\nname: ${name}\nversion: ${version}\n\n...\nfiles:\n  ${name}-${version}.tgz: sha256:${createHash('sha256').update(archive).digest('hex')}\n-----BEGIN PGP SIGNATURE-----\n\nwsBcBAEBCgAQBQJ=\n-----END PGP SIGNATURE-----\n`,
+  );

@@ -4,6 +4,7 @@ import { BLOB_STORE, BlobStore } from '@berth/artifacts';
 import { conflict, invalid, notFound } from '@berth/common';
 import { DataSource } from 'typeorm';
 import YAML from 'yaml';
+import { CatalogChanges } from './catalog-changes';
 import { chartFileCandidates } from './chart-file-name';
 import { ChartEntity, ChartVersionEntity } from './entities';
 import { CatalogErrorCode } from './errors';
@@ -20,6 +21,7 @@ export class ProvenanceService {
   constructor(
     private readonly dataSource: DataSource,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    private readonly changes: CatalogChanges,
   ) {}
 
   parse(prov: Buffer): { file: string; sha256: string } {
@@ -60,7 +62,9 @@ export class ProvenanceService {
     const p = this.parse(prov);
     const candidates = chartFileCandidates(p.file.slice(0, -'.tgz'.length));
     let target: ChartVersionEntity | null = null;
+    let chart = '';
     for (const c of candidates) {
+      chart = c.name;
       target = await this.dataSource
         .getRepository(ChartVersionEntity)
         .createQueryBuilder('v')
@@ -78,14 +82,21 @@ export class ProvenanceService {
     // blob is deleted (or swept) without touching the winner's.
     const key = `${target.blobKey}.${randomUUID()}.prov`;
     await this.blobs.put(key, prov, { contentType: 'application/pgp-signature' });
-    const updated = await this.dataSource
-      .getRepository(ChartVersionEntity)
-      .createQueryBuilder()
-      .update()
-      .set({ provBlobKey: key })
-      .where('id = :id AND prov_blob_key IS NULL', { id: target.id })
-      .execute();
-    if (!updated.affected) {
+    const id = target.id;
+    // Announced with the update: cached file lookups on every replica must learn the new .prov.
+    const updated = await this.dataSource.transaction(async (m) => {
+      const r = await m
+        .getRepository(ChartVersionEntity)
+        .createQueryBuilder()
+        .update()
+        .set({ provBlobKey: key })
+        .where('id = :id AND prov_blob_key IS NULL', { id })
+        .execute();
+      if (r.affected) await this.changes.announce(m, publisherId, chart);
+      return r;
+    });
+    if (updated.affected) this.changes.committed(publisherId, chart);
+    else {
       await this.blobs.delete(key).catch(() => undefined);
       throw conflict(CatalogErrorCode.ProvenanceExists, `${p.file}.prov already exists.`);
     }

@@ -6,7 +6,8 @@ import { APP_CONFIG, AppConfig } from '@berth/config';
 import { DomainError, ErrorKind, notFound, unauthenticated } from '@berth/common';
 import { covers, Entitlement, LICENSE_KEY_PREFIX, LicenseService } from '@berth/licensing';
 import { HelmRepoErrorCode } from './errors';
-import { assembleIndex, IndexBody, IndexFragmentCache, renderFragment } from './index-cache';
+import { ChartFileCache, MAX_CACHED_ARCHIVE_BYTES } from './chart-file-cache';
+import { IndexBody, IndexFragmentCache, renderFragment } from './index-cache';
 
 /** Who reads the repository: anyone, the publisher itself, or a buyer holding a license. */
 export type RepoViewer =
@@ -15,7 +16,8 @@ export type RepoViewer =
   | { kind: 'license'; licenseId: string; chartId: string; chartName: string; entitlement: Entitlement };
 
 export interface ChartFile {
-  stream: Readable;
+  /** Small archives come as the bytes kept in memory, everything else as a stream from the blob store. */
+  body: Buffer | Readable;
   size: number | null;
   etag: string;
   contentType: string;
@@ -28,6 +30,7 @@ export class HelmRepositoryService {
     private readonly charts: ChartQueryService,
     private readonly licenses: LicenseService,
     private readonly indexes: IndexFragmentCache,
+    private readonly files: ChartFileCache,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -71,22 +74,20 @@ export class HelmRepositoryService {
   async index(publisher: { id: string; slug: string }, viewer: RepoViewer): Promise<IndexBody> {
     const contextPath = `${new URL(this.config.publicUrl).pathname.replace(/\/$/, '')}/helm/${publisher.slug}`;
     if (viewer.kind !== 'license') return this.indexes.body(publisher.id, viewer.kind, contextPath);
-    const { fragments, generated } = await this.indexes.publicFragments(publisher.id);
-    // A free chart's public entry already lists every live version, the covered ones included.
-    if (fragments.some((f) => f.name === viewer.chartName)) return assembleIndex(fragments, generated, contextPath);
-    const live = (await this.charts.listVersions(publisher.id, 'publisher', viewer.chartName)).get(viewer.chartName) ?? [];
-    const covered = live.filter((v) => v.chartId === viewer.chartId && covers(viewer.entitlement, v));
-    const own = renderFragment({ name: viewer.chartName, chartId: viewer.chartId, public: false, versions: covered, versionChangedAt: null, listingChangedAt: null });
-    const at = fragments.findIndex((f) => f.name > viewer.chartName);
-    const merged = at < 0 ? [...fragments, own] : [...fragments.slice(0, at), own, ...fragments.slice(at)];
-    return assembleIndex(merged, generated, contextPath);
+    const { chartId, chartName, entitlement } = viewer;
+    const view = `${chartId} ${entitlement.versionRange} ${entitlement.updatesUntil?.getTime() ?? '-'}`;
+    return this.indexes.licensedBody(publisher.id, chartName, view, contextPath, async () => {
+      const live = (await this.charts.listVersions(publisher.id, 'publisher', chartName)).get(chartName) ?? [];
+      const versions = live.filter((v) => v.chartId === chartId && covers(entitlement, v));
+      return renderFragment({ name: chartName, chartId, public: false, versions, versionChangedAt: null, listingChangedAt: null });
+    });
   }
 
   private async provFile(v: ChartFileRef): Promise<ChartFile> {
     if (!v.provBlobKey) throw notFound(HelmRepoErrorCode.ChartFileNotFound, 'No such chart file in this repository.');
     const info = await this.blobs.head(v.provBlobKey);
     return {
-      stream: await this.blobs.get(v.provBlobKey),
+      body: await this.blobs.get(v.provBlobKey),
       size: info?.size ?? null,
       etag: `"${v.digest}-prov"`,
       contentType: 'application/pgp-signature',
@@ -99,7 +100,7 @@ export class HelmRepositoryService {
     const base = prov ? fileName.slice(0, -'.tgz.prov'.length) : fileName.endsWith('.tgz') ? fileName.slice(0, -4) : null;
     const missing = () => notFound(HelmRepoErrorCode.ChartFileNotFound, 'No such chart file in this repository.');
     if (base === null) throw missing();
-    const v = await this.charts.findChartFile(publisherId, base);
+    const v = await this.findFile(publisherId, base);
     if (!v) throw missing();
     // A provenance file holds Chart.yaml fields, the archive's digest and a signature: nothing the public
     // catalog does not show. Helm v4's `--verify` fetches it without credentials, so a published version's
@@ -118,6 +119,28 @@ export class HelmRepositoryService {
       }
     }
     if (prov) return this.provFile(v);
-    return { stream: await this.blobs.get(v.blobKey), size: v.size, etag: `"${v.digest}"`, contentType: 'application/gzip' };
+    return { body: await this.archive(v), size: v.size, etag: `"${v.digest}"`, contentType: 'application/gzip' };
+  }
+
+  private async findFile(publisherId: string, base: string): Promise<ChartFileRef | null> {
+    const cached = this.files.ref(publisherId, base);
+    if (cached) return cached;
+    const generation = this.files.current;
+    const v = await this.charts.findChartFile(publisherId, base);
+    if (v) this.files.rememberRef(publisherId, base, v, generation);
+    return v;
+  }
+
+  private async archive(v: ChartFileRef): Promise<Buffer | Readable> {
+    const kept = this.files.archive(v.blobKey);
+    if (kept) return kept;
+    const stream = await this.blobs.get(v.blobKey);
+    if (v.size > MAX_CACHED_ARCHIVE_BYTES) return stream;
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    const bytes = Buffer.concat(chunks);
+    // What the upload recorded is what must go out; anything else is a damaged blob, never kept.
+    if (bytes.length === v.size) this.files.rememberArchive(v.blobKey, bytes);
+    return bytes;
   }
 }

@@ -30,6 +30,8 @@ export type IndexAudience = 'public' | 'publisher';
 
 const COMMA = Buffer.from(',');
 const LOAD_BATCH = 200;
+/** Distinct buyers' views kept per repository (one per chart and entitlement, not per buyer). */
+const MAX_LICENSED_VIEWS = 1_000;
 const sha = (parts: Array<string | Buffer>) => {
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
@@ -98,8 +100,32 @@ class Repo {
   refreshing: Promise<void> | null = null;
   private sorted: ChartFragment[] | null = null;
   private readonly bodies = new Map<string, IndexBody>();
+  /** Buyers' views by chart and entitlement; their parts share the fragments' buffers. */
+  private readonly licensed = new Map<string, IndexBody>();
+  /** Bumped by every change or stale mark: a view built across one must not be kept. */
+  epoch = 0;
 
   constructor(readonly publisherId: string) {}
+
+  markStale(chart: string): void {
+    this.stale.add(chart);
+    this.changed();
+  }
+
+  licensedBody(key: string): IndexBody | undefined {
+    const b = this.licensed.get(key);
+    if (b) {
+      this.licensed.delete(key);
+      this.licensed.set(key, b);
+    }
+    return b;
+  }
+
+  rememberLicensed(key: string, body: IndexBody, epoch: number): void {
+    if (epoch !== this.epoch) return;
+    if (this.licensed.size >= MAX_LICENSED_VIEWS) this.licensed.delete(this.licensed.keys().next().value as string);
+    this.licensed.set(key, body);
+  }
 
   put(f: ChartFragment): void {
     this.fragments.set(f.name, f);
@@ -111,8 +137,10 @@ class Repo {
   }
 
   private changed(): void {
+    this.epoch += 1;
     this.sorted = null;
     this.bodies.clear();
+    this.licensed.clear();
   }
 
   inOrder(): ChartFragment[] {
@@ -165,7 +193,7 @@ export class IndexFragmentCache implements OnModuleInit {
   onModuleInit(): void {
     this.changes.subscribe((change) => {
       if (change === 'all') this.repos.clear();
-      else this.repos.get(change.publisherId)?.stale.add(change.chart);
+      else this.repos.get(change.publisherId)?.markStale(change.chart);
     });
   }
 
@@ -173,10 +201,34 @@ export class IndexFragmentCache implements OnModuleInit {
     return (await this.fresh(publisherId)).body(audience, contextPath);
   }
 
-  /** The public fragments in name order, the publisher's `generated` time, for a licensed buyer's view. */
-  async publicFragments(publisherId: string): Promise<{ fragments: ChartFragment[]; generated: Date }> {
+  /**
+   * A buyer's view: the public fragments with the licensed chart's covered versions spliced in, built
+   * once per chart and entitlement (`view` names both) until the repository changes. `covered` renders
+   * the licensed chart's own fragment; it is not called when the chart is free, whose public entry
+   * already lists every live version.
+   */
+  async licensedBody(
+    publisherId: string,
+    chartName: string,
+    view: string,
+    contextPath: string,
+    covered: () => Promise<ChartFragment>,
+  ): Promise<IndexBody> {
     const repo = await this.fresh(publisherId);
-    return { fragments: repo.inOrder().filter((f) => f.public), generated: repo.generated('publisher') };
+    const key = `${chartName} ${view} ${contextPath}`;
+    const kept = repo.licensedBody(key);
+    if (kept) return kept;
+    const epoch = repo.epoch;
+    const fragments = repo.inOrder().filter((f) => f.public);
+    const generated = repo.generated('publisher');
+    if (!fragments.some((f) => f.name === chartName)) {
+      const own = await covered();
+      const at = fragments.findIndex((f) => f.name > chartName);
+      fragments.splice(at < 0 ? fragments.length : at, 0, own);
+    }
+    const body = assembleIndex(fragments, generated, contextPath);
+    repo.rememberLicensed(key, body, epoch);
+    return body;
   }
 
   /** Up to date with every change announced before the call. */

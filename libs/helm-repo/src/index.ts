@@ -5,3 +5,4 @@ export type { IndexBody } from './index-cache';
 export { HelmRepoErrorCode } from './errors';
 export { indexEntry } from './index-renderer';
 export { IndexFragmentCache } from './index-cache';
+export { ChartFileCache } from './chart-file-cache';

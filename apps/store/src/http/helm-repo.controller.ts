@@ -83,7 +83,7 @@ export class HelmRepoController {
     const f = await this.repo.chartFile(publisher.id, file, viewer);
     this.cacheHeaders(res, viewer, f.etag);
     if (etagMatches(req.headers['if-none-match'], f.etag) || req.method === 'HEAD') {
-      f.stream.destroy();
+      if (!Buffer.isBuffer(f.body)) f.body.destroy();
       if (f.size !== null) res.setHeader('Content-Length', String(f.size));
       res.status(req.method === 'HEAD' ? 200 : 304).type(f.contentType).end();
       return;
@@ -91,7 +91,8 @@ export class HelmRepoController {
     res.status(200).type(f.contentType);
     if (f.size !== null) res.setHeader('Content-Length', String(f.size));
     res.setHeader('Content-Disposition', `attachment; filename="${file.replace(/[^A-Za-z0-9._+-]/g, '_')}"`);
-    await pipeline(f.stream, res).catch(() => res.destroy());
+    if (Buffer.isBuffer(f.body)) res.end(f.body);
+    else await pipeline(f.body, res).catch(() => res.destroy());
   }
 
   private cacheHeaders(res: Response, viewer: RepoViewer, etag: string): void {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { IndexFragmentCache } from '@berth/helm-repo';
+import { ChartFileCache, IndexFragmentCache } from '@berth/helm-repo';
 import { VerifiedKeyCache } from '@berth/licensing';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
@@ -22,7 +22,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(keys: VerifiedKeyCache, indexes: IndexFragmentCache) {
+  constructor(keys: VerifiedKeyCache, indexes: IndexFragmentCache, files: ChartFileCache) {
     collectDefaultMetrics({ register: this.registry });
     // Read at scrape time from the caches' own counts: what a repeated pull or an upload really costs.
     new Counter({
@@ -34,6 +34,17 @@ export class Metrics {
         this.reset();
         this.inc({ result: 'cached' }, keys.stats.hits);
         this.inc({ result: 'verified' }, keys.stats.misses);
+      },
+    });
+    new Counter({
+      name: 'berth_chart_file_lookups_total',
+      help: 'Chart file requests by how the file was found: "cached" in memory or "queried" from the database.',
+      labelNames: ['result'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc({ result: 'cached' }, files.stats.refHits);
+        this.inc({ result: 'queried' }, files.stats.refMisses);
       },
     });
     new Counter({

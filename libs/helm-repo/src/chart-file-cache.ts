@@ -1,0 +1,103 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { CatalogChanges, ChartFileRef } from '@berth/catalog';
+
+/** Archives up to this size are kept in memory once read; larger ones are always streamed. */
+export const MAX_CACHED_ARCHIVE_BYTES = 256 * 1024;
+/** All kept archive bytes together; beyond it the least recently pulled go first. */
+const ARCHIVE_BYTES_BUDGET = 32 * 1024 * 1024;
+/** File names remembered per store: a pull is one map lookup instead of a query. */
+const MAX_REFS = 20_000;
+
+interface Entry {
+  ref: ChartFileRef;
+  /** `${publisherId}/${chart name}`, the unit catalog notices invalidate. */
+  chart: string;
+}
+
+/**
+ * What a `helm pull` or install needs, kept between requests: which stored version a file name means
+ * (dropped when the catalog announces a change to its chart, on any replica) and the archive's bytes
+ * (kept by blob key; blobs are written once under a fresh key and never rewritten, so bytes cannot go
+ * stale). Misses are not kept: strangers choose them. While the change feed is down nothing is served
+ * from here, since a yank or a listing change might go unheard.
+ */
+@Injectable()
+export class ChartFileCache implements OnModuleInit {
+  private readonly refs = new Map<string, Entry>();
+  private readonly byChart = new Map<string, Set<string>>();
+  private readonly archives = new Map<string, Buffer>();
+  private archiveBytes = 0;
+  /** Bumped by every notice: a lookup that started before one must not store what it read. */
+  private generation = 0;
+  readonly stats = { refHits: 0, refMisses: 0, archiveHits: 0 };
+
+  constructor(private readonly changes: CatalogChanges) {}
+
+  onModuleInit(): void {
+    this.changes.subscribe((change) => {
+      this.generation += 1;
+      if (change === 'all') {
+        this.refs.clear();
+        this.byChart.clear();
+        return;
+      }
+      const chart = `${change.publisherId}/${change.chart}`;
+      for (const key of this.byChart.get(chart) ?? []) this.refs.delete(key);
+      this.byChart.delete(chart);
+    });
+  }
+
+  get current(): number {
+    return this.generation;
+  }
+
+  ref(publisherId: string, fileBase: string): ChartFileRef | undefined {
+    if (!this.changes.live) return undefined;
+    const entry = this.refs.get(`${publisherId}/${fileBase}`);
+    if (entry) this.stats.refHits += 1;
+    else this.stats.refMisses += 1;
+    return entry?.ref;
+  }
+
+  rememberRef(publisherId: string, fileBase: string, ref: ChartFileRef, generation: number): void {
+    if (generation !== this.generation || !this.changes.live) return;
+    const key = `${publisherId}/${fileBase}`;
+    if (this.refs.size >= MAX_REFS && !this.refs.has(key)) this.forgetRef(this.refs.keys().next().value as string);
+    const chart = `${publisherId}/${ref.name}`;
+    this.refs.set(key, { ref, chart });
+    let keys = this.byChart.get(chart);
+    if (!keys) this.byChart.set(chart, (keys = new Set()));
+    keys.add(key);
+  }
+
+  private forgetRef(key: string): void {
+    const entry = this.refs.get(key);
+    if (!entry) return;
+    this.refs.delete(key);
+    const keys = this.byChart.get(entry.chart);
+    keys?.delete(key);
+    if (keys && !keys.size) this.byChart.delete(entry.chart);
+  }
+
+  archive(blobKey: string): Buffer | undefined {
+    const bytes = this.archives.get(blobKey);
+    if (bytes) {
+      // Most recently used last: eviction takes from the front.
+      this.archives.delete(blobKey);
+      this.archives.set(blobKey, bytes);
+      this.stats.archiveHits += 1;
+    }
+    return bytes;
+  }
+
+  rememberArchive(blobKey: string, bytes: Buffer): void {
+    if (bytes.length > MAX_CACHED_ARCHIVE_BYTES || this.archives.has(blobKey)) return;
+    while (this.archiveBytes + bytes.length > ARCHIVE_BYTES_BUDGET && this.archives.size) {
+      const [oldest, old] = this.archives.entries().next().value as [string, Buffer];
+      this.archives.delete(oldest);
+      this.archiveBytes -= old.length;
+    }
+    this.archives.set(blobKey, bytes);
+    this.archiveBytes += bytes.length;
+  }
+}
