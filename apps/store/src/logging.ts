@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
+import { stdSerializers } from 'pino';
 
 /**
  * Anything that may hold a secret, wherever it appears. Request bodies are never logged, and URLs are
@@ -44,15 +45,19 @@ export function loggerParams(level: string): Params {
       },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
+      // Our serializers read the raw request and response: pino-http's wrappers would first copy every
+      // header into an object on each request, for fields that are then dropped.
+      wrapSerializers: false,
       serializers: {
-        req: (req: { id: string; method: string; url: string; headers: Record<string, string>; remoteAddress?: string }) => ({
+        req: (req: IncomingMessage & { id?: unknown }) => ({
           id: req.id,
           method: req.method,
           path: redactPath(String(req.url)),
           userAgent: req.headers?.['user-agent'],
-          remoteAddress: req.remoteAddress,
+          remoteAddress: req.socket?.remoteAddress,
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        err: stdSerializers.err,
       },
     },
   };
