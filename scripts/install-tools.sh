@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the pinned external tools the test suites drive (Helm v3 and v4, the ChartMuseum push plugin,
-# MinIO, stripe-mock; ChartMuseum for the comparison bench, only when asked by name) with `go install` into ./.tools, and reuses what is already there.
+# MinIO, stripe-mock, and ChartMuseum for the comparison bench) with `go install` into ./.tools, and reuses what is already there.
 # Usage: scripts/install-tools.sh [name ...]   (default: all)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,7 +39,7 @@ install_one() {
     src=$(go mod download -json "github.com/chartmuseum/helm-push@$ver" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
     (cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -ldflags="-s -w" -o "$dir/helm-cm-push" ./cmd/helm-cm-push)
   elif [ "$name" = chartmuseum ]; then
-    # Only for `npm run bench -- --vs chartmuseum`. The proxy refuses v0.16.4 and v0.16.5 under both
+    # For `npm run bench -- --vs chartmuseum` and its smoke test. The proxy refuses v0.16.4 and v0.16.5 under both
     # module paths (helm.sh/chartmuseum, github.com/helm/chartmuseum); v0.16.3 is served under the old
     # GitHub path, whose go.mod names helm.sh/chartmuseum, so the checksum database has no record of it.
     # Instead of that record, the zip's hash is pinned here and checked before anything is built.
@@ -61,7 +61,7 @@ install_one() {
 }
 
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(helm3 helm4 helm-cm-push minio stripe-mock)
+[ ${#names[@]} -eq 0 ] && names=(helm3 helm4 helm-cm-push minio stripe-mock chartmuseum)
 for n in "${names[@]}"; do
   [ -n "${PKG[$n]:-}" ] || { echo "install-tools: unknown tool $n" >&2; exit 2; }
   install_one "$n"
