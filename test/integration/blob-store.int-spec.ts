@@ -12,7 +12,7 @@ import {
   DEFAULT_BLOB_MAX_BYTES,
   FS_BLOB_TMP_DIR,
   FsBlobStore,
-  S3BlobStore,
+  loadS3BlobStore,
   type BlobInfo,
   type BlobStore,
 } from '@berth/artifacts';
@@ -72,6 +72,7 @@ async function s3Harness(): Promise<Harness> {
     secretAccessKey: minio.secretKey,
     prefix: 'berth',
   };
+  const S3BlobStore = await loadS3BlobStore();
   const store = new S3BlobStore({ ...options, listPageSize: LIST_PAGE_SIZE });
   const extra: Store[] = [];
   const admin = new S3Client({

@@ -1,6 +1,6 @@
 import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
-import { BLOB_STORE, BlobStore, FsBlobStore, S3BlobStore } from './blob-store';
+import { BLOB_STORE, BlobStore, FsBlobStore, loadS3BlobStore } from './blob-store';
 import { ChartInspector } from './chart-inspector';
 
 class BlobStoreLifecycle implements OnApplicationShutdown {
@@ -16,19 +16,19 @@ class BlobStoreLifecycle implements OnApplicationShutdown {
     {
       provide: BLOB_STORE,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig): BlobStore => {
+      useFactory: async (config: AppConfig): Promise<BlobStore> => {
         const c = config.blobStore;
-        return c.driver === 's3'
-          ? new S3BlobStore({
-              bucket: c.bucket,
-              region: c.region,
-              endpoint: c.endpoint,
-              forcePathStyle: c.forcePathStyle,
-              accessKeyId: c.accessKeyId,
-              secretAccessKey: c.secretAccessKey,
-              prefix: c.prefix,
-            })
-          : new FsBlobStore({ root: c.root });
+        if (c.driver !== 's3') return new FsBlobStore({ root: c.root });
+        const S3BlobStore = await loadS3BlobStore();
+        return new S3BlobStore({
+          bucket: c.bucket,
+          region: c.region,
+          endpoint: c.endpoint,
+          forcePathStyle: c.forcePathStyle,
+          accessKeyId: c.accessKeyId,
+          secretAccessKey: c.secretAccessKey,
+          prefix: c.prefix,
+        });
       },
     },
     ChartInspector,
