@@ -139,6 +139,64 @@ describe.each<DatabaseKind>(['postgres', 'embedded'])('cached index and license 
     expect((await pull()).status).toBe(404);
   });
 
+  it('answers repeated pulls ahead of the framework exactly as the controller does, and never a refusal', async () => {
+    const granted = await fetch(`${store.url}/v1/publishers/acme/licenses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${pub.apiToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ chart: 'paid', email: 'lane@example.test' }),
+    });
+    const lic = (await granted.json()) as { id: string; key: string };
+    const auth = basic(lic.id, lic.key);
+    const seen = (res: Response, body: Buffer) => {
+      const headers = Object.fromEntries([...res.headers].filter(([k]) => k !== 'date' && k !== 'x-request-id'));
+      return { status: res.status, headers, body: body.toString('base64'), requestId: /^[0-9a-f-]{36}$/.test(res.headers.get('x-request-id') ?? '') };
+    };
+    const call = async (url: string, init: RequestInit = {}) => {
+      const res = await fetch(url, init);
+      return seen(res, Buffer.from(await res.arrayBuffer()));
+    };
+    const lane = () => metric('berth_helm_pulls_from_memory_total');
+    const route = () => metric('berth_http_requests_total', '{method="GET",route="/helm/:slug/charts/:file",status="200"}');
+
+    let n = 0;
+    for (const [name, headers] of [['lane-free', {}], ['paid', auth]] as const) {
+      for (const kind of ['GET', 'HEAD', 'GET if-none-match'] as const) {
+        // Within the license's range (the paid chart's policy is `major`, bought at 2.0.0).
+        const version = `2.9.${n++}`;
+        expect((await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart(name, version))).status).toBe(201);
+        if (name === 'lane-free') expect((await putListing(store.url, 'acme', pub.apiToken, name)).status).toBe(200);
+        const url = `${store.url}/helm/acme/charts/${name}-${version}.tgz`;
+        // A query string is not the canonical URL: that request goes through Express and the controller,
+        // and fills the caches the next one is answered from.
+        const full = `${url}?via=controller`;
+        const etag = (await fetch(full, { method: 'HEAD', headers })).headers.get('etag')!;
+        const init: RequestInit =
+          kind === 'HEAD' ? { method: 'HEAD', headers } : kind === 'GET' ? { headers } : { headers: { ...headers, 'if-none-match': etag } };
+        const before = await lane();
+        const controller = await call(full, init);
+        expect(await lane()).toBe(before);
+        const fromMemory = await call(url, init);
+        expect(await lane()).toBe(before + 1);
+        expect({ kind, name, ...fromMemory }).toEqual({ kind, name, ...controller });
+        expect([controller.status, controller.requestId]).toEqual([kind === 'GET if-none-match' ? 304 : 200, true]);
+      }
+    }
+    // Both paths count under the controller's route template.
+    expect(await route()).toBeGreaterThan(0);
+
+    // Refusals always take the full path: a wrong key, a revoked license, a yanked version.
+    const before = await lane();
+    expect((await fetch(`${store.url}/helm/acme/charts/paid-2.9.3.tgz`, { headers: basic(lic.id, `${lic.key}x`) })).status).toBe(401);
+    expect((await fetch(`${store.url}/helm/acme/charts/paid-2.9.3.tgz`)).status).toBe(401);
+    const revoked = await fetch(`${store.url}/v1/publishers/acme/licenses/${lic.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${pub.apiToken}` } });
+    expect(revoked.status).toBeLessThan(300);
+    expect((await fetch(`${store.url}/helm/acme/charts/paid-2.9.3.tgz`, { headers: auth })).status).toBe(401);
+    const yanked = await fetch(`${store.url}/api/acme/charts/lane-free/2.9.0`, { method: 'DELETE', headers: { authorization: `Bearer ${pub.apiToken}` } });
+    expect(yanked.status).toBe(200);
+    expect((await fetch(`${store.url}/helm/acme/charts/lane-free-2.9.0.tgz`)).status).toBe(404);
+    expect(await lane()).toBe(before);
+  });
+
   it('gives a buyer the free charts plus exactly the covered versions, and skips the signature check on repeated pulls', async () => {
     const granted = await fetch(`${store.url}/v1/publishers/acme/licenses`, {
       method: 'POST',

@@ -17,6 +17,7 @@ import { CheckoutController } from './http/checkout.controller';
 import { CheckoutPagesController } from './http/checkout-pages.controller';
 import { LicensesController } from './http/licenses.controller';
 import { AuthFailureLimiter } from './http/auth-failure-limiter';
+import { HelmPullLane } from './http/helm-pull-lane';
 import { ErrorFilter } from './http/error.filter';
 import { HelmRepoController } from './http/helm-repo.controller';
 import { ListingsController } from './http/listings.controller';
@@ -53,7 +54,7 @@ export class AppModule {
         LicensesController,
         OpsController,
       ],
-      providers: [Metrics, AuthFailureLimiter, { provide: APP_FILTER, useClass: ErrorFilter }, { provide: APP_GUARD, useClass: PublisherAuthGuard }],
+      providers: [Metrics, AuthFailureLimiter, HelmPullLane, { provide: APP_FILTER, useClass: ErrorFilter }, { provide: APP_GUARD, useClass: PublisherAuthGuard }],
     };
   }
 }

@@ -51,6 +51,11 @@ export class PublisherAccessService {
    * was found is kept: every Helm request starts here. Misses are not kept, because the slug may be
    * registered a moment later, maybe on another replica, and because strangers choose what is missed.
    */
+  /** findBySlug from memory alone: undefined when it would need a query. */
+  cachedBySlug(slug: string): PublisherRef | undefined {
+    return this.bySlug.get(slug);
+  }
+
   async findBySlug(slug: string): Promise<PublisherRef | null> {
     const known = this.bySlug.get(slug);
     if (known) return known;

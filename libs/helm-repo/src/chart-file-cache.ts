@@ -51,12 +51,18 @@ export class ChartFileCache implements OnModuleInit {
     return this.generation;
   }
 
-  ref(publisherId: string, fileBase: string): ChartFileRef | undefined {
+  /** `count: false` for a look whose caller counts what it used (see countHits). */
+  ref(publisherId: string, fileBase: string, count = true): ChartFileRef | undefined {
     if (!this.changes.live) return undefined;
     const entry = this.refs.get(`${publisherId}/${fileBase}`);
-    if (entry) this.stats.refHits += 1;
-    else this.stats.refMisses += 1;
+    if (count && entry) this.stats.refHits += 1;
+    else if (count) this.stats.refMisses += 1;
     return entry?.ref;
+  }
+
+  countHits(): void {
+    this.stats.refHits += 1;
+    this.stats.archiveHits += 1;
   }
 
   rememberRef(publisherId: string, fileBase: string, ref: ChartFileRef, generation: number): void {
@@ -79,13 +85,13 @@ export class ChartFileCache implements OnModuleInit {
     if (keys && !keys.size) this.byChart.delete(entry.chart);
   }
 
-  archive(blobKey: string): Buffer | undefined {
+  archive(blobKey: string, count = true): Buffer | undefined {
     const bytes = this.archives.get(blobKey);
     if (bytes) {
       // Most recently used last: eviction takes from the front.
       this.archives.delete(blobKey);
       this.archives.set(blobKey, bytes);
-      this.stats.archiveHits += 1;
+      if (count) this.stats.archiveHits += 1;
     }
     return bytes;
   }

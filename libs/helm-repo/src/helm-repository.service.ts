@@ -23,6 +23,22 @@ export interface ChartFile {
   contentType: string;
 }
 
+/**
+ * Whether a viewer may have a stored version's archive (or `.prov`): the one rule for every way a file
+ * is served. A provenance file holds Chart.yaml fields, the archive's digest and a signature: nothing the
+ * public catalog does not show, and Helm v4's `--verify` fetches it without credentials, so a published
+ * version's .prov is public, paid or not. A licensed buyer keeps covered versions even after a yank or an
+ * unpublish.
+ */
+export function fileAccess(v: ChartFileRef, viewer: RepoViewer, prov: boolean): 'allowed' | 'missing' | 'license_required' {
+  if (prov && v.published && !v.yankedAt && viewer.kind !== 'publisher') return 'allowed';
+  const licensed = viewer.kind === 'license' && v.chartId === viewer.chartId && covers(viewer.entitlement, v);
+  if (licensed) return 'allowed';
+  if (v.yankedAt || (viewer.kind !== 'publisher' && !v.published)) return 'missing';
+  if (viewer.kind !== 'publisher' && !v.free) return 'license_required';
+  return 'allowed';
+}
+
 /** Per-publisher Helm repository: the index and the chart and provenance files behind it. */
 @Injectable()
 export class HelmRepositoryService {
@@ -102,24 +118,42 @@ export class HelmRepositoryService {
     if (base === null) throw missing();
     const v = await this.findFile(publisherId, base);
     if (!v) throw missing();
-    // A provenance file holds Chart.yaml fields, the archive's digest and a signature: nothing the public
-    // catalog does not show. Helm v4's `--verify` fetches it without credentials, so a published version's
-    // .prov is public, paid or not; the archive itself stays behind the license check.
-    if (prov && v.published && !v.yankedAt && viewer.kind !== 'publisher') return this.provFile(v);
-    // A licensed buyer keeps access to covered versions even after a yank or an unpublish.
-    const licensed = viewer.kind === 'license' && v.chartId === viewer.chartId && covers(viewer.entitlement, v);
-    if (!licensed) {
-      if (v.yankedAt || (viewer.kind !== 'publisher' && !v.published)) throw missing();
-      if (viewer.kind !== 'publisher' && !v.free) {
-        throw new DomainError(
-          ErrorKind.Unauthenticated,
-          HelmRepoErrorCode.LicenseRequired,
-          'This chart version requires a license that covers it; add the repository with your license key.',
-        );
-      }
+    const access = fileAccess(v, viewer, prov);
+    if (access === 'missing') throw missing();
+    if (access === 'license_required') {
+      throw new DomainError(
+        ErrorKind.Unauthenticated,
+        HelmRepoErrorCode.LicenseRequired,
+        'This chart version requires a license that covers it; add the repository with your license key.',
+      );
     }
     if (prov) return this.provFile(v);
     return { body: await this.archive(v), size: v.size, etag: `"${v.digest}"`, contentType: 'application/gzip' };
+  }
+
+  /**
+   * The archive answer when everything it depends on is already in memory (file lookup, archive bytes),
+   * by the same rule as chartFile; undefined whenever chartFile would have to read or refuse anything.
+   */
+  cachedArchive(publisherId: string, fileName: string, viewer: RepoViewer): (ChartFile & { body: Buffer }) | undefined {
+    if (!fileName.endsWith('.tgz')) return undefined;
+    const v = this.files.ref(publisherId, fileName.slice(0, -4), false);
+    if (!v || fileAccess(v, viewer, false) !== 'allowed') return undefined;
+    const body = this.files.archive(v.blobKey, false);
+    return body && { body, size: v.size, etag: `"${v.digest}"`, contentType: 'application/gzip' };
+  }
+
+  /** Counts an answer of cachedArchive that was sent, as the full path counts its cache hits. */
+  countCachedPull(viewer: RepoViewer): void {
+    this.files.countHits();
+    if (viewer.kind === 'license') this.licenses.countCachedCheck();
+  }
+
+  /** A buyer's viewer from memory alone (see LicenseService.verifyFromCache); undefined to take the full path. */
+  cachedLicenseViewer(slug: string, username: string, key: string): RepoViewer | undefined {
+    const result = this.licenses.verifyFromCache(key);
+    if (!result?.valid || result.license.publisher !== slug || result.license.id !== username) return undefined;
+    return { kind: 'license', licenseId: result.license.id, chartId: result.license.chartId, chartName: result.license.chart, entitlement: result.entitlement };
   }
 
   private async findFile(publisherId: string, base: string): Promise<ChartFileRef | null> {

@@ -30,11 +30,17 @@ export class LicenseStatusCache implements OnModuleInit {
     this.changes.subscribe('licenses', (id) => (typeof id === 'string' && id ? this.invalidate(id) : this.invalidateAll()));
   }
 
+  /** What get() would answer without a query, or undefined when it would need one. */
+  peek(id: string): LicenseEntity | null | undefined {
+    const hit = this.entries.get(id);
+    if (!hit || Date.now() - hit.at >= this.config.licensing.statusCacheSeconds * 1000 || !this.changes.connected) return undefined;
+    return hit.row;
+  }
+
   async get(id: string): Promise<LicenseEntity | null> {
     if (!UUID.test(id)) return null;
-    const ttl = this.config.licensing.statusCacheSeconds * 1000;
-    const hit = this.entries.get(id);
-    if (hit && Date.now() - hit.at < ttl && this.changes.connected) return hit.row;
+    const hit = this.peek(id);
+    if (hit !== undefined) return hit;
     const generation = this.generation;
     const row = await this.dataSource.getRepository(LicenseEntity).findOne({ where: { id } });
     if (generation === this.generation && this.changes.connected) {

@@ -157,7 +157,27 @@ export class LicenseService {
       this.verifiedKeys.remember(key, claims, generation);
     }
     if (claims.exp !== undefined && Date.now() >= claims.exp * 1000) return { valid: false, reason: 'expired' };
-    const row = await this.statusCache.get(claims.sub);
+    return this.outcome(await this.statusCache.get(claims.sub));
+  }
+
+  /**
+   * verify() answered from memory alone: the key already verified and its license's state cached.
+   * Undefined when either would need work (a signature check or a query); the caller then calls verify().
+   * Not counted in the cache statistics until the caller uses the answer (countCachedCheck).
+   */
+  verifyFromCache(key: string): VerifiedLicense | undefined {
+    if (typeof key !== 'string' || !key.startsWith(LICENSE_KEY_PREFIX) || key.length > MAX_KEY_LENGTH) return undefined;
+    const claims = this.verifiedKeys.get(key, false);
+    if (!claims || (claims.exp !== undefined && Date.now() >= claims.exp * 1000)) return undefined;
+    const row = this.statusCache.peek(claims.sub);
+    return row === undefined ? undefined : this.outcome(row);
+  }
+
+  countCachedCheck(): void {
+    this.verifiedKeys.countHit();
+  }
+
+  private outcome(row: LicenseEntity | null): VerifiedLicense {
     if (!row) return { valid: false, reason: 'not_found' };
     const license = toLicenseView(row);
     if (license.status !== 'active') return { valid: false, reason: license.status, license };

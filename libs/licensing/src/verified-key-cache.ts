@@ -35,21 +35,22 @@ export class VerifiedKeyCache implements OnModuleInit {
     return this.generation;
   }
 
-  get(key: string): VerifiedClaims | undefined {
-    if (!this.changes.connected) {
-      this.stats.misses += 1;
-      return undefined;
-    }
-    const digest = this.digest(key);
-    const hit = this.entries.get(digest);
+  /** `count: false` for a look whose caller counts what it used (see countHit). */
+  get(key: string, count = true): VerifiedClaims | undefined {
+    const digest = this.changes.connected ? this.digest(key) : '';
+    const hit = digest ? this.entries.get(digest) : undefined;
     if (hit) {
       this.entries.delete(digest);
       this.entries.set(digest, hit);
-      this.stats.hits += 1;
-    } else {
+      if (count) this.stats.hits += 1;
+    } else if (count) {
       this.stats.misses += 1;
     }
     return hit;
+  }
+
+  countHit(): void {
+    this.stats.hits += 1;
   }
 
   remember(key: string, claims: VerifiedClaims, generation: number): void {

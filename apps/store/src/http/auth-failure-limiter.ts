@@ -53,6 +53,16 @@ export class AuthFailureLimiter {
     return createHash('sha256').update(authorization.trim()).digest('base64url');
   }
 
+  /** Whether the middleware would answer 429 to this client and credential right now. */
+  blocks(client: string, authorization: string): boolean {
+    const { authFailuresPerClient, authFailuresPerCredential } = this.config.http;
+    const now = Date.now();
+    return (
+      this.byClient.blockedFor(client, authFailuresPerClient, now) > 0 ||
+      this.byCredential.blockedFor(AuthFailureLimiter.credentialKey(authorization), authFailuresPerCredential, now) > 0
+    );
+  }
+
   middleware() {
     const { authFailuresPerClient, authFailuresPerCredential, authFailureWindowSeconds } = this.config.http;
     const windowMs = authFailureWindowSeconds * 1000;

@@ -1,3 +1,4 @@
+import type { RequestListener, Server } from 'node:http';
 import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import express, { NextFunction, Request, Response } from 'express';
@@ -5,26 +6,9 @@ import { Logger } from 'nestjs-pino';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { Metrics } from '../ops/metrics';
 import { AuthFailureLimiter } from './auth-failure-limiter';
+import { HelmPullLane } from './helm-pull-lane';
+import { setSecurityHeaders } from './security-headers';
 import { sendError, toErrorBody } from './error.filter';
-
-/**
- * Headers for every response. The only HTML is the checkout pages (inline CSS, a same-origin form);
- * everything else is JSON, YAML or archives that must never be sniffed into something executable.
- */
-function securityHeaders(httpsOnly: boolean) {
-  return (_req: Request, res: Response, next: NextFunction) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('X-Frame-Options', 'DENY');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.setHeader(
-      'Content-Security-Policy',
-      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    );
-    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    if (httpsOnly) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
-    next();
-  };
-}
 
 /** Everything about HTTP that is not a route: parsers, validation, errors, metrics. Shared by main and tests. */
 export function configureHttp(app: INestApplication): void {
@@ -36,7 +20,8 @@ export function configureHttp(app: INestApplication): void {
   // Names the client for rate limits only: every URL the store writes comes from PUBLIC_URL.
   expressApp.set('trust proxy', config.http.trustProxy);
   expressApp.use(app.get(Metrics).middleware());
-  expressApp.use(securityHeaders(config.publicUrl.startsWith('https://')));
+  const httpsOnly = config.publicUrl.startsWith('https://');
+  expressApp.use((_req: Request, res: Response, next: NextFunction) => (setSecurityHeaders(res, httpsOnly), next()));
   // Off unless configured: the API is for CLIs and servers; a browser front end must be named.
   if (config.http.corsOrigins.length) {
     app.enableCors({
@@ -68,4 +53,10 @@ export function configureHttp(app: INestApplication): void {
       validationError: { target: false, value: false },
     }),
   );
+  // Cached chart pulls are answered before Express (see HelmPullLane); everything else reaches it as before.
+  const server = app.getHttpServer() as Server;
+  const [expressListener, ...others] = server.listeners('request') as RequestListener[];
+  if (!expressListener || others.length) throw new Error('expected exactly one request listener (Express) on the HTTP server');
+  server.removeAllListeners('request');
+  server.on('request', app.get(HelmPullLane).wrap(expressListener));
 }

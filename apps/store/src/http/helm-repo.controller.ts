@@ -7,16 +7,7 @@ import { HelmRepoErrorCode, HelmRepositoryService, RepoViewer } from '@berth/hel
 import { LICENSE_KEY_PREFIX } from '@berth/licensing';
 import type { Request, Response } from 'express';
 import { ErrorResponseDto } from './common.dto';
-
-const basicUsername = (header: string): string => {
-  const [scheme, value] = header.split(/\s+/, 2);
-  if (!/^basic$/i.test(scheme) || !value) return '';
-  const decoded = Buffer.from(value, 'base64').toString('utf8');
-  return decoded.slice(0, Math.max(0, decoded.indexOf(':')));
-};
-
-const etagMatches = (header: string | undefined, etag: string) =>
-  !!header && header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*');
+import { attachmentName, basicUsername, etagMatches, repoCacheHeaders } from './helm-http';
 
 /** The Helm repository of one publisher: what `helm repo add <PUBLIC_URL>/helm/<slug>` talks to. */
 @ApiTags('helm repository')
@@ -46,7 +37,7 @@ export class HelmRepoController {
     // Each encoding is a different representation, so it has its own strong ETag (RFC 9110 8.8.3).
     const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
     const etag = gzip ? index.etag.replace(/"$/, '-gz"') : index.etag;
-    this.cacheHeaders(res, viewer, etag);
+    repoCacheHeaders(res, viewer, etag);
     res.setHeader('Last-Modified', index.generated.toUTCString());
     if (etagMatches(req.headers['if-none-match'], etag)) {
       res.status(304).end();
@@ -81,7 +72,7 @@ export class HelmRepoController {
   async chart(@Param('slug') slug: string, @Param('file') file: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const { publisher, viewer } = await this.resolve(slug, req);
     const f = await this.repo.chartFile(publisher.id, file, viewer);
-    this.cacheHeaders(res, viewer, f.etag);
+    repoCacheHeaders(res, viewer, f.etag);
     if (etagMatches(req.headers['if-none-match'], f.etag) || req.method === 'HEAD') {
       if (!Buffer.isBuffer(f.body)) f.body.destroy();
       if (f.size !== null) res.setHeader('Content-Length', String(f.size));
@@ -90,15 +81,9 @@ export class HelmRepoController {
     }
     res.status(200).type(f.contentType);
     if (f.size !== null) res.setHeader('Content-Length', String(f.size));
-    res.setHeader('Content-Disposition', `attachment; filename="${file.replace(/[^A-Za-z0-9._+-]/g, '_')}"`);
+    res.setHeader('Content-Disposition', attachmentName(file));
     if (Buffer.isBuffer(f.body)) res.end(f.body);
     else await pipeline(f.body, res).catch(() => res.destroy());
-  }
-
-  private cacheHeaders(res: Response, viewer: RepoViewer, etag: string): void {
-    res.setHeader('ETag', etag);
-    res.setHeader('Vary', 'Authorization, Accept-Encoding');
-    res.setHeader('Cache-Control', viewer.kind === 'public' ? 'public, no-cache' : 'private, no-cache');
   }
 
   /**

@@ -22,6 +22,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly pullsFromMemory = new Counter({
+    name: 'berth_helm_pulls_from_memory_total',
+    help: 'Chart archive pulls answered from memory ahead of the framework (HelmPullLane).',
+    registers: [this.registry],
+  });
+
   constructor(keys: VerifiedKeyCache, indexes: IndexFragmentCache, files: ChartFileCache) {
     collectDefaultMetrics({ register: this.registry });
     // Read at scrape time from the caches' own counts: what a repeated pull or an upload really costs.
@@ -58,15 +64,18 @@ export class Metrics {
     });
   }
 
+  observe(method: string, route: string, status: number, seconds: number): void {
+    this.requests.inc({ method, route, status: String(status) });
+    this.duration.observe({ method, route }, seconds);
+  }
+
   /** Express middleware; labels by route template (never the raw path, which would be unbounded). */
   middleware() {
     return (req: Request, res: Response, next: NextFunction) => {
       const start = process.hrtime.bigint();
       res.once('finish', () => {
         const route = (req.route?.path as string | undefined) ?? 'unmatched';
-        const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-        this.requests.inc({ method: req.method, route, status: String(res.statusCode) });
-        this.duration.observe({ method: req.method, route }, seconds);
+        this.observe(req.method, route, res.statusCode, Number(process.hrtime.bigint() - start) / 1e9);
       });
       next();
     };
