@@ -259,7 +259,7 @@ export async function compare(c: CompareInput): Promise<Comparison> {
       }),
       note:
         "A bare node:http server sending Berth's anonymous index and the same archives from memory, with no " +
-        'routing, auth, logging or database, under the same load: the most any Node server could answer here.',
+        'routing, auth, logging or database, under the same load: the least a Node server can do per request.',
     };
   } finally {
     await bare.close();
