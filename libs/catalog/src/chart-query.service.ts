@@ -131,24 +131,6 @@ export class ChartQueryService {
     return byChart;
   }
 
-  /**
-   * The newest change that can alter what the audience sees: the index's `generated` time. The public
-   * one ignores drafts and paid charts, so their activity neither shows nor churns public caches.
-   */
-  async lastChange(publisherId: string, audience: CatalogAudience): Promise<Date | null> {
-    const visible = audience === 'public' ? 'AND l.published = true AND l.price_amount = 0' : '';
-    const row = await this.dataSource.query(
-      `SELECT GREATEST(
-         (SELECT max(GREATEST(v.created_at, COALESCE(v.yanked_at, v.created_at)))
-            FROM chart_version v JOIN chart c ON c.id = v.chart_id LEFT JOIN listing l ON l.chart_id = c.id
-           WHERE c.publisher_id = $1 ${visible}),
-         (SELECT max(l.updated_at) FROM listing l JOIN chart c ON c.id = l.chart_id WHERE c.publisher_id = $1)
-       ) AS last`,
-      [publisherId],
-    );
-    return row[0]?.last ? new Date(row[0].last) : null;
-  }
-
   /** Every chart name of the publisher, sorted. */
   async chartNames(publisherId: string): Promise<string[]> {
     const rows: Array<{ name: string }> = await this.dataSource.query('SELECT name FROM chart WHERE publisher_id = $1 ORDER BY name', [publisherId]);

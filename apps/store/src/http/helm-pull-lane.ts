@@ -26,6 +26,8 @@ const ROUTE = '/helm/:slug/charts/:file';
  *
  * Why it exists: through the framework a cached pull costs about 0.2 ms of CPU in routing, pipes and
  * per-request loggers, which kept pulls at a third of what ChartMuseum serves (docs/performance.md).
+ * Whatever configureHttp adds to every response must be added here too; the parity test in
+ * test/integration/index-cache.int-spec.ts fails when the two answers differ.
  */
 @Injectable()
 export class HelmPullLane {
