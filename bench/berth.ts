@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
+import { API_TOKEN_SCOPES } from '@berth/accounts';
 import { createPublisher, json, Publisher, putListing, uploadChart } from '../test/support/api';
 import { createTestDatabase } from '../test/support/postgres';
 import { startStore, StoreProcess } from '../test/support/store-process';
@@ -15,14 +16,6 @@ import { onCleanup, trackChild } from './lifecycle';
 import { BenchFailure, firstOk, http, LoadSpec, measure, pool, ScenarioResult, timedPool } from './load';
 import type { ChartFile, SyntheticStore } from './synthetic';
 
-const ALL_SCOPES = [
-  'charts:read',
-  'charts:write',
-  'listings:write',
-  'licenses:read',
-  'licenses:write',
-  'orders:read',
-];
 export const VENDOR_PRICE = { amount: 1900, currency: 'usd' };
 
 export const basic = (user: string, password: string) =>
@@ -140,8 +133,8 @@ export async function seedBerth(
   concurrency: number,
   log: (line: string) => void,
 ): Promise<Seeded> {
-  const bench = await createPublisher(berth.url, 'bench', ALL_SCOPES);
-  const vendor = await createPublisher(berth.url, 'vendor', ALL_SCOPES);
+  const bench = await createPublisher(berth.url, 'bench', [...API_TOKEN_SCOPES]);
+  const vendor = await createPublisher(berth.url, 'vendor', [...API_TOKEN_SCOPES]);
   const toBench = berthUploader(berth.url, bench);
   const toVendor = berthUploader(berth.url, vendor);
   const items = [

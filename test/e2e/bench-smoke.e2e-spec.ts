@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { SCENARIOS } from '../../bench/report';
 import { ROOT } from '../support/store-process';
 
 const execFileP = promisify(execFile);
@@ -33,15 +34,6 @@ interface BenchReport {
   }>;
 }
 
-const SCENARIOS = [
-  'upload',
-  'index_anonymous',
-  'index_publisher',
-  'index_licensed',
-  'tgz_licensed',
-  'verify',
-  'webhook_fulfil',
-];
 
 /**
  * `npm run bench -- --smoke --vs chartmuseum` end to end (built store, Postgres, stripe-mock, ChartMuseum,

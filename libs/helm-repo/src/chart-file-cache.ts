@@ -29,7 +29,7 @@ export class ChartFileCache implements OnModuleInit {
   private archiveBytes = 0;
   /** Bumped by every notice: a lookup that started before one must not store what it read. */
   private generation = 0;
-  readonly stats = { refHits: 0, refMisses: 0, archiveHits: 0 };
+  readonly stats = { refHits: 0, refMisses: 0 };
 
   constructor(private readonly changes: CatalogChanges) {}
 
@@ -51,7 +51,7 @@ export class ChartFileCache implements OnModuleInit {
     return this.generation;
   }
 
-  /** `count: false` for a look whose caller counts what it used (see countHits). */
+  /** `count: false` for a look whose caller counts what it used (see countHit). */
   ref(publisherId: string, fileBase: string, count = true): ChartFileRef | undefined {
     if (!this.changes.live) return undefined;
     const entry = this.refs.get(`${publisherId}/${fileBase}`);
@@ -60,9 +60,8 @@ export class ChartFileCache implements OnModuleInit {
     return entry?.ref;
   }
 
-  countHits(): void {
+  countHit(): void {
     this.stats.refHits += 1;
-    this.stats.archiveHits += 1;
   }
 
   rememberRef(publisherId: string, fileBase: string, ref: ChartFileRef, generation: number): void {
@@ -85,13 +84,12 @@ export class ChartFileCache implements OnModuleInit {
     if (keys && !keys.size) this.byChart.delete(entry.chart);
   }
 
-  archive(blobKey: string, count = true): Buffer | undefined {
+  archive(blobKey: string): Buffer | undefined {
     const bytes = this.archives.get(blobKey);
     if (bytes) {
       // Most recently used last: eviction takes from the front.
       this.archives.delete(blobKey);
       this.archives.set(blobKey, bytes);
-      if (count) this.stats.archiveHits += 1;
     }
     return bytes;
   }

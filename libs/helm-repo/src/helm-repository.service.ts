@@ -4,7 +4,7 @@ import { BLOB_STORE, BlobStore } from '@berth/artifacts';
 import { ChartFileRef, ChartQueryService } from '@berth/catalog';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { DomainError, ErrorKind, notFound, unauthenticated } from '@berth/common';
-import { covers, Entitlement, LICENSE_KEY_PREFIX, LicenseService } from '@berth/licensing';
+import { covers, Entitlement, LICENSE_KEY_PREFIX, LicenseService, VerifiedLicense } from '@berth/licensing';
 import { HelmRepoErrorCode } from './errors';
 import { ChartFileCache, MAX_CACHED_ARCHIVE_BYTES } from './chart-file-cache';
 import { IndexBody, IndexFragmentCache, renderFragment } from './index-cache';
@@ -38,6 +38,14 @@ export function fileAccess(v: ChartFileRef, viewer: RepoViewer, prov: boolean): 
   if (viewer.kind !== 'publisher' && !v.free) return 'license_required';
   return 'allowed';
 }
+
+const buyer = (r: VerifiedLicense & { valid: true }): RepoViewer => ({
+  kind: 'license',
+  licenseId: r.license.id,
+  chartId: r.license.chartId,
+  chartName: r.license.chart,
+  entitlement: r.entitlement,
+});
 
 /** Per-publisher Helm repository: the index and the chart and provenance files behind it. */
 @Injectable()
@@ -73,13 +81,7 @@ export class HelmRepositoryService {
       }
       throw refused();
     }
-    return {
-      kind: 'license',
-      licenseId: result.license.id,
-      chartId: result.license.chartId,
-      chartName: result.license.chart,
-      entitlement: result.entitlement,
-    };
+    return buyer(result);
   }
 
   /**
@@ -139,13 +141,13 @@ export class HelmRepositoryService {
     if (!fileName.endsWith('.tgz')) return undefined;
     const v = this.files.ref(publisherId, fileName.slice(0, -4), false);
     if (!v || fileAccess(v, viewer, false) !== 'allowed') return undefined;
-    const body = this.files.archive(v.blobKey, false);
+    const body = this.files.archive(v.blobKey);
     return body && { body, size: v.size, etag: `"${v.digest}"`, contentType: 'application/gzip' };
   }
 
   /** Counts an answer of cachedArchive that was sent, as the full path counts its cache hits. */
   countCachedPull(viewer: RepoViewer): void {
-    this.files.countHits();
+    this.files.countHit();
     if (viewer.kind === 'license') this.licenses.countCachedCheck();
   }
 
@@ -153,7 +155,7 @@ export class HelmRepositoryService {
   cachedLicenseViewer(slug: string, username: string, key: string): RepoViewer | undefined {
     const result = this.licenses.verifyFromCache(key);
     if (!result?.valid || result.license.publisher !== slug || result.license.id !== username) return undefined;
-    return { kind: 'license', licenseId: result.license.id, chartId: result.license.chartId, chartName: result.license.chart, entitlement: result.entitlement };
+    return buyer(result);
   }
 
   private async findFile(publisherId: string, base: string): Promise<ChartFileRef | null> {

@@ -31,37 +31,28 @@ export class Metrics {
   constructor(keys: VerifiedKeyCache, indexes: IndexFragmentCache, files: ChartFileCache) {
     collectDefaultMetrics({ register: this.registry });
     // Read at scrape time from the caches' own counts: what a repeated pull or an upload really costs.
-    new Counter({
-      name: 'berth_license_key_checks_total',
-      help: 'License key checks: "cached" skipped the signature verification, "verified" ran it.',
-      labelNames: ['result'] as const,
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        this.inc({ result: 'cached' }, keys.stats.hits);
-        this.inc({ result: 'verified' }, keys.stats.misses);
-      },
-    });
-    new Counter({
-      name: 'berth_chart_file_lookups_total',
-      help: 'Chart file requests by how the file was found: "cached" in memory or "queried" from the database.',
-      labelNames: ['result'] as const,
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        this.inc({ result: 'cached' }, files.stats.refHits);
-        this.inc({ result: 'queried' }, files.stats.refMisses);
-      },
-    });
-    new Counter({
-      name: 'berth_index_fragments_rendered_total',
-      help: "Charts whose index entries were read and rendered; an upload re-renders one chart, not the repository.",
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        this.inc(indexes.stats.fragmentsRendered);
-      },
-    });
+    const fromCounts = (name: string, help: string, read: () => number | Record<string, number>) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['result'] as const,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          const counts = read();
+          if (typeof counts === 'number') this.inc(counts);
+          else for (const [result, n] of Object.entries(counts)) this.inc({ result }, n);
+        },
+      });
+    fromCounts('berth_license_key_checks_total', 'License key checks: "cached" skipped the signature verification, "verified" ran it.', () => ({
+      cached: keys.stats.hits,
+      verified: keys.stats.misses,
+    }));
+    fromCounts('berth_chart_file_lookups_total', 'Chart file requests by how the file was found: "cached" in memory or "queried" from the database.', () => ({
+      cached: files.stats.refHits,
+      queried: files.stats.refMisses,
+    }));
+    fromCounts('berth_index_fragments_rendered_total', "Charts whose index entries were read and rendered; an upload re-renders one chart, not the repository.", () => indexes.stats.fragmentsRendered);
   }
 
   observe(method: string, route: string, status: number, seconds: number): void {
