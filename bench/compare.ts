@@ -249,7 +249,12 @@ export async function compare(c: CompareInput): Promise<Comparison> {
   const bare = await startCeiling(files);
   let ceiling: Comparison['ceiling'];
   try {
-    const at = { pid: bare.pid(), connections: c.load.connections, duration: c.load.duration, warmup: c.load.warmup };
+    const at = {
+      pid: bare.pid(),
+      connections: c.load.connections,
+      duration: c.load.duration,
+      warmup: c.load.warmup,
+    };
     ceiling = {
       index_anonymous: await measure('ceiling index_anonymous', { ...at, url: `${bare.url}/index.yaml` }),
       tgz_pull: await measure('ceiling tgz_pull', {

@@ -151,7 +151,12 @@ export function ceilingTable(c: Comparison): string {
       const row = c.operations.find((o) => o.operation === op)!;
       const b = (row.berth as ScenarioResult).reqPerSec;
       const m = (row.chartmuseum as ScenarioResult).reqPerSec;
-      return [op, `${num(bare)} req/s`, `${num(b)} req/s (${pct(b, bare)})`, `${num(m)} req/s (${pct(m, bare)})`];
+      return [
+        op,
+        `${num(bare)} req/s`,
+        `${num(b)} req/s (${pct(b, bare)})`,
+        `${num(m)} req/s (${pct(m, bare)})`,
+      ];
     }),
   );
 }
@@ -169,14 +174,21 @@ export function targetLines(run: RunResult): string[] {
   ratioTarget('upload', 10);
   ratioTarget('tgz_pull', 1);
   const visible = ratio('upload_to_visible')?.berth as TimingResult | undefined;
-  if (visible?.maxMs != null) lines.push(`upload visible ≤ 1 s: max ${num(visible.maxMs, 0)} ms — ${mark(visible.maxMs <= 1000)}`);
+  if (visible?.maxMs != null)
+    lines.push(`upload visible ≤ 1 s: max ${num(visible.maxMs, 0)} ms — ${mark(visible.maxMs <= 1000)}`);
   const startup = ratio('startup_to_first_index')?.berth as TimingResult | undefined;
   if (startup?.p50Ms != null)
-    lines.push(`start-up to first index ≤ 2 s (target at 20,000): ${num(startup.p50Ms, 0)} ms at ${run.totalVersions} — ${mark(startup.p50Ms <= 2000)}`);
+    lines.push(
+      `start-up to first index ≤ 2 s (target at 20,000): ${num(startup.p50Ms, 0)} ms at ${run.totalVersions} — ${mark(startup.p50Ms <= 2000)}`,
+    );
   const lic = run.scenarios.index_licensed;
-  lines.push(`licensed index p50 ≤ 5 ms (target at 100,000): ${num(lic.p50Ms, 2)} ms at ${run.totalVersions} — ${mark(lic.p50Ms <= 5)}`);
+  lines.push(
+    `licensed index p50 ≤ 5 ms (target at 100,000): ${num(lic.p50Ms, 2)} ms at ${run.totalVersions} — ${mark(lic.p50Ms <= 5)}`,
+  );
   const rss = Math.max(...Object.values(run.scenarios).map((s) => s.peakRssMb));
-  lines.push(`peak RSS ≤ 300 MB (target at 100,000): ${num(rss, 0)} MB at ${run.totalVersions} — ${mark(rss <= 300)}`);
+  lines.push(
+    `peak RSS ≤ 300 MB (target at 100,000): ${num(rss, 0)} MB at ${run.totalVersions} — ${mark(rss <= 300)}`,
+  );
   return lines;
 }
 

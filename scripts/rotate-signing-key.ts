@@ -7,7 +7,9 @@ import { SigningKeysService } from '@berth/licensing';
 import { AppModule } from '../apps/store/src/app.module';
 
 async function main() {
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot(loadConfig()), { logger: ['error', 'warn'] });
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(loadConfig()), {
+    logger: ['error', 'warn'],
+  });
   const kid = await app.get(SigningKeysService).rotate();
   await app.close();
   process.stdout.write(`new signing key: ${kid}\n`);

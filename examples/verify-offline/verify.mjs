@@ -130,7 +130,8 @@ function parseArgs(argv) {
   }
   if (opts.published !== undefined) {
     if (opts.version === undefined) usage('--published is the publication time of --version: give both');
-    if (parseInstant(opts.published) === null) usage('--published must be an ISO 8601 date or date-time, e.g. 2026-01-31T12:00:00Z');
+    if (parseInstant(opts.published) === null)
+      usage('--published must be an ISO 8601 date or date-time, e.g. 2026-01-31T12:00:00Z');
   }
   return { source, key, opts };
 }
@@ -138,7 +139,9 @@ function parseArgs(argv) {
 async function main() {
   const { source, key, opts } = parseArgs(process.argv.slice(2));
 
-  const jwks = JSON.parse(/^https?:\/\//.test(source) ? await (await fetch(source)).text() : await readFile(source, 'utf8'));
+  const jwks = JSON.parse(
+    /^https?:\/\//.test(source) ? await (await fetch(source)).text() : await readFile(source, 'utf8'),
+  );
   if (!key.startsWith(PREFIX)) fail('malformed');
   const parts = key.slice(PREFIX.length).split('.');
   if (parts.length !== 3) fail('malformed');
@@ -154,8 +157,16 @@ async function main() {
   if (!jwk) fail('unknown_key');
   // The algorithm is the key's, never the token's: a token claiming "none" or "HS256" is refused.
   if (jwk.alg !== 'ES256' || header.alg !== 'ES256') fail('bad_signature');
-  const publicKey = createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, format: 'jwk' });
-  const ok = verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(parts[2], 'base64url'));
+  const publicKey = createPublicKey({
+    key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y },
+    format: 'jwk',
+  });
+  const ok = verify(
+    'sha256',
+    Buffer.from(`${parts[0]}.${parts[1]}`),
+    { key: publicKey, dsaEncoding: 'ieee-p1363' },
+    Buffer.from(parts[2], 'base64url'),
+  );
   if (!ok) fail('bad_signature');
   if (opts.issuer !== undefined && claims.iss !== opts.issuer) fail('wrong_issuer');
   if (typeof claims.exp === 'number' && claims.exp * 1000 < Date.now()) fail('expired');

@@ -28,12 +28,16 @@ interface BenchReport {
     verified: Record<string, number | boolean>;
     comparison: {
       chartmuseumVersion: string;
-      operations: Array<{ operation: string; ratio: number | null; berth: Record<string, unknown>; chartmuseum: Record<string, unknown> }>;
+      operations: Array<{
+        operation: string;
+        ratio: number | null;
+        berth: Record<string, unknown>;
+        chartmuseum: Record<string, unknown>;
+      }>;
       ceiling: Record<'index_anonymous' | 'tgz_pull', Scenario> & { note: string };
     };
   }>;
 }
-
 
 /**
  * `npm run bench -- --smoke --vs chartmuseum` end to end (built store, Postgres, stripe-mock, ChartMuseum,
@@ -115,12 +119,21 @@ describe('bench --smoke', () => {
       'startup_to_first_index',
     ]);
     for (const o of run.comparison.operations) {
-      expect({ op: o.operation, ratio: typeof o.ratio === 'number' && o.ratio > 0 }).toEqual({ op: o.operation, ratio: true });
+      expect({ op: o.operation, ratio: typeof o.ratio === 'number' && o.ratio > 0 }).toEqual({
+        op: o.operation,
+        ratio: true,
+      });
       for (const side of [o.berth, o.chartmuseum]) {
-        if ('non2xx' in side) expect({ op: o.operation, non2xx: side.non2xx, errors: side.errors }).toEqual({ op: o.operation, non2xx: 0, errors: 0 });
+        if ('non2xx' in side)
+          expect({ op: o.operation, non2xx: side.non2xx, errors: side.errors }).toEqual({
+            op: o.operation,
+            non2xx: 0,
+            errors: 0,
+          });
       }
     }
     const { ceiling } = run.comparison;
-    for (const s of [ceiling.index_anonymous, ceiling.tgz_pull]) expect([s.requests > 0, s.non2xx, s.errors]).toEqual([true, 0, 0]);
+    for (const s of [ceiling.index_anonymous, ceiling.tgz_pull])
+      expect([s.requests > 0, s.non2xx, s.errors]).toEqual([true, 0, 0]);
   });
 });

@@ -11,7 +11,13 @@ import { startStore, StoreProcess } from '../support/store-process';
 
 jest.setTimeout(300_000);
 
-type Entry = Record<string, unknown> & { name: string; version: string; digest: string; urls: string[]; created: string };
+type Entry = Record<string, unknown> & {
+  name: string;
+  version: string;
+  digest: string;
+  urls: string[];
+  created: string;
+};
 
 /**
  * All 44 real prometheus-community charts through the embedded default (PGlite, files under DATA_DIR),
@@ -45,8 +51,13 @@ describe('the 44 real charts on the embedded default', () => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-helm-index-'));
     for (const f of fixtures) writeFileSync(join(dir, f.file), f.bytes);
     execFileSync(toolPath('helm3'), ['repo', 'index', dir], { env: { ...process.env, HOME: dir } });
-    const helmIndex = YAML.parse(readFileSync(join(dir, 'index.yaml'), 'utf8')) as { entries: Record<string, Entry[]> };
-    const ours = (await (await fetch(`${store.url}/helm/${pub.slug}/index.yaml`)).json()) as { apiVersion: string; entries: Record<string, Entry[]> };
+    const helmIndex = YAML.parse(readFileSync(join(dir, 'index.yaml'), 'utf8')) as {
+      entries: Record<string, Entry[]>;
+    };
+    const ours = (await (await fetch(`${store.url}/helm/${pub.slug}/index.yaml`)).json()) as {
+      apiVersion: string;
+      entries: Record<string, Entry[]>;
+    };
     expect(ours.apiVersion).toBe('v1');
     expect(Object.keys(ours.entries).sort()).toEqual(Object.keys(helmIndex.entries).sort());
     const strip = ({ created: _c, urls: _u, ...rest }: Entry) => rest;
@@ -70,8 +81,15 @@ describe('the 44 real charts on the embedded default', () => {
     const dataDir = store.dataDir;
     const port = store.port;
     expect(await store.stop()).toBe(0);
-    store = await startStore({ DATABASE_URL: undefined, DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` });
-    const index = (await (await fetch(`${store.url}/helm/${pub.slug}/index.yaml`)).json()) as { entries: Record<string, unknown[]> };
+    store = await startStore({
+      DATABASE_URL: undefined,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+    });
+    const index = (await (await fetch(`${store.url}/helm/${pub.slug}/index.yaml`)).json()) as {
+      entries: Record<string, unknown[]>;
+    };
     expect(Object.keys(index.entries)).toHaveLength(44);
     // The embedded database has no password: it listens only on a socket in a folder only we can enter.
     expect(statSync(join(dataDir, 'pg-socket')).mode & 0o777).toBe(0o700);

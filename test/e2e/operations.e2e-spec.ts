@@ -27,7 +27,10 @@ describe('operations', () => {
   it('reports liveness, readiness and Prometheus metrics', async () => {
     expect(await (await fetch(`${store.url}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${store.url}/readyz`);
-    expect([ready.status, await ready.json()]).toEqual([200, { status: 'ok', checks: { database: 'up', blobStore: 'up' } }]);
+    expect([ready.status, await ready.json()]).toEqual([
+      200,
+      { status: 'ok', checks: { database: 'up', blobStore: 'up' } },
+    ]);
     const metrics = await (await fetch(`${store.url}/metrics`)).text();
     expect(metrics).toMatch(/berth_http_requests_total\{method="GET",route="\/readyz",status="200"\} \d+/);
     expect(metrics).toContain('process_resident_memory_bytes');
@@ -35,12 +38,27 @@ describe('operations', () => {
 
   it('answers unknown routes and bad JSON with the error shape and stable codes', async () => {
     const missing = await fetch(`${store.url}/v1/nothing-here`);
-    expect([missing.status, await missing.json()]).toEqual([404, { error: { code: 'route_not_found', message: expect.any(String) } }]);
+    expect([missing.status, await missing.json()]).toEqual([
+      404,
+      { error: { code: 'route_not_found', message: expect.any(String) } },
+    ]);
     const badJson = await fetch(`${store.url}/v1/sessions`, { method: 'POST', body: '{"email":' });
-    expect([badJson.status, ((await badJson.json()) as { error: { code: string } }).error.code]).toEqual([400, 'invalid_json']);
-    const unknownField = await fetch(`${store.url}/v1/sessions`, { method: 'POST', body: JSON.stringify({ email: 'a@b.c', password: 'x', admin: true }) });
-    expect([unknownField.status, ((await unknownField.json()) as { error: { code: string } }).error.code]).toEqual([400, 'validation_failed']);
-    const huge = await fetch(`${store.url}/v1/sessions`, { method: 'POST', body: JSON.stringify({ email: 'a'.repeat(100_000), password: 'x' }) });
+    expect([badJson.status, ((await badJson.json()) as { error: { code: string } }).error.code]).toEqual([
+      400,
+      'invalid_json',
+    ]);
+    const unknownField = await fetch(`${store.url}/v1/sessions`, {
+      method: 'POST',
+      body: JSON.stringify({ email: 'a@b.c', password: 'x', admin: true }),
+    });
+    expect([
+      unknownField.status,
+      ((await unknownField.json()) as { error: { code: string } }).error.code,
+    ]).toEqual([400, 'validation_failed']);
+    const huge = await fetch(`${store.url}/v1/sessions`, {
+      method: 'POST',
+      body: JSON.stringify({ email: 'a'.repeat(100_000), password: 'x' }),
+    });
     expect(huge.status).toBe(413);
   });
 
@@ -48,7 +66,10 @@ describe('operations', () => {
     const statuses: number[] = [];
     let retryAfter: string | null = null;
     for (let i = 0; i < 7; i++) {
-      const res = await fetch(`${store.url}/v1/sessions`, { method: 'POST', body: JSON.stringify({ email: pub.email, password: `wrong-${i}` }) });
+      const res = await fetch(`${store.url}/v1/sessions`, {
+        method: 'POST',
+        body: JSON.stringify({ email: pub.email, password: `wrong-${i}` }),
+      });
       statuses.push(res.status);
       if (res.status === 429) retryAfter = res.headers.get('retry-after');
     }
@@ -58,14 +79,25 @@ describe('operations', () => {
   });
 
   it('never writes passwords, tokens or Authorization values to its logs', async () => {
-    await fetch(`${store.url}/helm/ops/index.yaml`, { headers: { authorization: `Basic ${Buffer.from(`u:${pub.apiToken}`).toString('base64')}` } });
-    await fetch(`${store.url}/api/ops/charts`, { headers: { authorization: 'Bearer berth_pat_leaked-looking-token' } });
+    await fetch(`${store.url}/helm/ops/index.yaml`, {
+      headers: { authorization: `Basic ${Buffer.from(`u:${pub.apiToken}`).toString('base64')}` },
+    });
+    await fetch(`${store.url}/api/ops/charts`, {
+      headers: { authorization: 'Bearer berth_pat_leaked-looking-token' },
+    });
     const logs = store.output.join('\n');
     expect(logs.length).toBeGreaterThan(0);
-    for (const secret of [pub.apiToken, pub.password, pub.accessToken, 'berth_pat_leaked-looking-token', Buffer.from(`u:${pub.apiToken}`).toString('base64')]) {
+    for (const secret of [
+      pub.apiToken,
+      pub.password,
+      pub.accessToken,
+      'berth_pat_leaked-looking-token',
+      Buffer.from(`u:${pub.apiToken}`).toString('base64'),
+    ]) {
       expect(logs).not.toContain(secret);
     }
-    for (const line of store.output.filter((l) => l.startsWith('{'))) expect(() => JSON.parse(line)).not.toThrow();
+    for (const line of store.output.filter((l) => l.startsWith('{')))
+      expect(() => JSON.parse(line)).not.toThrow();
   });
 
   it('finishes an in-flight upload on SIGTERM, then exits 0', async () => {
@@ -73,7 +105,13 @@ describe('operations', () => {
     const url = new URL(`${store.url}/api/ops/charts`);
     const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = request(
-        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { authorization: `Bearer ${pub.apiToken}`, 'content-length': chart.length } },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: { authorization: `Bearer ${pub.apiToken}`, 'content-length': chart.length },
+        },
         (res) => {
           let body = '';
           res.on('data', (c) => (body += c));
@@ -94,7 +132,15 @@ describe('operations', () => {
   });
 
   it('refuses to start on invalid configuration, listing every problem', async () => {
-    const run = exec(process.execPath, [MAIN], { env: { ...process.env, PORT: 'abc', BLOB_STORE: 's3', NODE_ENV: 'production', DATA_DIR: '/tmp/berth-never' } });
+    const run = exec(process.execPath, [MAIN], {
+      env: {
+        ...process.env,
+        PORT: 'abc',
+        BLOB_STORE: 's3',
+        NODE_ENV: 'production',
+        DATA_DIR: '/tmp/berth-never',
+      },
+    });
     await expect(run).rejects.toMatchObject({ code: 1 });
     const err = (await run.catch((e: { stderr: string }) => e)) as { stderr: string };
     expect(err.stderr).toMatch(/PORT/);

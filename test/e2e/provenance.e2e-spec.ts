@@ -35,9 +35,25 @@ describe('provenance files with the real Helm and GnuPG', () => {
     writeFileSync(join(dir, 'pubring.gpg'), pubring);
     writeFileSync(join(dir, 'empty.gpg'), Buffer.alloc(0));
     mkdirSync(join(dir, 'signed', 'templates'), { recursive: true });
-    writeFileSync(join(dir, 'signed', 'Chart.yaml'), 'apiVersion: v2\nname: signed\nversion: 1.0.0\ndescription: A signed chart\n');
-    writeFileSync(join(dir, 'signed', 'templates', 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n');
-    await new Helm('helm3').ok('package', '--sign', '--key', 'signer@example.test', '--keyring', join(dir, 'secring.gpg'), join(dir, 'signed'), '-d', join(dir, 'out'));
+    writeFileSync(
+      join(dir, 'signed', 'Chart.yaml'),
+      'apiVersion: v2\nname: signed\nversion: 1.0.0\ndescription: A signed chart\n',
+    );
+    writeFileSync(
+      join(dir, 'signed', 'templates', 'cm.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n',
+    );
+    await new Helm('helm3').ok(
+      'package',
+      '--sign',
+      '--key',
+      'signer@example.test',
+      '--keyring',
+      join(dir, 'secring.gpg'),
+      join(dir, 'signed'),
+      '-d',
+      join(dir, 'out'),
+    );
 
     store = await startStore({ DATABASE_URL: undefined });
     pub = await createPublisher(store.url, 'signers');
@@ -56,17 +72,43 @@ describe('provenance files with the real Helm and GnuPG', () => {
   });
   afterAll(async () => store?.stop());
 
-  it.each(['helm3', 'helm4'] as const)('%s pull --verify and template --verify accept the publisher\'s signature', async (version) => {
-    const helm = new Helm(version);
-    await helm.ok('repo', 'add', 'signers', `${store.url}/helm/signers`);
-    const dest = mkdtempSync(join(tmpdir(), 'berth-verify-'));
-    const pulled = await helm.run('pull', 'signers/signed', '--verify', '--keyring', join(dir, 'pubring.gpg'), '--destination', dest);
-    expect(pulled.code).toBe(0);
-    expect(pulled.stdout + pulled.stderr).toMatch(/Signed by: Berth Test Publisher/);
-    const rendered = await helm.ok('template', 'x', 'signers/signed', '--verify', '--keyring', join(dir, 'pubring.gpg'));
-    expect(rendered).toContain('kind: ConfigMap');
-    // Verification is real: without the key it fails.
-    const unknownKey = await helm.run('pull', 'signers/signed', '--verify', '--keyring', join(dir, 'empty.gpg'), '--destination', dest);
-    expect(unknownKey.code).not.toBe(0);
-  });
+  it.each(['helm3', 'helm4'] as const)(
+    "%s pull --verify and template --verify accept the publisher's signature",
+    async (version) => {
+      const helm = new Helm(version);
+      await helm.ok('repo', 'add', 'signers', `${store.url}/helm/signers`);
+      const dest = mkdtempSync(join(tmpdir(), 'berth-verify-'));
+      const pulled = await helm.run(
+        'pull',
+        'signers/signed',
+        '--verify',
+        '--keyring',
+        join(dir, 'pubring.gpg'),
+        '--destination',
+        dest,
+      );
+      expect(pulled.code).toBe(0);
+      expect(pulled.stdout + pulled.stderr).toMatch(/Signed by: Berth Test Publisher/);
+      const rendered = await helm.ok(
+        'template',
+        'x',
+        'signers/signed',
+        '--verify',
+        '--keyring',
+        join(dir, 'pubring.gpg'),
+      );
+      expect(rendered).toContain('kind: ConfigMap');
+      // Verification is real: without the key it fails.
+      const unknownKey = await helm.run(
+        'pull',
+        'signers/signed',
+        '--verify',
+        '--keyring',
+        join(dir, 'empty.gpg'),
+        '--destination',
+        dest,
+      );
+      expect(unknownKey.code).not.toBe(0);
+    },
+  );
 });

@@ -11,7 +11,8 @@ const execFileP = promisify(execFile);
 jest.setTimeout(180_000);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+const basic = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 /**
  * Two store processes on one Postgres database and one S3 bucket (MinIO), as behind a load balancer.
@@ -42,7 +43,13 @@ describe('several replicas', () => {
     minio = await startMinio();
     a = await startStore(env());
     b = await startStore(env());
-    pub = await createPublisher(a.url, 'acme', ['charts:read', 'charts:write', 'listings:write', 'licenses:read', 'licenses:write']);
+    pub = await createPublisher(a.url, 'acme', [
+      'charts:read',
+      'charts:write',
+      'listings:write',
+      'licenses:read',
+      'licenses:write',
+    ]);
   });
 
   afterAll(async () => {
@@ -53,12 +60,22 @@ describe('several replicas', () => {
   });
 
   const index = async (s: StoreProcess, auth?: string) => {
-    const res = await fetch(`${s.url}/helm/acme/index.yaml`, { headers: auth ? { authorization: auth } : {} });
-    return { status: res.status, etag: res.headers.get('etag'), body: (await res.json()) as { entries: Record<string, Array<{ version: string; digest: string }>> } };
+    const res = await fetch(`${s.url}/helm/acme/index.yaml`, {
+      headers: auth ? { authorization: auth } : {},
+    });
+    return {
+      status: res.status,
+      etag: res.headers.get('etag'),
+      body: (await res.json()) as { entries: Record<string, Array<{ version: string; digest: string }>> },
+    };
   };
 
   async function publishFree(name: string) {
-    const res = await putListing(a.url, 'acme', pub.apiToken, name, { price: { amount: 0, currency: 'usd' }, updatePolicy: { kind: 'all' }, published: true });
+    const res = await putListing(a.url, 'acme', pub.apiToken, name, {
+      price: { amount: 0, currency: 'usd' },
+      updatePolicy: { kind: 'all' },
+      published: true,
+    });
     expect(res.status).toBe(200);
   }
 
@@ -81,13 +98,29 @@ describe('several replicas', () => {
         }
         await sleep(20);
       }
-      expect({ version: `1.1.${i}`, visibleOnOtherReplica: seenAfter >= 0 }).toEqual({ version: `1.1.${i}`, visibleOnOtherReplica: true });
-      const pulled = Buffer.from(await (await fetch(`${other.url}/helm/acme/charts/app-1.1.${i}.tgz`)).arrayBuffer());
+      expect({ version: `1.1.${i}`, visibleOnOtherReplica: seenAfter >= 0 }).toEqual({
+        version: `1.1.${i}`,
+        visibleOnOtherReplica: true,
+      });
+      const pulled = Buffer.from(
+        await (await fetch(`${other.url}/helm/acme/charts/app-1.1.${i}.tgz`)).arrayBuffer(),
+      );
       expect(pulled.equals(bytes)).toBe(true);
     }
     // Concurrent uploads through both: both indexes end up byte-identical.
     const uploads = await Promise.all(
-      Array.from({ length: 12 }, async (_, i) => (await uploadChart(i % 2 ? a.url : b.url, 'acme', pub.apiToken, await simpleChart('app', `2.0.${i}`))).status),
+      Array.from(
+        { length: 12 },
+        async (_, i) =>
+          (
+            await uploadChart(
+              i % 2 ? a.url : b.url,
+              'acme',
+              pub.apiToken,
+              await simpleChart('app', `2.0.${i}`),
+            )
+          ).status,
+      ),
     );
     expect(uploads).toEqual(Array(12).fill(201));
     const [ia, ib] = [await index(a), await index(b)];
@@ -97,17 +130,25 @@ describe('several replicas', () => {
   });
 
   it("drops a yank and a listing change made through one replica from the other's cached index within a second", async () => {
-    const shows = async (s: StoreProcess, version: string) => !!(await index(s)).body.entries.app?.some((v) => v.version === version);
+    const shows = async (s: StoreProcess, version: string) =>
+      !!(await index(s)).body.entries.app?.some((v) => v.version === version);
     // b has rendered and cached its index before each change.
     expect(await shows(b, '2.0.3')).toBe(true);
-    const yanked = await fetch(`${a.url}/api/acme/charts/app/2.0.3`, { method: 'DELETE', headers: { authorization: `Bearer ${pub.apiToken}` } });
+    const yanked = await fetch(`${a.url}/api/acme/charts/app/2.0.3`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${pub.apiToken}` },
+    });
     expect(yanked.status).toBe(200);
     let acked = Date.now();
     while ((await shows(b, '2.0.3')) && Date.now() - acked < 1000) await sleep(20);
     expect(await shows(b, '2.0.3')).toBe(false);
 
     expect(await shows(b, '2.0.4')).toBe(true);
-    const priced = await putListing(a.url, 'acme', pub.apiToken, 'app', { price: { amount: 900, currency: 'usd' }, updatePolicy: { kind: 'all' }, published: true });
+    const priced = await putListing(a.url, 'acme', pub.apiToken, 'app', {
+      price: { amount: 900, currency: 'usd' },
+      updatePolicy: { kind: 'all' },
+      published: true,
+    });
     expect(priced.status).toBe(200);
     acked = Date.now();
     while ((await index(b)).body.entries.app && Date.now() - acked < 1000) await sleep(20);
@@ -128,13 +169,25 @@ describe('several replicas', () => {
     return (await res.json()) as { id: string; key: string };
   }
 
-  async function pull(s: StoreProcess, l: { id: string; key: string }, file = 'paid-1.0.0.tgz'): Promise<number> {
-    return (await fetch(`${s.url}/helm/acme/charts/${file}`, { headers: { authorization: basic(l.id, l.key) } })).status;
+  async function pull(
+    s: StoreProcess,
+    l: { id: string; key: string },
+    file = 'paid-1.0.0.tgz',
+  ): Promise<number> {
+    return (
+      await fetch(`${s.url}/helm/acme/charts/${file}`, { headers: { authorization: basic(l.id, l.key) } })
+    ).status;
   }
 
   it('enforces a revocation made through one replica on the other within the bound, not the cache TTL', async () => {
-    expect((await uploadChart(a.url, 'acme', pub.apiToken, await simpleChart('paid', '1.0.0'))).status).toBe(201);
-    const listed = await putListing(a.url, 'acme', pub.apiToken, 'paid', { price: { amount: 900, currency: 'usd' }, updatePolicy: { kind: 'all' }, published: true });
+    expect((await uploadChart(a.url, 'acme', pub.apiToken, await simpleChart('paid', '1.0.0'))).status).toBe(
+      201,
+    );
+    const listed = await putListing(a.url, 'acme', pub.apiToken, 'paid', {
+      price: { amount: 900, currency: 'usd' },
+      updatePolicy: { kind: 'all' },
+      published: true,
+    });
     expect(listed.status).toBe(200);
     const bounds: number[] = [];
     for (let round = 0; round < 3; round++) {
@@ -142,7 +195,10 @@ describe('several replicas', () => {
       // Both replicas have the license cached as active now.
       expect([await pull(a, l), await pull(b, l), await pull(b, l)]).toEqual([200, 200, 200]);
       const [from, to] = round % 2 ? [b, a] : [a, b];
-      const revoked = await fetch(`${from.url}/v1/publishers/acme/licenses/${l.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${pub.apiToken}` } });
+      const revoked = await fetch(`${from.url}/v1/publishers/acme/licenses/${l.id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${pub.apiToken}` },
+      });
       const acked = Date.now();
       expect(revoked.status).toBeLessThan(300);
       expect(await pull(from, l)).toBe(401);
@@ -158,7 +214,11 @@ describe('several replicas', () => {
       // The documented bound (docs/reliability.md): one second, with the TTL at 60 s.
       expect(refusedAfter).toBeGreaterThanOrEqual(0);
       expect(refusedAfter).toBeLessThan(1000);
-      const body = (await (await fetch(`${to.url}/helm/acme/charts/paid-1.0.0.tgz`, { headers: { authorization: basic(l.id, l.key) } })).json()) as { error: { code: string } };
+      const body = (await (
+        await fetch(`${to.url}/helm/acme/charts/paid-1.0.0.tgz`, {
+          headers: { authorization: basic(l.id, l.key) },
+        })
+      ).json()) as { error: { code: string } };
       expect(body.error.code).toBe('license_inactive');
     }
     process.stdout.write(`revocation reached the other replica after ${bounds.join(', ')} ms\n`);
@@ -175,18 +235,29 @@ describe('several replicas', () => {
         `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()`,
       );
       expect(killed.rowCount).toBe(2);
-      const revoked = await fetch(`${a.url}/v1/publishers/acme/licenses/${l.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${pub.apiToken}` } });
+      const revoked = await fetch(`${a.url}/v1/publishers/acme/licenses/${l.id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${pub.apiToken}` },
+      });
       expect(revoked.status).toBeLessThan(300);
       // No notice can reach b now, yet it must not trust its cached "active".
       expect(await pull(b, l)).toBe(401);
       // Nor its cached index: an upload through a shows on b at once.
-      expect((await uploadChart(a.url, 'acme', pub.apiToken, await simpleChart('app', '3.0.0'))).status).toBe(201);
+      expect((await uploadChart(a.url, 'acme', pub.apiToken, await simpleChart('app', '3.0.0'))).status).toBe(
+        201,
+      );
       expect((await index(b)).body.entries.app?.some((v) => v.version === '3.0.0')).toBe(true);
       // The listeners come back by themselves, and notices flow again.
       let listeners = 0;
       const until = Date.now() + 10_000;
       while (Date.now() < until && listeners < 2) {
-        listeners = Number((await admin.query(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`)).rows[0].count);
+        listeners = Number(
+          (
+            await admin.query(
+              `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`,
+            )
+          ).rows[0].count,
+        );
         await sleep(100);
       }
       expect(listeners).toBe(2);
@@ -195,7 +266,10 @@ describe('several replicas', () => {
     }
     const again = await grant('paid');
     expect(await pull(b, again)).toBe(200);
-    await fetch(`${a.url}/v1/publishers/acme/licenses/${again.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${pub.apiToken}` } });
+    await fetch(`${a.url}/v1/publishers/acme/licenses/${again.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${pub.apiToken}` },
+    });
     const acked = Date.now();
     let refused = false;
     while (!refused && Date.now() - acked < 1000) refused = (await pull(b, again)) === 401;
@@ -204,9 +278,16 @@ describe('several replicas', () => {
 
   it('signs with a rotated key on every replica without a restart, and still accepts the old keys', async () => {
     const before = await grant('paid');
-    const oldKid = (JSON.parse(Buffer.from(before.key.slice('berth_lic_'.length).split('.')[0], 'base64url').toString()) as { kid: string }).kid;
+    const oldKid = (
+      JSON.parse(
+        Buffer.from(before.key.slice('berth_lic_'.length).split('.')[0], 'base64url').toString(),
+      ) as { kid: string }
+    ).kid;
     // The operator's command, run beside the live replicas.
-    const { stdout } = await execFileP('npm', ['run', '-s', 'keys:rotate'], { cwd: ROOT, env: { ...process.env, ...env(), NODE_ENV: 'test', DATA_DIR: a.dataDir } });
+    const { stdout } = await execFileP('npm', ['run', '-s', 'keys:rotate'], {
+      cwd: ROOT,
+      env: { ...process.env, ...env(), NODE_ENV: 'test', DATA_DIR: a.dataDir },
+    });
     const newKid = /new signing key: (\S+)/.exec(stdout)?.[1];
     expect(newKid).toBeDefined();
     expect(newKid).not.toBe(oldKid);
@@ -218,9 +299,15 @@ describe('several replicas', () => {
         body: JSON.stringify({ chart: 'paid', email: 'rotated@example.test' }),
       });
       const { key } = (await res.json()) as { key: string };
-      const kid = (JSON.parse(Buffer.from(key.slice('berth_lic_'.length).split('.')[0], 'base64url').toString()) as { kid: string }).kid;
+      const kid = (
+        JSON.parse(Buffer.from(key.slice('berth_lic_'.length).split('.')[0], 'base64url').toString()) as {
+          kid: string;
+        }
+      ).kid;
       expect(kid).toBe(newKid);
-      const jwks = (await (await fetch(`${s.url}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> };
+      const jwks = (await (await fetch(`${s.url}/.well-known/jwks.json`)).json()) as {
+        keys: Array<{ kid: string }>;
+      };
       expect(jwks.keys.map((k) => k.kid).sort()).toEqual([oldKid, newKid].sort());
       // Keys signed before the rotation keep working everywhere.
       expect(await pull(s, before)).toBe(200);

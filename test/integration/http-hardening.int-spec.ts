@@ -19,18 +19,27 @@ describe('HTTP hardening that depends on configuration', () => {
     const allowed = await fetch(`${store.url}/v1/catalog`, { headers: { origin: 'https://shop.example' } });
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://shop.example');
     expect(allowed.headers.get('vary')).toMatch(/Origin/i);
-    const trailingSlashConfigured = await fetch(`${store.url}/v1/catalog`, { headers: { origin: 'https://admin.example' } });
+    const trailingSlashConfigured = await fetch(`${store.url}/v1/catalog`, {
+      headers: { origin: 'https://admin.example' },
+    });
     expect(trailingSlashConfigured.headers.get('access-control-allow-origin')).toBe('https://admin.example');
     const preflight = await fetch(`${store.url}/v1/publishers/acme/tokens`, {
       method: 'OPTIONS',
-      headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+      headers: {
+        origin: 'https://shop.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
     expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
     for (const origin of ['https://evil.example', 'https://shop.example.evil.example', 'null']) {
       const refused = await fetch(`${store.url}/v1/catalog`, { headers: { origin } });
-      expect({ origin, acao: refused.headers.get('access-control-allow-origin') }).toEqual({ origin, acao: null });
+      expect({ origin, acao: refused.headers.get('access-control-allow-origin') }).toEqual({
+        origin,
+        acao: null,
+      });
     }
   });
 

@@ -4,7 +4,12 @@ import { createPublisher, Publisher, putListing, uploadChart } from '../support/
 import { provFor, simpleChart } from '../support/charts';
 import { DatabaseKind, InProcessStore, startInProcess } from '../support/in-process';
 
-type Index = { apiVersion: string; entries: Record<string, Array<{ version: string }>>; generated: string; serverInfo: { contextPath: string } };
+type Index = {
+  apiVersion: string;
+  entries: Record<string, Array<{ version: string }>>;
+  generated: string;
+  serverInfo: { contextPath: string };
+};
 /** fetch() would decompress: the raw bytes and headers as sent. */
 const rawGet = (url: string, headers: Record<string, string>) =>
   new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
@@ -14,7 +19,9 @@ const rawGet = (url: string, headers: Record<string, string>) =>
       res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
     }).on('error', reject);
   });
-const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+const basic = (user: string, password: string) => ({
+  authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+});
 
 /**
  * The index is kept as per-chart fragments and license keys as verified digests. These tests pin what
@@ -27,10 +34,13 @@ describe.each<DatabaseKind>(['postgres', 'embedded'])('cached index and license 
   const CHARTS = 12;
 
   const raw = async (slug = 'acme', headers: Record<string, string> = {}) => {
-    const res = await fetch(`${store.url}/helm/${slug}/index.yaml`, { headers: { 'accept-encoding': 'identity', ...headers } });
+    const res = await fetch(`${store.url}/helm/${slug}/index.yaml`, {
+      headers: { 'accept-encoding': 'identity', ...headers },
+    });
     return { res, text: await res.text() };
   };
-  const index = async (headers: Record<string, string> = {}) => JSON.parse((await raw('acme', headers)).text) as Index;
+  const index = async (headers: Record<string, string> = {}) =>
+    JSON.parse((await raw('acme', headers)).text) as Index;
   const metric = async (name: string, labels = '') => {
     const text = await (await fetch(`${store.url}/metrics`)).text();
     const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
@@ -39,15 +49,32 @@ describe.each<DatabaseKind>(['postgres', 'embedded'])('cached index and license 
 
   beforeAll(async () => {
     store = await startInProcess(kind);
-    pub = await createPublisher(store.url, 'acme', ['charts:read', 'charts:write', 'listings:write', 'licenses:read', 'licenses:write']);
+    pub = await createPublisher(store.url, 'acme', [
+      'charts:read',
+      'charts:write',
+      'listings:write',
+      'licenses:read',
+      'licenses:write',
+    ]);
     for (let i = 0; i < CHARTS; i++) {
       const name = `chart-${String(i).padStart(2, '0')}`;
-      for (const v of ['1.0.0', '1.1.0']) expect((await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart(name, v))).status).toBe(201);
+      for (const v of ['1.0.0', '1.1.0'])
+        expect((await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart(name, v))).status).toBe(
+          201,
+        );
       expect((await putListing(store.url, 'acme', pub.apiToken, name)).status).toBe(200);
     }
-    expect((await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart('paid', '1.0.0'))).status).toBe(201);
-    expect((await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart('paid', '2.0.0'))).status).toBe(201);
-    const listed = await putListing(store.url, 'acme', pub.apiToken, 'paid', { price: { amount: 900, currency: 'usd' }, updatePolicy: { kind: 'major' }, published: true });
+    expect(
+      (await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart('paid', '1.0.0'))).status,
+    ).toBe(201);
+    expect(
+      (await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart('paid', '2.0.0'))).status,
+    ).toBe(201);
+    const listed = await putListing(store.url, 'acme', pub.apiToken, 'paid', {
+      price: { amount: 900, currency: 'usd' },
+      updatePolicy: { kind: 'major' },
+      published: true,
+    });
     expect(listed.status).toBe(200);
   }, 120_000);
   afterAll(async () => store?.close());
@@ -55,7 +82,9 @@ describe.each<DatabaseKind>(['postgres', 'embedded'])('cached index and license 
   it('serves the exact bytes one JSON.stringify of the whole index gives, with a stable ETag and gzip of the same bytes', async () => {
     const first = await raw();
     const body = JSON.parse(first.text) as Index;
-    expect(Object.keys(body.entries)).toEqual(Array.from({ length: CHARTS }, (_, i) => `chart-${String(i).padStart(2, '0')}`));
+    expect(Object.keys(body.entries)).toEqual(
+      Array.from({ length: CHARTS }, (_, i) => `chart-${String(i).padStart(2, '0')}`),
+    );
     expect(JSON.stringify(body)).toBe(first.text);
     expect(Number(first.res.headers.get('content-length'))).toBe(Buffer.byteLength(first.text));
     const again = await raw();
@@ -65,10 +94,15 @@ describe.each<DatabaseKind>(['postgres', 'embedded'])('cached index and license 
     expect(gz.headers['content-encoding']).toBe('gzip');
     expect(Number(gz.headers['content-length'])).toBe(gz.body.length);
     expect(gunzipSync(gz.body).toString()).toBe(first.text);
-    expect((await rawGet(`${store.url}/helm/acme/index.yaml`, { 'accept-encoding': 'gzip' })).body.equals(gz.body)).toBe(true);
+    expect(
+      (await rawGet(`${store.url}/helm/acme/index.yaml`, { 'accept-encoding': 'gzip' })).body.equals(gz.body),
+    ).toBe(true);
     // The publisher's view holds the paid chart too, in name order.
     const own = await raw('acme', basic('me', pub.apiToken));
-    expect(Object.keys((JSON.parse(own.text) as Index).entries)).toEqual([...Object.keys(body.entries), 'paid']);
+    expect(Object.keys((JSON.parse(own.text) as Index).entries)).toEqual([
+      ...Object.keys(body.entries),
+      'paid',
+    ]);
     expect(JSON.stringify(JSON.parse(own.text))).toBe(own.text);
   });
 
@@ -77,22 +111,37 @@ describe.each<DatabaseKind>(['postgres', 'embedded'])('cached index and license 
     const before = await metric('berth_index_fragments_rendered_total');
     const etag0 = (await raw()).res.headers.get('etag');
 
-    expect((await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart('chart-03', '1.2.0'))).status).toBe(201);
+    expect(
+      (await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart('chart-03', '1.2.0'))).status,
+    ).toBe(201);
     const afterUpload = await raw();
-    expect((JSON.parse(afterUpload.text) as Index).entries['chart-03'].map((v) => v.version)).toEqual(['1.2.0', '1.1.0', '1.0.0']);
+    expect((JSON.parse(afterUpload.text) as Index).entries['chart-03'].map((v) => v.version)).toEqual([
+      '1.2.0',
+      '1.1.0',
+      '1.0.0',
+    ]);
     expect(afterUpload.res.headers.get('etag')).not.toBe(etag0);
     expect(await metric('berth_index_fragments_rendered_total')).toBe(before + 1);
 
-    const yanked = await fetch(`${store.url}/api/acme/charts/chart-05/1.0.0`, { method: 'DELETE', headers: { authorization: `Bearer ${pub.apiToken}` } });
+    const yanked = await fetch(`${store.url}/api/acme/charts/chart-05/1.0.0`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${pub.apiToken}` },
+    });
     expect(yanked.status).toBe(200);
     expect((await index()).entries['chart-05'].map((v) => v.version)).toEqual(['1.1.0']);
 
-    const priced = await putListing(store.url, 'acme', pub.apiToken, 'chart-07', { price: { amount: 500, currency: 'usd' }, updatePolicy: { kind: 'all' }, published: true });
+    const priced = await putListing(store.url, 'acme', pub.apiToken, 'chart-07', {
+      price: { amount: 500, currency: 'usd' },
+      updatePolicy: { kind: 'all' },
+      published: true,
+    });
     expect(priced.status).toBe(200);
     const anon = await index();
     expect(anon.entries['chart-07']).toBeUndefined();
     // Leaving the public index dates it: `generated` moves even though no public version changed.
-    expect(Date.parse(anon.generated)).toBeGreaterThan(Date.parse((JSON.parse(afterUpload.text) as Index).generated));
+    expect(Date.parse(anon.generated)).toBeGreaterThan(
+      Date.parse((JSON.parse(afterUpload.text) as Index).generated),
+    );
     expect((await putListing(store.url, 'acme', pub.apiToken, 'chart-07')).status).toBe(200);
     expect((await index()).entries['chart-07'].map((v) => v.version)).toEqual(['1.1.0', '1.0.0']);
     // Three more changes, three more charts rendered: never the whole repository.
@@ -106,10 +155,19 @@ describe.each<DatabaseKind>(['postgres', 'embedded'])('cached index and license 
     const url = `${store.url}/helm/acme/charts/pulled-1.0.0.tgz`;
     const pull = async (headers: Record<string, string> = {}) => {
       const res = await fetch(url, { headers });
-      return { status: res.status, body: Buffer.from(await res.arrayBuffer()), etag: res.headers.get('etag'), length: res.headers.get('content-length') };
+      return {
+        status: res.status,
+        body: Buffer.from(await res.arrayBuffer()),
+        etag: res.headers.get('etag'),
+        length: res.headers.get('content-length'),
+      };
     };
     const first = await pull();
-    expect([first.status, first.body.equals(archive), first.length]).toEqual([200, true, String(archive.length)]);
+    expect([first.status, first.body.equals(archive), first.length]).toEqual([
+      200,
+      true,
+      String(archive.length),
+    ]);
     const queried = await metric('berth_chart_file_lookups_total', '{result="queried"}');
     const cached = await metric('berth_chart_file_lookups_total', '{result="cached"}');
     for (let i = 0; i < 5; i++) {
@@ -121,7 +179,11 @@ describe.each<DatabaseKind>(['postgres', 'embedded'])('cached index and license 
     expect((await pull({ 'if-none-match': first.etag! })).status).toBe(304);
 
     // A price puts the archive behind a license at once; free again, it is served again.
-    const priced = await putListing(store.url, 'acme', pub.apiToken, 'pulled', { price: { amount: 500, currency: 'usd' }, updatePolicy: { kind: 'all' }, published: true });
+    const priced = await putListing(store.url, 'acme', pub.apiToken, 'pulled', {
+      price: { amount: 500, currency: 'usd' },
+      updatePolicy: { kind: 'all' },
+      published: true,
+    });
     expect(priced.status).toBe(200);
     expect((await pull()).status).toBe(401);
     expect((await putListing(store.url, 'acme', pub.apiToken, 'pulled')).status).toBe(200);
@@ -130,11 +192,22 @@ describe.each<DatabaseKind>(['postgres', 'embedded'])('cached index and license 
     // A provenance attached after pulls is served next to the archive.
     expect((await fetch(`${url}.prov`)).status).toBe(404);
     const prov = provFor('pulled', '1.0.0', archive);
-    expect((await fetch(`${store.url}/api/acme/prov`, { method: 'POST', headers: { authorization: `Bearer ${pub.apiToken}` }, body: prov })).status).toBe(201);
+    expect(
+      (
+        await fetch(`${store.url}/api/acme/prov`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${pub.apiToken}` },
+          body: prov,
+        })
+      ).status,
+    ).toBe(201);
     expect(Buffer.from(await (await fetch(`${url}.prov`)).arrayBuffer()).equals(prov)).toBe(true);
 
     // A yank: gone at once (only a buyer whose license covers it keeps it).
-    const yanked = await fetch(`${store.url}/api/acme/charts/pulled/1.0.0`, { method: 'DELETE', headers: { authorization: `Bearer ${pub.apiToken}` } });
+    const yanked = await fetch(`${store.url}/api/acme/charts/pulled/1.0.0`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${pub.apiToken}` },
+    });
     expect(yanked.status).toBe(200);
     expect((await pull()).status).toBe(404);
   });
@@ -148,37 +221,58 @@ describe.each<DatabaseKind>(['postgres', 'embedded'])('cached index and license 
     const lic = (await granted.json()) as { id: string; key: string };
     const auth = basic(lic.id, lic.key);
     const seen = (res: Response, body: Buffer) => {
-      const headers = Object.fromEntries([...res.headers].filter(([k]) => k !== 'date' && k !== 'x-request-id'));
-      return { status: res.status, headers, body: body.toString('base64'), requestId: /^[0-9a-f-]{36}$/.test(res.headers.get('x-request-id') ?? '') };
+      const headers = Object.fromEntries(
+        [...res.headers].filter(([k]) => k !== 'date' && k !== 'x-request-id'),
+      );
+      return {
+        status: res.status,
+        headers,
+        body: body.toString('base64'),
+        requestId: /^[0-9a-f-]{36}$/.test(res.headers.get('x-request-id') ?? ''),
+      };
     };
     const call = async (url: string, init: RequestInit = {}) => {
       const res = await fetch(url, init);
       return seen(res, Buffer.from(await res.arrayBuffer()));
     };
     const lane = () => metric('berth_helm_pulls_from_memory_total');
-    const route = () => metric('berth_http_requests_total', '{method="GET",route="/helm/:slug/charts/:file",status="200"}');
+    const route = () =>
+      metric('berth_http_requests_total', '{method="GET",route="/helm/:slug/charts/:file",status="200"}');
 
     let n = 0;
-    for (const [name, headers] of [['lane-free', {}], ['paid', auth]] as const) {
+    for (const [name, headers] of [
+      ['lane-free', {}],
+      ['paid', auth],
+    ] as const) {
       for (const kind of ['GET', 'HEAD', 'GET if-none-match'] as const) {
         // Within the license's range (the paid chart's policy is `major`, bought at 2.0.0).
         const version = `2.9.${n++}`;
-        expect((await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart(name, version))).status).toBe(201);
-        if (name === 'lane-free') expect((await putListing(store.url, 'acme', pub.apiToken, name)).status).toBe(200);
+        expect(
+          (await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart(name, version))).status,
+        ).toBe(201);
+        if (name === 'lane-free')
+          expect((await putListing(store.url, 'acme', pub.apiToken, name)).status).toBe(200);
         const url = `${store.url}/helm/acme/charts/${name}-${version}.tgz`;
         // A query string is not the canonical URL: that request goes through Express and the controller,
         // and fills the caches the next one is answered from.
         const full = `${url}?via=controller`;
         const etag = (await fetch(full, { method: 'HEAD', headers })).headers.get('etag')!;
         const init: RequestInit =
-          kind === 'HEAD' ? { method: 'HEAD', headers } : kind === 'GET' ? { headers } : { headers: { ...headers, 'if-none-match': etag } };
+          kind === 'HEAD'
+            ? { method: 'HEAD', headers }
+            : kind === 'GET'
+              ? { headers }
+              : { headers: { ...headers, 'if-none-match': etag } };
         const before = await lane();
         const controller = await call(full, init);
         expect(await lane()).toBe(before);
         const fromMemory = await call(url, init);
         expect(await lane()).toBe(before + 1);
         expect({ kind, name, ...fromMemory }).toEqual({ kind, name, ...controller });
-        expect([controller.status, controller.requestId]).toEqual([kind === 'GET if-none-match' ? 304 : 200, true]);
+        expect([controller.status, controller.requestId]).toEqual([
+          kind === 'GET if-none-match' ? 304 : 200,
+          true,
+        ]);
       }
     }
     // Both paths count under the controller's route template.
@@ -186,12 +280,21 @@ describe.each<DatabaseKind>(['postgres', 'embedded'])('cached index and license 
 
     // Refusals always take the full path: a wrong key, a revoked license, a yanked version.
     const before = await lane();
-    expect((await fetch(`${store.url}/helm/acme/charts/paid-2.9.3.tgz`, { headers: basic(lic.id, `${lic.key}x`) })).status).toBe(401);
+    expect(
+      (await fetch(`${store.url}/helm/acme/charts/paid-2.9.3.tgz`, { headers: basic(lic.id, `${lic.key}x`) }))
+        .status,
+    ).toBe(401);
     expect((await fetch(`${store.url}/helm/acme/charts/paid-2.9.3.tgz`)).status).toBe(401);
-    const revoked = await fetch(`${store.url}/v1/publishers/acme/licenses/${lic.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${pub.apiToken}` } });
+    const revoked = await fetch(`${store.url}/v1/publishers/acme/licenses/${lic.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${pub.apiToken}` },
+    });
     expect(revoked.status).toBeLessThan(300);
     expect((await fetch(`${store.url}/helm/acme/charts/paid-2.9.3.tgz`, { headers: auth })).status).toBe(401);
-    const yanked = await fetch(`${store.url}/api/acme/charts/lane-free/2.9.0`, { method: 'DELETE', headers: { authorization: `Bearer ${pub.apiToken}` } });
+    const yanked = await fetch(`${store.url}/api/acme/charts/lane-free/2.9.0`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${pub.apiToken}` },
+    });
     expect(yanked.status).toBe(200);
     expect((await fetch(`${store.url}/helm/acme/charts/lane-free-2.9.0.tgz`)).status).toBe(404);
     expect(await lane()).toBe(before);
@@ -216,18 +319,27 @@ describe.each<DatabaseKind>(['postgres', 'embedded'])('cached index and license 
 
     const verified = await metric('berth_license_key_checks_total', '{result="verified"}');
     const cached = await metric('berth_license_key_checks_total', '{result="cached"}');
-    for (let i = 0; i < 10; i++) expect((await fetch(`${store.url}/helm/acme/charts/paid-1.0.0.tgz`, { headers: auth })).status).toBe(200);
+    for (let i = 0; i < 10; i++)
+      expect((await fetch(`${store.url}/helm/acme/charts/paid-1.0.0.tgz`, { headers: auth })).status).toBe(
+        200,
+      );
     expect(await metric('berth_license_key_checks_total', '{result="verified"}')).toBe(verified);
     expect(await metric('berth_license_key_checks_total', '{result="cached"}')).toBe(cached + 10);
 
     // A forged signature on the same claims is not the cached key: it is checked, and refused.
     const [h, p, sig] = lic.key.slice('berth_lic_'.length).split('.');
     const forged = `berth_lic_${h}.${p}.${sig.slice(0, -4)}${sig.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
-    expect((await fetch(`${store.url}/helm/acme/charts/paid-1.0.0.tgz`, { headers: basic(lic.id, forged) })).status).toBe(401);
+    expect(
+      (await fetch(`${store.url}/helm/acme/charts/paid-1.0.0.tgz`, { headers: basic(lic.id, forged) }))
+        .status,
+    ).toBe(401);
     expect(await metric('berth_license_key_checks_total', '{result="verified"}')).toBe(verified + 1);
 
     // Revocation takes effect on the next pull, cached key or not.
-    const revoked = await fetch(`${store.url}/v1/publishers/acme/licenses/${lic.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${pub.apiToken}` } });
+    const revoked = await fetch(`${store.url}/v1/publishers/acme/licenses/${lic.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${pub.apiToken}` },
+    });
     expect(revoked.status).toBeLessThan(300);
     expect((await fetch(`${store.url}/helm/acme/charts/paid-1.0.0.tgz`, { headers: auth })).status).toBe(401);
     expect((await raw('acme', auth)).res.status).toBe(401);

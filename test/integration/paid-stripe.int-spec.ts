@@ -4,7 +4,14 @@ import { DataSource } from 'typeorm';
 import { createPublisher, json, Publisher, putListing, uploadChart } from '../support/api';
 import { simpleChart } from '../support/charts';
 import { InProcessStore, startInProcess } from '../support/in-process';
-import { postWebhook, signStripe, startStripeMock, STRIPE_WEBHOOK_SECRET, StripeMock, stripeEvent } from '../support/stripe';
+import {
+  postWebhook,
+  signStripe,
+  startStripeMock,
+  STRIPE_WEBHOOK_SECRET,
+  StripeMock,
+  stripeEvent,
+} from '../support/stripe';
 
 /**
  * stripe-mock only accepts keys matching sk_test_[A-Za-z0-9]+: it answers 401 to the support helper's
@@ -29,9 +36,18 @@ type CheckoutState = {
 type Index = { entries: Record<string, Array<{ version: string }>> };
 
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-const code = async (res: Response) => [res.status, ((await json(res)) as { error?: { code: string } }).error?.code];
-const basic = (user: string, pass: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` });
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+const code = async (res: Response) => [
+  res.status,
+  ((await json(res)) as { error?: { code: string } }).error?.code,
+];
+const basic = (user: string, pass: string) => ({
+  authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`,
+});
 const pi = () => `pi_${randomBytes(12).toString('hex')}`;
 
 describe('paid charts with Stripe (stripe-mock) on postgres', () => {
@@ -40,16 +56,27 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
   let db: DataSource;
   let pub: Publisher;
 
-  const count = async (table: 'license' | 'order' | 'webhook_event', where = 'true', params: unknown[] = []) =>
-    Number((await db.query(`SELECT count(*)::int AS n FROM "${table}" WHERE ${where}`, params))[0].n);
+  const count = async (
+    table: 'license' | 'order' | 'webhook_event',
+    where = 'true',
+    params: unknown[] = [],
+  ) => Number((await db.query(`SELECT count(*)::int AS n FROM "${table}" WHERE ${where}`, params))[0].n);
   const counts = async () => ({ licenses: await count('license'), orders: await count('order') });
   const orderRow = async (id: string) =>
-    (await db.query(`SELECT status, provider, provider_session_id, payment_ref, amount, currency, refunded_amount FROM "order" WHERE id = $1`, [id]))[0];
+    (
+      await db.query(
+        `SELECT status, provider, provider_session_id, payment_ref, amount, currency, refunded_amount FROM "order" WHERE id = $1`,
+        [id],
+      )
+    )[0];
 
   const checkout = async (chart = 'superdb', email = 'buyer@example.com'): Promise<Checkout> => {
     const res = await post(`${store.url}/v1/checkout`, { publisher: 'acme', chart, email });
     const body = (await json(res)) as Checkout;
-    expect([res.status, body]).toEqual([201, expect.objectContaining({ orderId: expect.any(String), sessionId: expect.any(String) })]);
+    expect([res.status, body]).toEqual([
+      201,
+      expect.objectContaining({ orderId: expect.any(String), sessionId: expect.any(String) }),
+    ]);
     return body;
   };
   /** A checkout.session object as Stripe would send it for `c`, with the real amount and currency. */
@@ -68,7 +95,10 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
   });
   const send = async (type: string, object: Record<string, unknown>, id?: string) => {
     const res = await postWebhook(store.url, stripeEvent(type, object, id));
-    return { status: res.status, body: (await json(res)) as { received?: boolean; outcome?: string; error?: { code: string } } };
+    return {
+      status: res.status,
+      body: (await json(res)) as { received?: boolean; outcome?: string; error?: { code: string } },
+    };
   };
   const state = async (sessionId: string) => {
     const res = await fetch(`${store.url}/v1/checkout/${encodeURIComponent(sessionId)}`);
@@ -87,12 +117,20 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
   const verify = async (key: string, extra: Record<string, string> = {}) => {
     const res = await post(`${store.url}/v1/licenses/verify`, { key, ...extra });
     expect(res.status).toBe(200);
-    return (await res.json()) as { valid: boolean; reason?: string; license?: { id: string; status: string } };
+    return (await res.json()) as {
+      valid: boolean;
+      reason?: string;
+      license?: { id: string; status: string };
+    };
   };
   const tgz = (file: string, license?: { id: string; key: string }) =>
-    fetch(`${store.url}/helm/acme/charts/${file}`, { headers: license ? basic(license.id, license.key) : {} });
+    fetch(`${store.url}/helm/acme/charts/${file}`, {
+      headers: license ? basic(license.id, license.key) : {},
+    });
   const index = async (license?: { id: string; key: string }) => {
-    const res = await fetch(`${store.url}/helm/acme/index.yaml`, { headers: { 'accept-encoding': 'identity', ...(license ? basic(license.id, license.key) : {}) } });
+    const res = await fetch(`${store.url}/helm/acme/index.yaml`, {
+      headers: { 'accept-encoding': 'identity', ...(license ? basic(license.id, license.key) : {}) },
+    });
     return { res, body: res.status === 200 ? ((await res.json()) as Index) : null };
   };
   const versionsIn = (body: Index | null) =>
@@ -109,14 +147,31 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
     });
     db = store.app.get(DataSource);
     pub = await createPublisher(store.url, 'acme');
-    for (const [name, version] of [['superdb', '1.0.0'], ['superdb', '2.0.0'], ['superdb', '2.1.0'], ['superdb', '3.0.0-rc.1'], ['tools', '1.0.0'], ['secret', '0.1.0'], ['cheap', '1.0.0'], ['addon', '1.0.0']]) {
-      expect((await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart(name, version))).status).toBe(201);
+    for (const [name, version] of [
+      ['superdb', '1.0.0'],
+      ['superdb', '2.0.0'],
+      ['superdb', '2.1.0'],
+      ['superdb', '3.0.0-rc.1'],
+      ['tools', '1.0.0'],
+      ['secret', '0.1.0'],
+      ['cheap', '1.0.0'],
+      ['addon', '1.0.0'],
+    ]) {
+      expect(
+        (await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart(name, version))).status,
+      ).toBe(201);
     }
-    const paid = (kind = 'major', published = true) => ({ price: { amount: PRICE, currency: 'usd' }, updatePolicy: { kind }, published });
+    const paid = (kind = 'major', published = true) => ({
+      price: { amount: PRICE, currency: 'usd' },
+      updatePolicy: { kind },
+      published,
+    });
     expect((await putListing(store.url, 'acme', pub.apiToken, 'superdb', paid())).status).toBe(200);
     expect((await putListing(store.url, 'acme', pub.apiToken, 'addon', paid('all'))).status).toBe(200);
     expect((await putListing(store.url, 'acme', pub.apiToken, 'tools')).status).toBe(200);
-    expect((await putListing(store.url, 'acme', pub.apiToken, 'secret', paid('all', false))).status).toBe(200);
+    expect((await putListing(store.url, 'acme', pub.apiToken, 'secret', paid('all', false))).status).toBe(
+      200,
+    );
   }, 60_000);
   afterAll(async () => {
     await store?.close();
@@ -142,7 +197,10 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       expect(await state(c.sessionId)).toEqual({ status: 'pending' });
 
       const paymentIntent = pi();
-      const res = await postWebhook(store.url, stripeEvent('checkout.session.completed', session(c, { payment_intent: paymentIntent })));
+      const res = await postWebhook(
+        store.url,
+        stripeEvent('checkout.session.completed', session(c, { payment_intent: paymentIntent })),
+      );
       expect([res.status, await res.json()]).toEqual([200, { received: true, outcome: 'fulfilled' }]);
       expect(await count('license', 'order_id = $1', [c.orderId])).toBe(1);
       expect((await orderRow(c.orderId)).status).toBe('paid');
@@ -152,7 +210,12 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       expect(st.status).toBe('paid');
       const lic = st.license!;
       // major policy, fixed against the newest stable version at purchase (2.1.0; the 3.0.0 rc is not stable)
-      expect(lic).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), key: expect.stringMatching(/^berth_lic_/), versionRange: '>=2.0.0 <3.0.0-0', updatesUntil: null });
+      expect(lic).toEqual({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        key: expect.stringMatching(/^berth_lic_/),
+        versionRange: '>=2.0.0 <3.0.0-0',
+        updatesUntil: null,
+      });
       expect(st.helm).toEqual({
         repoUrl: `${PUBLIC_URL}/helm/acme`,
         username: lic.id,
@@ -163,14 +226,35 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       const token = lic.key.slice('berth_lic_'.length);
       const decoded = jwt.decode(token, { complete: true })!;
       expect(decoded.header).toEqual({ alg: 'ES256', kid: expect.any(String), typ: 'JWT' });
-      expect(decoded.payload).toEqual({ iss: PUBLIC_URL, sub: lic.id, pub: 'acme', chart: 'superdb', range: '>=2.0.0 <3.0.0-0', upd: null, iat: expect.any(Number) });
+      expect(decoded.payload).toEqual({
+        iss: PUBLIC_URL,
+        sub: lic.id,
+        pub: 'acme',
+        chart: 'superdb',
+        range: '>=2.0.0 <3.0.0-0',
+        upd: null,
+        iat: expect.any(Number),
+      });
       expect(token).not.toMatch(/buyer/i);
-      const jwks = (await (await fetch(`${store.url}/.well-known/jwks.json`)).json()) as { keys: Array<Record<string, string>> };
+      const jwks = (await (await fetch(`${store.url}/.well-known/jwks.json`)).json()) as {
+        keys: Array<Record<string, string>>;
+      };
       const jwk = jwks.keys.find((k) => k.kid === decoded.header.kid)!;
       expect(jwk).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256' });
-      expect(() => jwt.verify(token, createPublicKey({ key: jwk, format: 'jwk' }), { algorithms: ['ES256'], issuer: PUBLIC_URL })).not.toThrow();
-      expect(await verify(lic.key, { publisher: 'acme', chart: 'superdb', version: '2.1.0' })).toMatchObject({ valid: true, license: { id: lic.id, status: 'active' } });
-      expect(await verify(lic.key, { publisher: 'acme', chart: 'superdb', version: '1.0.0' })).toMatchObject({ valid: false, reason: 'version_not_covered' });
+      expect(() =>
+        jwt.verify(token, createPublicKey({ key: jwk, format: 'jwk' }), {
+          algorithms: ['ES256'],
+          issuer: PUBLIC_URL,
+        }),
+      ).not.toThrow();
+      expect(await verify(lic.key, { publisher: 'acme', chart: 'superdb', version: '2.1.0' })).toMatchObject({
+        valid: true,
+        license: { id: lic.id, status: 'active' },
+      });
+      expect(await verify(lic.key, { publisher: 'acme', chart: 'superdb', version: '1.0.0' })).toMatchObject({
+        valid: false,
+        reason: 'version_not_covered',
+      });
 
       // The repository: free charts plus exactly the covered versions.
       const { res: idx, body } = await index(lic);
@@ -191,7 +275,10 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
 
     it('answers an unknown checkout session with 404', async () => {
       for (const id of ['cs_test_nothing', 'x'.repeat(300)]) {
-        expect(await code(await fetch(`${store.url}/v1/checkout/${id}`))).toEqual([404, 'checkout_not_found']);
+        expect(await code(await fetch(`${store.url}/v1/checkout/${id}`))).toEqual([
+          404,
+          'checkout_not_found',
+        ]);
       }
     });
   });
@@ -207,10 +294,18 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
         [{ publisher: 'acme', chart: 'superdb', email: 'not-an-email' }, 400, 'validation_failed'],
         [{ publisher: 'acme', chart: 'superdb', email: '' }, 400, 'validation_failed'],
         [{ publisher: 'acme', chart: 'superdb' }, 400, 'validation_failed'],
-        [{ publisher: 'acme', chart: 'superdb', email: 'b@example.com', amount: 1 }, 400, 'validation_failed'],
+        [
+          { publisher: 'acme', chart: 'superdb', email: 'b@example.com', amount: 1 },
+          400,
+          'validation_failed',
+        ],
       ];
       for (const [body, status, errorCode] of cases) {
-        expect([body, ...(await code(await post(`${store.url}/v1/checkout`, body)))]).toEqual([body, status, errorCode]);
+        expect([body, ...(await code(await post(`${store.url}/v1/checkout`, body)))]).toEqual([
+          body,
+          status,
+          errorCode,
+        ]);
       }
       expect(await counts()).toEqual(before);
       const c = await checkout('superdb', 'good@example.com');
@@ -219,14 +314,38 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
     });
 
     it('refuses a paid price below the provider minimum and leaves the listing as it was', async () => {
-      expect((await putListing(store.url, 'acme', pub.apiToken, 'cheap', { price: { amount: 0, currency: 'usd' }, updatePolicy: { kind: 'all' }, published: true })).status).toBe(200);
+      expect(
+        (
+          await putListing(store.url, 'acme', pub.apiToken, 'cheap', {
+            price: { amount: 0, currency: 'usd' },
+            updatePolicy: { kind: 'all' },
+            published: true,
+          })
+        ).status,
+      ).toBe(200);
       for (const amount of [1, 49]) {
-        const res = await putListing(store.url, 'acme', pub.apiToken, 'cheap', { price: { amount, currency: 'usd' }, updatePolicy: { kind: 'all' }, published: true });
+        const res = await putListing(store.url, 'acme', pub.apiToken, 'cheap', {
+          price: { amount, currency: 'usd' },
+          updatePolicy: { kind: 'all' },
+          published: true,
+        });
         expect(await code(res)).toEqual([400, 'price_below_minimum']);
       }
       // Still free: checkout still says so.
-      expect(await code(await post(`${store.url}/v1/checkout`, { publisher: 'acme', chart: 'cheap', email: 'b@example.com' }))).toEqual([400, 'chart_is_free']);
-      const ok = await putListing(store.url, 'acme', pub.apiToken, 'cheap', { price: { amount: 50, currency: 'usd' }, updatePolicy: { kind: 'all' }, published: true });
+      expect(
+        await code(
+          await post(`${store.url}/v1/checkout`, {
+            publisher: 'acme',
+            chart: 'cheap',
+            email: 'b@example.com',
+          }),
+        ),
+      ).toEqual([400, 'chart_is_free']);
+      const ok = await putListing(store.url, 'acme', pub.apiToken, 'cheap', {
+        price: { amount: 50, currency: 'usd' },
+        updatePolicy: { kind: 'all' },
+        published: true,
+      });
       expect(ok.status).toBe(200);
       const c = await checkout('cheap');
       expect((await orderRow(c.orderId)).amount).toBe(50);
@@ -241,13 +360,32 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       const events = await count('webhook_event');
       const attempts: Array<[string, string, string | null, string]> = [
         ['no signature', payload, null, 'webhook_signature_missing'],
-        ['wrong secret', payload, signStripe(payload, 'whsec_someone_else_0123456789'), 'webhook_signature_invalid'],
-        ['older than 5 minutes', payload, signStripe(payload, STRIPE_WEBHOOK_SECRET, Math.floor(Date.now() / 1000) - 360), 'webhook_signature_invalid'],
-        ['re-serialised body', JSON.stringify(JSON.parse(payload), null, 2), signStripe(payload), 'webhook_signature_invalid'],
+        [
+          'wrong secret',
+          payload,
+          signStripe(payload, 'whsec_someone_else_0123456789'),
+          'webhook_signature_invalid',
+        ],
+        [
+          'older than 5 minutes',
+          payload,
+          signStripe(payload, STRIPE_WEBHOOK_SECRET, Math.floor(Date.now() / 1000) - 360),
+          'webhook_signature_invalid',
+        ],
+        [
+          're-serialised body',
+          JSON.stringify(JSON.parse(payload), null, 2),
+          signStripe(payload),
+          'webhook_signature_invalid',
+        ],
         ['garbage signature', payload, 't=1,v1=deadbeef', 'webhook_signature_invalid'],
       ];
       for (const [what, body, sig, errorCode] of attempts) {
-        expect([what, ...(await code(await postWebhook(store.url, body, sig)))]).toEqual([what, 400, errorCode]);
+        expect([what, ...(await code(await postWebhook(store.url, body, sig)))]).toEqual([
+          what,
+          400,
+          errorCode,
+        ]);
       }
       expect(await counts()).toEqual(before);
       expect(await count('webhook_event')).toBe(events);
@@ -257,7 +395,10 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       expect([res.status, await res.json()]).toEqual([200, { received: true, outcome: 'fulfilled' }]);
       expect(await counts()).toEqual({ ...before, licenses: before.licenses + 1 });
       // Stripe redelivers: a no-op.
-      expect((await (await postWebhook(store.url, payload)).json()) as unknown).toEqual({ received: true, outcome: 'duplicate' });
+      expect((await (await postWebhook(store.url, payload)).json()) as unknown).toEqual({
+        received: true,
+        outcome: 'duplicate',
+      });
       expect(await counts()).toEqual({ ...before, licenses: before.licenses + 1 });
     });
 
@@ -270,7 +411,7 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
   });
 
   describe('webhook payloads against the order', () => {
-    it('issues nothing for an unknown order or a session that is not the order\'s', async () => {
+    it("issues nothing for an unknown order or a session that is not the order's", async () => {
       const c = await checkout();
       const before = await counts();
       for (const object of [
@@ -278,7 +419,10 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
         session({ orderId: 'not-a-uuid', sessionId: 'cs_test_unknown', checkoutUrl: '' }),
         session({ ...c, sessionId: 'cs_test_someone_elses' }),
       ]) {
-        expect(await send('checkout.session.completed', object)).toEqual({ status: 200, body: { received: true, outcome: 'unknown_order' } });
+        expect(await send('checkout.session.completed', object)).toEqual({
+          status: 200,
+          body: { received: true, outcome: 'unknown_order' },
+        });
       }
       expect(await counts()).toEqual(before);
       expect((await orderRow(c.orderId)).status).toBe('pending');
@@ -290,7 +434,12 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       const c = await checkout();
       const before = await counts();
       const events = await count('webhook_event');
-      for (const over of [{ amount_total: 100 }, { amount_total: PRICE + 1 }, { currency: 'eur' }, { amount_total: null }]) {
+      for (const over of [
+        { amount_total: 100 },
+        { amount_total: PRICE + 1 },
+        { currency: 'eur' },
+        { amount_total: null },
+      ]) {
         const r = await send('checkout.session.completed', session(c, over));
         expect([over, r.status, r.body.error?.code]).toEqual([over, 400, 'webhook_payload_mismatch']);
         const async = await send('checkout.session.async_payment_succeeded', session(c, over));
@@ -301,7 +450,9 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       expect(await count('webhook_event')).toBe(events);
       expect((await orderRow(c.orderId)).status).toBe('pending');
       expect(await state(c.sessionId)).toEqual({ status: 'pending' });
-      expect((await send('checkout.session.completed', session(c, { currency: 'USD' }))).body.outcome).toBe('fulfilled');
+      expect((await send('checkout.session.completed', session(c, { currency: 'USD' }))).body.outcome).toBe(
+        'fulfilled',
+      );
       expect(await counts()).toEqual({ ...before, licenses: before.licenses + 1 });
     });
 
@@ -309,11 +460,17 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       const c = await checkout();
       const before = await counts();
       const paymentIntent = pi();
-      const r = await send('checkout.session.completed', session(c, { payment_status: 'unpaid', payment_intent: paymentIntent }));
+      const r = await send(
+        'checkout.session.completed',
+        session(c, { payment_status: 'unpaid', payment_intent: paymentIntent }),
+      );
       expect(r).toEqual({ status: 200, body: { received: true, outcome: 'awaiting_payment' } });
       expect(await counts()).toEqual(before);
       expect(await state(c.sessionId)).toEqual({ status: 'pending' });
-      const ok = await send('checkout.session.async_payment_succeeded', session(c, { payment_intent: paymentIntent }));
+      const ok = await send(
+        'checkout.session.async_payment_succeeded',
+        session(c, { payment_intent: paymentIntent }),
+      );
       expect(ok).toEqual({ status: 200, body: { received: true, outcome: 'fulfilled' } });
       expect(await count('license', 'order_id = $1', [c.orderId])).toBe(1);
       const st = await state(c.sessionId);
@@ -325,12 +482,27 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       const failed = await checkout();
       const expired = await checkout();
       const before = await counts();
-      expect((await send('checkout.session.completed', session(failed, { payment_status: 'unpaid' }))).body.outcome).toBe('awaiting_payment');
-      expect((await send('checkout.session.async_payment_failed', session(failed, { payment_status: 'unpaid' }))).body.outcome).toBe('failed');
-      expect((await send('checkout.session.expired', session(expired, { payment_status: 'unpaid', status: 'expired', payment_intent: null }))).body.outcome).toBe('expired');
+      expect(
+        (await send('checkout.session.completed', session(failed, { payment_status: 'unpaid' }))).body
+          .outcome,
+      ).toBe('awaiting_payment');
+      expect(
+        (await send('checkout.session.async_payment_failed', session(failed, { payment_status: 'unpaid' })))
+          .body.outcome,
+      ).toBe('failed');
+      expect(
+        (
+          await send(
+            'checkout.session.expired',
+            session(expired, { payment_status: 'unpaid', status: 'expired', payment_intent: null }),
+          )
+        ).body.outcome,
+      ).toBe('expired');
       expect((await orderRow(failed.orderId)).status).toBe('failed');
       expect((await orderRow(expired.orderId)).status).toBe('expired');
-      expect((await send('checkout.session.async_payment_succeeded', session(failed))).body.outcome).toBe('not_pending');
+      expect((await send('checkout.session.async_payment_succeeded', session(failed))).body.outcome).toBe(
+        'not_pending',
+      );
       expect((await send('checkout.session.completed', session(expired))).body.outcome).toBe('not_pending');
       expect(await counts()).toEqual(before);
       expect(await state(failed.sessionId)).toEqual({ status: 'failed' });
@@ -341,7 +513,14 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       const before = await counts();
       const payload = stripeEvent('checkout.session.completed', session(c));
       const sig = signStripe(payload);
-      const results = await Promise.all(Array.from({ length: 20 }, () => postWebhook(store.url, payload, sig).then(async (r) => [r.status, ((await r.json()) as { outcome: string }).outcome])));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          postWebhook(store.url, payload, sig).then(async (r) => [
+            r.status,
+            ((await r.json()) as { outcome: string }).outcome,
+          ]),
+        ),
+      );
       expect(results.filter(([s]) => s !== 200)).toEqual([]);
       const outcomes = results.map(([, o]) => o);
       expect(outcomes.filter((o) => o === 'fulfilled')).toHaveLength(1);
@@ -354,7 +533,9 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       const c = await checkout();
       const s = session(c);
       const results = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => send(i % 2 ? 'checkout.session.completed' : 'checkout.session.async_payment_succeeded', s)),
+        Array.from({ length: 10 }, (_, i) =>
+          send(i % 2 ? 'checkout.session.completed' : 'checkout.session.async_payment_succeeded', s),
+        ),
       );
       expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
       expect(results.filter((r) => r.body.outcome === 'fulfilled')).toHaveLength(1);
@@ -363,7 +544,11 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
   });
 
   describe('refunds and disputes', () => {
-    const refund = (paymentIntent: string, amountRefunded: number, metadata: Record<string, string> = {}) => ({
+    const refund = (
+      paymentIntent: string,
+      amountRefunded: number,
+      metadata: Record<string, string> = {},
+    ) => ({
       id: `ch_${randomBytes(8).toString('hex')}`,
       object: 'charge',
       payment_intent: paymentIntent,
@@ -374,10 +559,26 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       metadata,
     });
     /** A dispute event; one dispute per payment unless `id` says otherwise (Stripe keeps the id from created to closed). */
-    const dispute = (type: 'created' | 'closed', paymentIntent: string, status: string, id = `dp_${paymentIntent.slice(3)}`) =>
-      send(`charge.dispute.${type}`, { id, object: 'dispute', payment_intent: paymentIntent, charge: `ch_${randomBytes(8).toString('hex')}`, amount: PRICE, currency: 'usd', status });
+    const dispute = (
+      type: 'created' | 'closed',
+      paymentIntent: string,
+      status: string,
+      id = `dp_${paymentIntent.slice(3)}`,
+    ) =>
+      send(`charge.dispute.${type}`, {
+        id,
+        object: 'dispute',
+        payment_intent: paymentIntent,
+        charge: `ch_${randomBytes(8).toString('hex')}`,
+        amount: PRICE,
+        currency: 'usd',
+        status,
+      });
     const licenseRow = async (orderId: string) =>
-      (await db.query(`SELECT revoked_at IS NOT NULL AS revoked, suspended_at IS NOT NULL AS suspended, reason FROM license WHERE order_id = $1`, [orderId])) as Array<{
+      (await db.query(
+        `SELECT revoked_at IS NOT NULL AS revoked, suspended_at IS NOT NULL AS suspended, reason FROM license WHERE order_id = $1`,
+        [orderId],
+      )) as Array<{
         revoked: boolean;
         suspended: boolean;
         reason: string | null;
@@ -387,11 +588,15 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       const c = await checkout();
       const before = await counts();
       const paymentIntent = pi();
-      expect((await send('charge.refunded', refund(paymentIntent, PRICE))).body.outcome).toBe('refunded_before_completion');
+      expect((await send('charge.refunded', refund(paymentIntent, PRICE))).body.outcome).toBe(
+        'refunded_before_completion',
+      );
       const late = await send('checkout.session.completed', session(c, { payment_intent: paymentIntent }));
       expect(late.status).toBe(200);
       expect(late.body.outcome).toBe('refunded_before_completion');
-      expect(await count('license', 'order_id = $1 AND revoked_at IS NULL AND suspended_at IS NULL', [c.orderId])).toBe(0);
+      expect(
+        await count('license', 'order_id = $1 AND revoked_at IS NULL AND suspended_at IS NULL', [c.orderId]),
+      ).toBe(0);
       expect(await counts()).toEqual(before);
       expect(await state(c.sessionId)).toEqual({ status: 'refunded' });
       expect((await orderRow(c.orderId)).status).toBe('refunded');
@@ -407,7 +612,9 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       const late = await send('checkout.session.completed', session(c, { payment_intent: paymentIntent }));
       expect(late.status).toBe(200);
       expect(late.body.outcome).not.toBe('fulfilled');
-      expect(await count('license', 'order_id = $1 AND revoked_at IS NULL AND suspended_at IS NULL', [c.orderId])).toBe(0);
+      expect(
+        await count('license', 'order_id = $1 AND revoked_at IS NULL AND suspended_at IS NULL', [c.orderId]),
+      ).toBe(0);
       expect(await counts()).toEqual(before);
       expect((await state(c.sessionId)).license).toBeUndefined();
     });
@@ -445,19 +652,25 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       expect(await verify(license.key)).toMatchObject({ valid: true, license: { status: 'active' } });
       expect((await tgz('superdb-2.0.0.tgz', license)).status).toBe(200);
       // The genuine refund (currency in capitals, as some payloads have it) still works.
-      expect((await send('charge.refunded', { ...refund(paymentIntent, PRICE), currency: 'USD' })).body.outcome).toBe('refunded');
+      expect(
+        (await send('charge.refunded', { ...refund(paymentIntent, PRICE), currency: 'USD' })).body.outcome,
+      ).toBe('refunded');
       expect(await verify(license.key)).toMatchObject({ valid: false, reason: 'revoked' });
     });
 
     it('only ever raises the refunded amount: an older refund event delivered late changes nothing', async () => {
       const { c, paymentIntent, license } = await buy();
-      expect((await send('charge.refunded', refund(paymentIntent, 3000))).body.outcome).toBe('partially_refunded');
+      expect((await send('charge.refunded', refund(paymentIntent, 3000))).body.outcome).toBe(
+        'partially_refunded',
+      );
       expect((await send('charge.refunded', refund(paymentIntent, 1000))).body.outcome).toBe('stale_refund');
       expect(await orderRow(c.orderId)).toMatchObject({ status: 'paid', refunded_amount: 3000 });
       expect((await verify(license.key)).valid).toBe(true);
       expect((await send('charge.refunded', refund(paymentIntent, PRICE))).body.outcome).toBe('refunded');
       for (const late of [1000, 3000]) {
-        expect((await send('charge.refunded', refund(paymentIntent, late))).body.outcome).toBe('stale_refund');
+        expect((await send('charge.refunded', refund(paymentIntent, late))).body.outcome).toBe(
+          'stale_refund',
+        );
       }
       expect(await orderRow(c.orderId)).toMatchObject({ status: 'refunded', refunded_amount: PRICE });
       expect(await verify(license.key)).toMatchObject({ valid: false, reason: 'revoked' });
@@ -466,8 +679,13 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
     it('does not let a refund in another currency that overtook the completion cancel the purchase', async () => {
       const c = await checkout();
       const paymentIntent = pi();
-      expect((await send('charge.refunded', { ...refund(paymentIntent, PRICE), currency: 'eur' })).body.outcome).toBe('refunded_before_completion');
-      expect((await send('checkout.session.completed', session(c, { payment_intent: paymentIntent }))).body.outcome).toBe('fulfilled');
+      expect(
+        (await send('charge.refunded', { ...refund(paymentIntent, PRICE), currency: 'eur' })).body.outcome,
+      ).toBe('refunded_before_completion');
+      expect(
+        (await send('checkout.session.completed', session(c, { payment_intent: paymentIntent }))).body
+          .outcome,
+      ).toBe('fulfilled');
       const st = await state(c.sessionId);
       expect(st.status).toBe('paid');
       expect((await verify(st.license!.key)).valid).toBe(true);
@@ -476,14 +694,24 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
 
     it('keeps the license on a partial refund and revokes it on the full refund', async () => {
       const { c, paymentIntent, license } = await buy();
-      expect((await send('charge.refunded', refund(paymentIntent, 1000))).body).toEqual({ received: true, outcome: 'partially_refunded' });
+      expect((await send('charge.refunded', refund(paymentIntent, 1000))).body).toEqual({
+        received: true,
+        outcome: 'partially_refunded',
+      });
       expect(await orderRow(c.orderId)).toMatchObject({ status: 'paid', refunded_amount: 1000 });
       expect((await verify(license.key)).valid).toBe(true);
       expect((await tgz('superdb-2.0.0.tgz', license)).status).toBe(200);
 
-      expect((await send('charge.refunded', refund(paymentIntent, PRICE))).body).toEqual({ received: true, outcome: 'refunded' });
+      expect((await send('charge.refunded', refund(paymentIntent, PRICE))).body).toEqual({
+        received: true,
+        outcome: 'refunded',
+      });
       expect(await orderRow(c.orderId)).toMatchObject({ status: 'refunded', refunded_amount: PRICE });
-      expect(await verify(license.key)).toMatchObject({ valid: false, reason: 'revoked', license: { id: license.id, status: 'revoked' } });
+      expect(await verify(license.key)).toMatchObject({
+        valid: false,
+        reason: 'revoked',
+        license: { id: license.id, status: 'revoked' },
+      });
       const denied = await tgz('superdb-2.0.0.tgz', license);
       expect(await code(denied)).toEqual([401, 'license_inactive']);
       expect(denied.headers.get('www-authenticate')).toMatch(/^Basic/);
@@ -493,25 +721,36 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
 
     it('suspends on an open dispute, reinstates when won, revokes when lost', async () => {
       const won = await buy();
-      expect((await dispute('created', won.paymentIntent, 'needs_response')).body).toEqual({ received: true, outcome: 'suspended' });
+      expect((await dispute('created', won.paymentIntent, 'needs_response')).body).toEqual({
+        received: true,
+        outcome: 'suspended',
+      });
       expect(await verify(won.license.key)).toMatchObject({ valid: false, reason: 'suspended' });
       expect(await code(await tgz('superdb-2.0.0.tgz', won.license))).toEqual([401, 'license_inactive']);
       expect((await orderRow(won.c.orderId)).status).toBe('disputed');
-      expect((await dispute('closed', won.paymentIntent, 'won')).body).toEqual({ received: true, outcome: 'reinstated' });
+      expect((await dispute('closed', won.paymentIntent, 'won')).body).toEqual({
+        received: true,
+        outcome: 'reinstated',
+      });
       expect(await verify(won.license.key)).toMatchObject({ valid: true, license: { status: 'active' } });
       expect((await tgz('superdb-2.0.0.tgz', won.license)).status).toBe(200);
       expect((await orderRow(won.c.orderId)).status).toBe('paid');
 
       const lost = await buy();
       expect((await dispute('created', lost.paymentIntent, 'needs_response')).body.outcome).toBe('suspended');
-      expect((await dispute('closed', lost.paymentIntent, 'lost')).body).toEqual({ received: true, outcome: 'revoked' });
+      expect((await dispute('closed', lost.paymentIntent, 'lost')).body).toEqual({
+        received: true,
+        outcome: 'revoked',
+      });
       expect(await verify(lost.license.key)).toMatchObject({ valid: false, reason: 'revoked' });
       expect(await code(await tgz('superdb-2.0.0.tgz', lost.license))).toEqual([401, 'license_inactive']);
       // A lost dispute is final, like a full refund: the order does not stay "disputed".
       expect(await state(lost.c.sessionId)).toEqual({ status: 'refunded' }); // no key shown any more
       expect((await orderRow(lost.c.orderId)).status).toBe('refunded');
       // A late duplicate "created" for the lost dispute cannot suspend-and-reinstate its way back.
-      expect((await dispute('created', lost.paymentIntent, 'needs_response')).body.outcome).toBe('stale_dispute_event');
+      expect((await dispute('created', lost.paymentIntent, 'needs_response')).body.outcome).toBe(
+        'stale_dispute_event',
+      );
       expect(await verify(lost.license.key)).toMatchObject({ valid: false, reason: 'revoked' });
 
       expect((await dispute('created', pi(), 'needs_response')).body.outcome).toBe('unknown_order');
@@ -521,34 +760,56 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       const { c, paymentIntent, license } = await buy();
       expect((await dispute('closed', paymentIntent, 'won')).body.outcome).toBe('reinstated');
       // The late "created" of the same dispute: already closed, so it changes nothing.
-      expect((await dispute('created', paymentIntent, 'needs_response')).body.outcome).toBe('stale_dispute_event');
+      expect((await dispute('created', paymentIntent, 'needs_response')).body.outcome).toBe(
+        'stale_dispute_event',
+      );
       expect(await verify(license.key)).toMatchObject({ valid: true, license: { status: 'active' } });
       expect((await tgz('superdb-2.0.0.tgz', license)).status).toBe(200);
       expect((await orderRow(c.orderId)).status).toBe('paid');
       expect(await licenseRow(c.orderId)).toEqual([{ revoked: false, suspended: false, reason: null }]);
       // A second, different dispute on the same payment still suspends.
-      expect((await dispute('created', paymentIntent, 'needs_response', `dp_second_${randomBytes(4).toString('hex')}`)).body.outcome).toBe('suspended');
+      expect(
+        (
+          await dispute(
+            'created',
+            paymentIntent,
+            'needs_response',
+            `dp_second_${randomBytes(4).toString('hex')}`,
+          )
+        ).body.outcome,
+      ).toBe('suspended');
       expect(await verify(license.key)).toMatchObject({ valid: false, reason: 'suspended' });
     });
 
     it('revokes for good when a lost dispute\'s "closed" arrives before its "created"', async () => {
       const { c, paymentIntent, license } = await buy();
       expect((await dispute('closed', paymentIntent, 'lost')).body.outcome).toBe('revoked');
-      expect((await dispute('created', paymentIntent, 'needs_response')).body.outcome).toBe('stale_dispute_event');
+      expect((await dispute('created', paymentIntent, 'needs_response')).body.outcome).toBe(
+        'stale_dispute_event',
+      );
       expect(await verify(license.key)).toMatchObject({ valid: false, reason: 'revoked' });
       expect((await orderRow(c.orderId)).status).toBe('refunded');
     });
 
     it('issues no active license when a dispute was opened and lost before the completion arrived', async () => {
-      for (const order of [['created', 'closed'], ['closed', 'created']] as const) {
+      for (const order of [
+        ['created', 'closed'],
+        ['closed', 'created'],
+      ] as const) {
         const c = await checkout();
         const before = await counts();
         const paymentIntent = pi();
         for (const type of order) {
-          expect((await dispute(type, paymentIntent, type === 'created' ? 'needs_response' : 'lost')).body.outcome).toMatch(/^(unknown_order|stale_dispute_event)$/);
+          expect(
+            (await dispute(type, paymentIntent, type === 'created' ? 'needs_response' : 'lost')).body.outcome,
+          ).toMatch(/^(unknown_order|stale_dispute_event)$/);
         }
         const late = await send('checkout.session.completed', session(c, { payment_intent: paymentIntent }));
-        expect([order, late.status, late.body.outcome]).toEqual([order, 200, 'dispute_lost_before_completion']);
+        expect([order, late.status, late.body.outcome]).toEqual([
+          order,
+          200,
+          'dispute_lost_before_completion',
+        ]);
         expect(await count('license', 'order_id = $1 AND revoked_at IS NULL', [c.orderId])).toBe(0);
         expect(await counts()).toEqual(before);
         expect(await state(c.sessionId)).toEqual({ status: 'refunded' });
@@ -557,11 +818,18 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
     });
 
     it('issues an active license when a dispute was opened and won before the completion arrived, in either order', async () => {
-      for (const order of [['created', 'closed'], ['closed', 'created']] as const) {
+      for (const order of [
+        ['created', 'closed'],
+        ['closed', 'created'],
+      ] as const) {
         const c = await checkout();
         const paymentIntent = pi();
-        for (const type of order) await dispute(type, paymentIntent, type === 'created' ? 'needs_response' : 'won');
-        expect((await send('checkout.session.completed', session(c, { payment_intent: paymentIntent }))).body.outcome).toBe('fulfilled');
+        for (const type of order)
+          await dispute(type, paymentIntent, type === 'created' ? 'needs_response' : 'won');
+        expect(
+          (await send('checkout.session.completed', session(c, { payment_intent: paymentIntent }))).body
+            .outcome,
+        ).toBe('fulfilled');
         const st = await state(c.sessionId);
         expect([order, st.status]).toEqual([order, 'paid']);
         expect(await verify(st.license!.key)).toMatchObject({ valid: true, license: { status: 'active' } });
@@ -572,7 +840,10 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       const c = await checkout();
       const paymentIntent = pi();
       expect((await dispute('created', paymentIntent, 'needs_response')).body.outcome).toBe('unknown_order');
-      expect((await send('checkout.session.completed', session(c, { payment_intent: paymentIntent }))).body.outcome).toBe('fulfilled');
+      expect(
+        (await send('checkout.session.completed', session(c, { payment_intent: paymentIntent }))).body
+          .outcome,
+      ).toBe('fulfilled');
       expect((await orderRow(c.orderId)).status).toBe('disputed');
       expect(await licenseRow(c.orderId)).toEqual([{ revoked: false, suspended: true, reason: 'disputed' }]);
       expect(await state(c.sessionId)).toEqual({ status: 'disputed' });
@@ -596,18 +867,32 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
   describe('licensed buyers when a chart changes', () => {
     it('shows a licensed buyer at least what everyone sees once the chart is made free', async () => {
       const { license } = await buy('addon');
-      expect((await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart('addon', '2.0.0'))).status).toBe(201);
+      expect(
+        (await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart('addon', '2.0.0'))).status,
+      ).toBe(201);
       // addon was sold under "all": both versions are covered.
       expect(versionsIn((await index(license)).body).addon).toEqual(['2.0.0', '1.0.0']);
       // The buyer of superdb (major 2) vs. superdb turned free: everyone sees every version.
       const sd = await buy('superdb');
-      expect((await putListing(store.url, 'acme', pub.apiToken, 'superdb', { price: { amount: 0, currency: 'usd' }, updatePolicy: { kind: 'all' }, published: true })).status).toBe(200);
+      expect(
+        (
+          await putListing(store.url, 'acme', pub.apiToken, 'superdb', {
+            price: { amount: 0, currency: 'usd' },
+            updatePolicy: { kind: 'all' },
+            published: true,
+          })
+        ).status,
+      ).toBe(200);
       try {
         const anonymous = versionsIn((await index()).body).superdb;
         expect(anonymous).toEqual(expect.arrayContaining(['2.1.0', '2.0.0', '1.0.0']));
         expect(versionsIn((await index(sd.license)).body).superdb).toEqual(anonymous);
       } finally {
-        await putListing(store.url, 'acme', pub.apiToken, 'superdb', { price: { amount: PRICE, currency: 'usd' }, updatePolicy: { kind: 'major' }, published: true });
+        await putListing(store.url, 'acme', pub.apiToken, 'superdb', {
+          price: { amount: PRICE, currency: 'usd' },
+          updatePolicy: { kind: 'major' },
+          published: true,
+        });
       }
     });
   });
@@ -617,15 +902,34 @@ describe('checkout when Stripe is unreachable', () => {
   let store: InProcessStore;
   beforeAll(async () => {
     // Port 1 on loopback: connection refused at once (the SDK retries twice, then gives up).
-    store = await startInProcess('postgres', { STRIPE_SECRET_KEY: MOCK_ACCEPTED_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_API_URL: 'http://127.0.0.1:1', PUBLIC_URL });
+    store = await startInProcess('postgres', {
+      STRIPE_SECRET_KEY: MOCK_ACCEPTED_KEY,
+      STRIPE_WEBHOOK_SECRET,
+      STRIPE_API_URL: 'http://127.0.0.1:1',
+      PUBLIC_URL,
+    });
     const pub = await createPublisher(store.url, 'acme');
-    expect((await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart('superdb', '1.0.0'))).status).toBe(201);
-    expect((await putListing(store.url, 'acme', pub.apiToken, 'superdb', { price: { amount: PRICE, currency: 'usd' }, updatePolicy: { kind: 'all' }, published: true })).status).toBe(200);
+    expect(
+      (await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart('superdb', '1.0.0'))).status,
+    ).toBe(201);
+    expect(
+      (
+        await putListing(store.url, 'acme', pub.apiToken, 'superdb', {
+          price: { amount: PRICE, currency: 'usd' },
+          updatePolicy: { kind: 'all' },
+          published: true,
+        })
+      ).status,
+    ).toBe(200);
   }, 60_000);
   afterAll(async () => store?.close());
 
   it('answers 503 payment_provider_unavailable and leaves no pending order behind (it is recorded as failed)', async () => {
-    const res = await post(`${store.url}/v1/checkout`, { publisher: 'acme', chart: 'superdb', email: 'b@example.com' });
+    const res = await post(`${store.url}/v1/checkout`, {
+      publisher: 'acme',
+      chart: 'superdb',
+      email: 'b@example.com',
+    });
     const body = await res.text();
     expect(res.status).toBe(503);
     expect(JSON.parse(body).error.code).toBe('payment_provider_unavailable');

@@ -9,17 +9,25 @@ import { createPublisher, Publisher, putListing, uploadChart } from '../support/
 import { simpleChart } from '../support/charts';
 import { InProcessStore, startInProcess } from '../support/in-process';
 
-type Jwks = { keys: Array<{ kid: string; alg: string; kty: string; crv: string; x: string; y: string; d?: string }> };
+type Jwks = {
+  keys: Array<{ kid: string; alg: string; kty: string; crv: string; x: string; y: string; d?: string }>;
+};
 
 describe('license signing keys on postgres', () => {
   let store: InProcessStore;
   let pub: Publisher;
 
   beforeAll(async () => {
-    store = await startInProcess('postgres', { LICENSE_SIGNING_SECRET: 'a-test-only-license-signing-secret-0123456789' });
+    store = await startInProcess('postgres', {
+      LICENSE_SIGNING_SECRET: 'a-test-only-license-signing-secret-0123456789',
+    });
     pub = await createPublisher(store.url, 'keys', ['charts:write', 'listings:write', 'licenses:write']);
     await uploadChart(store.url, 'keys', pub.apiToken, await simpleChart('app', '1.0.0'));
-    await putListing(store.url, 'keys', pub.apiToken, 'app', { price: { amount: 900, currency: 'usd' }, updatePolicy: { kind: 'all' }, published: true });
+    await putListing(store.url, 'keys', pub.apiToken, 'app', {
+      price: { amount: 900, currency: 'usd' },
+      updatePolicy: { kind: 'all' },
+      published: true,
+    });
   }, 60_000);
   afterAll(async () => store?.close());
 
@@ -33,9 +41,13 @@ describe('license signing keys on postgres', () => {
     return (await res.json()) as { id: string; key: string };
   };
   const verify = async (key: string) =>
-    (await (await fetch(`${store.url}/v1/licenses/verify`, { method: 'POST', body: JSON.stringify({ key }) })).json()) as { valid: boolean };
+    (await (
+      await fetch(`${store.url}/v1/licenses/verify`, { method: 'POST', body: JSON.stringify({ key }) })
+    ).json()) as { valid: boolean };
   const jwks = async () => (await (await fetch(`${store.url}/.well-known/jwks.json`)).json()) as Jwks;
-  const kidOf = (key: string) => JSON.parse(Buffer.from(key.slice('berth_lic_'.length).split('.')[0], 'base64url').toString()).kid as string;
+  const kidOf = (key: string) =>
+    JSON.parse(Buffer.from(key.slice('berth_lic_'.length).split('.')[0], 'base64url').toString())
+      .kid as string;
 
   it('publishes public ES256 keys only, and stores the private key sealed', async () => {
     const set = await jwks();
@@ -58,7 +70,9 @@ describe('license signing keys on postgres', () => {
     expect((await verify(before.key)).valid).toBe(true);
     expect((await verify(after.key)).valid).toBe(true);
     // Re-showing an old license signs it again with the active key; both strings stay valid.
-    const [{ id: publisherId }] = await store.app.get(DataSource).query('SELECT id FROM publisher WHERE slug = $1', ['keys']);
+    const [{ id: publisherId }] = await store.app
+      .get(DataSource)
+      .query('SELECT id FROM publisher WHERE slug = $1', ['keys']);
     const licenses = store.app.get(LicenseService);
     const reissued = licenses.keyFor(await licenses.requireForPublisher(publisherId, before.id));
     expect(kidOf(reissued)).toBe(newKid);

@@ -23,8 +23,16 @@ type Key = { id: string; key: string; versionRange: string; updatesUntil: string
 type Verdict = { code: number; out: Record<string, unknown>; stderr: string };
 
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-const claimsOf = (key: string) => JSON.parse(Buffer.from(key.slice('berth_lic_'.length).split('.')[1], 'base64url').toString()) as Record<string, unknown>;
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+const claimsOf = (key: string) =>
+  JSON.parse(Buffer.from(key.slice('berth_lic_'.length).split('.')[1], 'base64url').toString()) as Record<
+    string,
+    unknown
+  >;
 
 async function run(...args: string[]): Promise<Verdict> {
   try {
@@ -32,7 +40,11 @@ async function run(...args: string[]): Promise<Verdict> {
     return { code: 0, out: JSON.parse(stdout) as Record<string, unknown>, stderr };
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: err.code ?? -1, out: err.stdout ? (JSON.parse(err.stdout) as Record<string, unknown>) : {}, stderr: err.stderr ?? '' };
+    return {
+      code: err.code ?? -1,
+      out: err.stdout ? (JSON.parse(err.stdout) as Record<string, unknown>) : {},
+      stderr: err.stderr ?? '',
+    };
   }
 }
 
@@ -49,9 +61,14 @@ describe('offline license verification (examples/verify-offline/verify.mjs) agai
   let windowed: Key;
 
   const grant = async (p: Publisher, body: Record<string, unknown>): Promise<Key> => {
-    const res = await post(`${store.url}/v1/publishers/${p.slug}/licenses`, body, { authorization: `Bearer ${p.accessToken}` });
+    const res = await post(`${store.url}/v1/publishers/${p.slug}/licenses`, body, {
+      authorization: `Bearer ${p.accessToken}`,
+    });
     const out = (await json(res)) as Key;
-    expect([res.status, out]).toEqual([201, expect.objectContaining({ key: expect.stringMatching(/^berth_lic_/) })]);
+    expect([res.status, out]).toEqual([
+      201,
+      expect.objectContaining({ key: expect.stringMatching(/^berth_lic_/) }),
+    ]);
     return out;
   };
   const online = async (body: Record<string, unknown>) => {
@@ -79,11 +96,26 @@ describe('offline license verification (examples/verify-offline/verify.mjs) agai
     ] as const) {
       expect((await uploadChart(store.url, p.slug, p.apiToken, await simpleChart(name, v))).status).toBe(201);
     }
-    const paid = (updatePolicy: Record<string, unknown>) => ({ price: { amount: 4900, currency: 'usd' }, updatePolicy, published: true });
-    expect((await putListing(store.url, 'acme', acme.apiToken, 'superdb', paid({ kind: 'major' }))).status).toBe(200);
-    expect((await putListing(store.url, 'acme', acme.apiToken, 'windowdb', paid({ kind: 'window', months: 12 }))).status).toBe(200);
-    expect((await putListing(store.url, 'globex', globex.apiToken, 'superdb', paid({ kind: 'all' }))).status).toBe(200);
-    ranged = await grant(acme, { chart: 'superdb', email: 'ranged@example.com', versionRange: '>=1 <2 || 3.x' });
+    const paid = (updatePolicy: Record<string, unknown>) => ({
+      price: { amount: 4900, currency: 'usd' },
+      updatePolicy,
+      published: true,
+    });
+    expect(
+      (await putListing(store.url, 'acme', acme.apiToken, 'superdb', paid({ kind: 'major' }))).status,
+    ).toBe(200);
+    expect(
+      (await putListing(store.url, 'acme', acme.apiToken, 'windowdb', paid({ kind: 'window', months: 12 })))
+        .status,
+    ).toBe(200);
+    expect(
+      (await putListing(store.url, 'globex', globex.apiToken, 'superdb', paid({ kind: 'all' }))).status,
+    ).toBe(200);
+    ranged = await grant(acme, {
+      chart: 'superdb',
+      email: 'ranged@example.com',
+      versionRange: '>=1 <2 || 3.x',
+    });
     foreign = await grant(globex, { chart: 'superdb', email: 'foreign@example.com' });
     windowed = await grant(acme, { chart: 'windowdb', email: 'window@example.com' });
     const dir = mkdtempSync(join(tmpdir(), 'berth-verify-offline-'));
@@ -95,16 +127,26 @@ describe('offline license verification (examples/verify-offline/verify.mjs) agai
   it('compares --publisher with the pub claim, and refuses --chart without it', async () => {
     expect(claimsOf(foreign.key)).toMatchObject({ pub: 'globex', chart: 'superdb' });
     // globex's key names a chart "superdb" too: asked about acme's superdb, it is not valid.
-    expect(await run(jwksFile, foreign.key, '--issuer', PUBLIC_URL, '--publisher', 'acme', '--chart', 'superdb')).toMatchObject({
+    expect(
+      await run(jwksFile, foreign.key, '--issuer', PUBLIC_URL, '--publisher', 'acme', '--chart', 'superdb'),
+    ).toMatchObject({
       code: 1,
       out: { valid: false, reason: 'wrong_publisher' },
     });
-    expect(await run(jwksFile, foreign.key, '--publisher', 'acme')).toMatchObject({ code: 1, out: { valid: false, reason: 'wrong_publisher' } });
-    expect(await run(jwksFile, foreign.key, '--publisher', 'globex', '--chart', 'superdb', '--version', '1.0.0')).toMatchObject({
+    expect(await run(jwksFile, foreign.key, '--publisher', 'acme')).toMatchObject({
+      code: 1,
+      out: { valid: false, reason: 'wrong_publisher' },
+    });
+    expect(
+      await run(jwksFile, foreign.key, '--publisher', 'globex', '--chart', 'superdb', '--version', '1.0.0'),
+    ).toMatchObject({
       code: 0,
       out: { valid: true, license: { id: foreign.id, publisher: 'globex', chart: 'superdb' } },
     });
-    expect(await run(jwksFile, ranged.key, '--publisher', 'acme', '--chart', 'windowdb')).toMatchObject({ code: 1, out: { valid: false, reason: 'wrong_chart' } });
+    expect(await run(jwksFile, ranged.key, '--publisher', 'acme', '--chart', 'windowdb')).toMatchObject({
+      code: 1,
+      out: { valid: false, reason: 'wrong_chart' },
+    });
     // A chart name alone is a usage error (exit 2), never a verdict.
     for (const args of [
       ['--chart', 'superdb'],
@@ -119,28 +161,105 @@ describe('offline license verification (examples/verify-offline/verify.mjs) agai
     }
     // The store agrees.
     expect(await online({ key: foreign.key, publisher: 'acme', chart: 'superdb' })).toBe('wrong_publisher');
-    expect(await online({ key: foreign.key, publisher: 'globex', chart: 'superdb', version: '1.0.0' })).toBe('valid');
+    expect(await online({ key: foreign.key, publisher: 'globex', chart: 'superdb', version: '1.0.0' })).toBe(
+      'valid',
+    );
   });
 
   it('evaluates a custom range with || alternatives exactly as the store does', async () => {
     expect(ranged.versionRange).toBe('>=1.0.0 <2.0.0-0||>=3.0.0 <4.0.0-0');
     expect(claimsOf(ranged.key).range).toBe(ranged.versionRange);
-    const probes = ['0.9.9', '1.0.0-rc.1', '1.0.0', '1.5.0', '1.9.9-beta.1', '2.0.0-rc.1', '2.0.0', '2.9.9', '3.0.0-rc.1', '3.0.0', '3.1.0', '3.9.9', '4.0.0-0', '4.0.0'];
+    const probes = [
+      '0.9.9',
+      '1.0.0-rc.1',
+      '1.0.0',
+      '1.5.0',
+      '1.9.9-beta.1',
+      '2.0.0-rc.1',
+      '2.0.0',
+      '2.9.9',
+      '3.0.0-rc.1',
+      '3.0.0',
+      '3.1.0',
+      '3.9.9',
+      '4.0.0-0',
+      '4.0.0',
+    ];
     const verdicts: Record<string, [string, string]> = {};
     for (const version of probes) {
       verdicts[version] = [
         await online({ key: ranged.key, publisher: 'acme', chart: 'superdb', version }),
-        await offline(jwksFile, ranged.key, '--issuer', PUBLIC_URL, '--publisher', 'acme', '--chart', 'superdb', '--version', version),
+        await offline(
+          jwksFile,
+          ranged.key,
+          '--issuer',
+          PUBLIC_URL,
+          '--publisher',
+          'acme',
+          '--chart',
+          'superdb',
+          '--version',
+          version,
+        ),
       ];
     }
     const covered = ['1.0.0', '1.5.0', '1.9.9-beta.1', '3.0.0', '3.1.0', '3.9.9'];
-    expect(verdicts).toEqual(Object.fromEntries(probes.map((v) => [v, covered.includes(v) ? ['valid', 'valid'] : ['version_not_covered', 'version_not_covered']])));
+    expect(verdicts).toEqual(
+      Object.fromEntries(
+        probes.map((v) => [
+          v,
+          covered.includes(v) ? ['valid', 'valid'] : ['version_not_covered', 'version_not_covered'],
+        ]),
+      ),
+    );
   });
 
   it('agrees with semver (includePrerelease) on every normalised range a grant can store', async () => {
-    const ranges = ['^1.2.0', '1.x', '>=1 <3 || 5.x', '~1.5.0', '1.2.3', '<1.0.0', '>1.2.3', '<=2', '*', '1.2.3 - 2.3.4', '^0.2.3', '>=1.0.0-rc.1 <2', '^1.2.0-beta.1', '>=1.2 <=1.4', '1.2.x || >=3.0.0-alpha <3.1.0', '0.x || 7.1 || >=9', '<=1.2.3-rc.2 || >=9'];
-    const cores = ['0.0.0', '0.2.3', '0.2.9', '0.3.0', '1.0.0', '1.2.0', '1.2.3', '1.4.9', '1.5.0', '1.6.0', '2.0.0', '2.3.4', '2.3.5', '3.0.0', '3.0.5', '3.1.0', '5.0.0', '6.0.0', '7.1.0', '9.0.0', '10.0.0'];
-    const versions = cores.flatMap((c) => ['', '-0', '-alpha', '-alpha.1', '-beta.2', '-rc.1', '-rc.2', '-rc.10', '-1'].map((p) => c + p));
+    const ranges = [
+      '^1.2.0',
+      '1.x',
+      '>=1 <3 || 5.x',
+      '~1.5.0',
+      '1.2.3',
+      '<1.0.0',
+      '>1.2.3',
+      '<=2',
+      '*',
+      '1.2.3 - 2.3.4',
+      '^0.2.3',
+      '>=1.0.0-rc.1 <2',
+      '^1.2.0-beta.1',
+      '>=1.2 <=1.4',
+      '1.2.x || >=3.0.0-alpha <3.1.0',
+      '0.x || 7.1 || >=9',
+      '<=1.2.3-rc.2 || >=9',
+    ];
+    const cores = [
+      '0.0.0',
+      '0.2.3',
+      '0.2.9',
+      '0.3.0',
+      '1.0.0',
+      '1.2.0',
+      '1.2.3',
+      '1.4.9',
+      '1.5.0',
+      '1.6.0',
+      '2.0.0',
+      '2.3.4',
+      '2.3.5',
+      '3.0.0',
+      '3.0.5',
+      '3.1.0',
+      '5.0.0',
+      '6.0.0',
+      '7.1.0',
+      '9.0.0',
+      '10.0.0',
+    ];
+    const versions = cores.flatMap((c) =>
+      ['', '-0', '-alpha', '-alpha.1', '-beta.2', '-rc.1', '-rc.2', '-rc.10', '-1'].map((p) => c + p),
+    );
     versions.push('1.2.3+build.5', '01.2.3', '1.2', 'banana');
     const cases = ranges.flatMap((r) => versions.map((v) => [semver.validRange(r)!, v] as const));
     // One node process imports the verifier's range check (the command does not run when imported).
@@ -150,39 +269,79 @@ describe('offline license verification (examples/verify-offline/verify.mjs) agai
       import { inRange } from ${JSON.stringify(VERIFIER)};
       const cases = JSON.parse(readFileSync(process.argv[1], 'utf8'));
       process.stdout.write(JSON.stringify(cases.map(([r, v]) => inRange(v, r))));`;
-    const { stdout } = await execFileP(process.execPath, ['--input-type=module', '-e', script, casesFile], { timeout: 30_000, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await execFileP(process.execPath, ['--input-type=module', '-e', script, casesFile], {
+      timeout: 30_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     const got = JSON.parse(stdout) as boolean[];
-    const disagreements = cases.filter(([r, v], i) => got[i] !== (!!semver.valid(v) && semver.satisfies(v, r, { includePrerelease: true })));
-    expect({ cases: cases.length, disagreements }).toEqual({ cases: ranges.length * versions.length, disagreements: [] });
+    const disagreements = cases.filter(
+      ([r, v], i) => got[i] !== (!!semver.valid(v) && semver.satisfies(v, r, { includePrerelease: true })),
+    );
+    expect({ cases: cases.length, disagreements }).toEqual({
+      cases: ranges.length * versions.length,
+      disagreements: [],
+    });
   });
 
   it('fails closed on a key with an update window unless --published is given and before its end', async () => {
     const upd = claimsOf(windowed.key).upd as string;
     expect(upd).toBe(windowed.updatesUntil);
     const until = Date.parse(upd);
-    const base = [jwksFile, windowed.key, '--issuer', PUBLIC_URL, '--publisher', 'acme', '--chart', 'windowdb'];
+    const base = [
+      jwksFile,
+      windowed.key,
+      '--issuer',
+      PUBLIC_URL,
+      '--publisher',
+      'acme',
+      '--chart',
+      'windowdb',
+    ];
     // Without a version there is nothing to date: the key itself is valid.
-    expect(await run(...base)).toMatchObject({ code: 0, out: { valid: true, license: { updatesUntil: upd } } });
+    expect(await run(...base)).toMatchObject({
+      code: 0,
+      out: { valid: true, license: { updatesUntil: upd } },
+    });
     // With a version but no publication time: the key cannot tell, so no.
-    expect(await run(...base, '--version', '1.0.0')).toMatchObject({ code: 1, out: { valid: false, reason: 'published_required' } });
+    expect(await run(...base, '--version', '1.0.0')).toMatchObject({
+      code: 1,
+      out: { valid: false, reason: 'published_required' },
+    });
     // The publication time as the store publishes it (the index's `created`) → what the store answers online.
     const idx = await fetch(`${store.url}/helm/acme/index.yaml`, {
-      headers: { 'accept-encoding': 'identity', authorization: `Basic ${Buffer.from(`${windowed.id}:${windowed.key}`).toString('base64')}` },
+      headers: {
+        'accept-encoding': 'identity',
+        authorization: `Basic ${Buffer.from(`${windowed.id}:${windowed.key}`).toString('base64')}`,
+      },
     });
     expect(idx.status).toBe(200);
-    const created = ((await idx.json()) as { entries: Record<string, Array<{ version: string; created: string }>> }).entries.windowdb[0].created;
-    expect(await online({ key: windowed.key, publisher: 'acme', chart: 'windowdb', version: '1.0.0' })).toBe('valid');
+    const created = (
+      (await idx.json()) as { entries: Record<string, Array<{ version: string; created: string }>> }
+    ).entries.windowdb[0].created;
+    expect(await online({ key: windowed.key, publisher: 'acme', chart: 'windowdb', version: '1.0.0' })).toBe(
+      'valid',
+    );
     expect(await offline(...base, '--version', '1.0.0', '--published', created)).toBe('valid');
     // Like the store's `covers`: published strictly before updates-until.
     const iso = (t: number) => new Date(t).toISOString();
     expect(await offline(...base, '--version', '1.0.1', '--published', iso(until - 1000))).toBe('valid');
-    expect(await offline(...base, '--version', '1.0.1', '--published', iso(until))).toBe('version_not_covered');
-    expect(await offline(...base, '--version', '1.0.1', '--published', iso(until + 1000))).toBe('version_not_covered');
-    expect(await offline(...base, '--version', '1.0.1', '--published', '2999-01-01')).toBe('version_not_covered');
+    expect(await offline(...base, '--version', '1.0.1', '--published', iso(until))).toBe(
+      'version_not_covered',
+    );
+    expect(await offline(...base, '--version', '1.0.1', '--published', iso(until + 1000))).toBe(
+      'version_not_covered',
+    );
+    expect(await offline(...base, '--version', '1.0.1', '--published', '2999-01-01')).toBe(
+      'version_not_covered',
+    );
     expect(await offline(...base, '--version', '1.0.1', '--published', '2020-01-01')).toBe('valid');
-    expect(await offline(...base, '--version', '1.0.1', '--published', '2020-01-01T00:00:00+02:00')).toBe('valid');
+    expect(await offline(...base, '--version', '1.0.1', '--published', '2020-01-01T00:00:00+02:00')).toBe(
+      'valid',
+    );
     // The range still applies first.
-    expect(await offline(...base, '--version', 'not-a-version', '--published', '2020-01-01')).toBe('version_not_covered');
+    expect(await offline(...base, '--version', 'not-a-version', '--published', '2020-01-01')).toBe(
+      'version_not_covered',
+    );
     // A publication time that is not one, or without a version: usage errors, never a verdict.
     for (const args of [
       ['--version', '1.0.0', '--published', 'yesterday'],
@@ -194,6 +353,8 @@ describe('offline license verification (examples/verify-offline/verify.mjs) agai
       expect([args, r.code, r.out]).toEqual([args, 2, {}]);
     }
     // A key without a window does not need a date.
-    expect(await offline(jwksFile, ranged.key, '--publisher', 'acme', '--chart', 'superdb', '--version', '1.5.0')).toBe('valid');
+    expect(
+      await offline(jwksFile, ranged.key, '--publisher', 'acme', '--chart', 'superdb', '--version', '1.5.0'),
+    ).toBe('valid');
   });
 });

@@ -30,8 +30,12 @@ export async function createPublisher(
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email, password, publisher: { slug, displayName: slug.toUpperCase() } }),
   });
-  if (signup.status !== 201) throw new Error(`signup ${signup.status}: ${JSON.stringify(await json(signup))}`);
-  const login = await fetch(`${baseUrl}/v1/sessions`, { method: 'POST', body: JSON.stringify({ email, password }) });
+  if (signup.status !== 201)
+    throw new Error(`signup ${signup.status}: ${JSON.stringify(await json(signup))}`);
+  const login = await fetch(`${baseUrl}/v1/sessions`, {
+    method: 'POST',
+    body: JSON.stringify({ email, password }),
+  });
   const { accessToken } = (await login.json()) as { accessToken: string };
   const tok = await fetch(`${baseUrl}/v1/publishers/${slug}/tokens`, {
     method: 'POST',
@@ -43,7 +47,13 @@ export async function createPublisher(
   return { slug, email, password, accessToken, apiToken: token };
 }
 
-export function uploadChart(baseUrl: string, slug: string, token: string, archive: Buffer, query = ''): Promise<Response> {
+export function uploadChart(
+  baseUrl: string,
+  slug: string,
+  token: string,
+  archive: Buffer,
+  query = '',
+): Promise<Response> {
   return fetch(`${baseUrl}/api/${slug}/charts${query}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
@@ -56,7 +66,11 @@ export function putListing(
   slug: string,
   token: string,
   chart: string,
-  body: Record<string, unknown> = { price: { amount: 0, currency: 'usd' }, updatePolicy: { kind: 'all' }, published: true },
+  body: Record<string, unknown> = {
+    price: { amount: 0, currency: 'usd' },
+    updatePolicy: { kind: 'all' },
+    published: true,
+  },
 ): Promise<Response> {
   return fetch(`${baseUrl}/v1/publishers/${slug}/charts/${chart}/listing`, {
     method: 'PUT',

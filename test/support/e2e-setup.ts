@@ -7,5 +7,7 @@ import { toolPath } from './tools';
 export default async function e2eSetup(): Promise<void> {
   await globalSetup();
   for (const tool of ['helm3', 'helm4', 'helm-cm-push', 'minio']) toolPath(tool);
-  execFileSync(process.execPath, [join(__dirname, '..', '..', 'scripts', 'ensure-built.js')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(__dirname, '..', '..', 'scripts', 'ensure-built.js')], {
+    stdio: 'inherit',
+  });
 }

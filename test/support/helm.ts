@@ -36,18 +36,27 @@ export class Helm {
   /** Runs helm; never throws on a non-zero exit, so tests can assert failures too. */
   async run(...args: string[]): Promise<HelmResult> {
     try {
-      const { stdout, stderr } = await run(this.bin, args, { env: this.env(), timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+      const { stdout, stderr } = await run(this.bin, args, {
+        env: this.env(),
+        timeout: 120_000,
+        maxBuffer: 64 * 1024 * 1024,
+      });
       return { code: 0, stdout, stderr };
     } catch (e) {
       const err = e as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof err.code === 'number' ? err.code : 1, stdout: err.stdout ?? '', stderr: err.stderr ?? String(e) };
+      return {
+        code: typeof err.code === 'number' ? err.code : 1,
+        stdout: err.stdout ?? '',
+        stderr: err.stderr ?? String(e),
+      };
     }
   }
 
   /** Like run, but a non-zero exit fails with helm's own output. */
   async ok(...args: string[]): Promise<string> {
     const r = await this.run(...args);
-    if (r.code !== 0) throw new Error(`${this.version} ${args.join(' ')} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+    if (r.code !== 0)
+      throw new Error(`${this.version} ${args.join(' ')} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
     return r.stdout;
   }
 }

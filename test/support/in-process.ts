@@ -17,12 +17,22 @@ export interface InProcessStore {
 }
 
 /** The whole app in this process on a free port, on a fresh Postgres database or a fresh embedded one. */
-export async function startInProcess(kind: DatabaseKind, env: Record<string, string> = {}): Promise<InProcessStore> {
+export async function startInProcess(
+  kind: DatabaseKind,
+  env: Record<string, string> = {},
+): Promise<InProcessStore> {
   const dataDir = mkdtempSync(join(tmpdir(), `berth-int-${kind}-`));
   const db = kind === 'postgres' ? await createTestDatabase() : undefined;
   // Suites forge many credentials from one address; the limiter has its own tests (http-hardening, abuse).
   const limits = { AUTH_FAILURES_PER_CLIENT: '100000', AUTH_FAILURES_PER_CREDENTIAL: '100000' };
-  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', NODE_ENV: 'test', ...limits, ...(db ? { DATABASE_URL: db.url } : {}), ...env });
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    NODE_ENV: 'test',
+    ...limits,
+    ...(db ? { DATABASE_URL: db.url } : {}),
+    ...env,
+  });
   const app = await createApp(config);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };

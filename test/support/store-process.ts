@@ -32,14 +32,30 @@ export async function startStore(
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'berth-e2e-data-'));
   const url = `http://127.0.0.1:${port}`;
   const childEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...process.env, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: url, DATA_DIR: dataDir, LOG_LEVEL: 'info', NODE_ENV: 'test', ...env })) {
+  for (const [k, v] of Object.entries({
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: url,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
+    NODE_ENV: 'test',
+    ...env,
+  })) {
     if (v !== undefined) childEnv[k] = v;
   }
-  const child = spawn(process.execPath, [main], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [main], {
+    cwd: ROOT,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   await new Promise<void>((resolveStart, reject) => {
-    const timer = setTimeout(() => reject(new Error(`store did not start in ${timeoutMs} ms:\n${output.join('\n')}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`store did not start in ${timeoutMs} ms:\n${output.join('\n')}`)),
+      timeoutMs,
+    );
     const onLine = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) {
         if (!line) continue;
@@ -123,7 +139,8 @@ export async function snapshotBuild(timeoutMs = 120_000): Promise<BuildSnapshot>
     } catch {
       // dist/ changed under us (a concurrent build): try again
     }
-    if (Date.now() > deadline) throw new Error(`no stable build under ${dist} within ${timeoutMs} ms (run \`npm run build\`)`);
+    if (Date.now() > deadline)
+      throw new Error(`no stable build under ${dist} within ${timeoutMs} ms (run \`npm run build\`)`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }

@@ -54,7 +54,13 @@ export class AppModule {
         LicensesController,
         OpsController,
       ],
-      providers: [Metrics, AuthFailureLimiter, HelmPullLane, { provide: APP_FILTER, useClass: ErrorFilter }, { provide: APP_GUARD, useClass: PublisherAuthGuard }],
+      providers: [
+        Metrics,
+        AuthFailureLimiter,
+        HelmPullLane,
+        { provide: APP_FILTER, useClass: ErrorFilter },
+        { provide: APP_GUARD, useClass: PublisherAuthGuard },
+      ],
     };
   }
 }

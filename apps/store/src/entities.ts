@@ -4,4 +4,9 @@ import { COMMERCE_ENTITIES } from '@berth/commerce';
 import { LICENSING_ENTITIES } from '@berth/licensing';
 
 /** Every entity of every context: the one schema the migrations describe. */
-export const ENTITIES = [...ACCOUNTS_ENTITIES, ...CATALOG_ENTITIES, ...LICENSING_ENTITIES, ...COMMERCE_ENTITIES];
+export const ENTITIES = [
+  ...ACCOUNTS_ENTITIES,
+  ...CATALOG_ENTITIES,
+  ...LICENSING_ENTITIES,
+  ...COMMERCE_ENTITIES,
+];

@@ -52,7 +52,13 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const logger = app.get(Logger);
   logger.log(
-    { msg: 'berth listening', port, publicUrl: config.publicUrl, database: config.database.url ? 'postgres' : 'embedded', blobStore: config.blobStore.driver },
+    {
+      msg: 'berth listening',
+      port,
+      publicUrl: config.publicUrl,
+      database: config.database.url ? 'postgres' : 'embedded',
+      blobStore: config.blobStore.driver,
+    },
     'Bootstrap',
   );
   // One machine-readable line for scripts and tests that start the server on port 0.

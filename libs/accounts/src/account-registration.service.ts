@@ -37,9 +37,17 @@ export class AccountRegistrationService {
       return await this.dataSource.transaction(async (m) => {
         const account = await m.save(m.create(AccountEntity, { email, passwordHash }));
         const publisher = await m.save(
-          m.create(PublisherEntity, { slug, displayName: input.publisher.displayName.trim(), ownerAccountId: account.id }),
+          m.create(PublisherEntity, {
+            slug,
+            displayName: input.publisher.displayName.trim(),
+            ownerAccountId: account.id,
+          }),
         );
-        return { id: account.id, email, publisher: { slug: publisher.slug, displayName: publisher.displayName } };
+        return {
+          id: account.id,
+          email,
+          publisher: { slug: publisher.slug, displayName: publisher.displayName },
+        };
       });
     } catch (e) {
       if (isUniqueViolation(e, 'account_email_key'))

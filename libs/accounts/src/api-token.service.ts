@@ -44,7 +44,11 @@ export class ApiTokenService {
   constructor(private readonly dataSource: DataSource) {}
 
   /** Creates a token; the secret is in the result once and only its hash is stored. */
-  async create(publisherId: string, name: string, scopes: ApiTokenScope[]): Promise<ApiTokenView & { token: string }> {
+  async create(
+    publisherId: string,
+    name: string,
+    scopes: ApiTokenScope[],
+  ): Promise<ApiTokenView & { token: string }> {
     const token = API_TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const entity = await this.dataSource.getRepository(ApiTokenEntity).save({
       publisherId,
@@ -73,7 +77,10 @@ export class ApiTokenService {
 
   /** Resolves a presented token, or a 401 that does not say whether it was unknown or revoked. */
   async authenticate(token: string): Promise<AuthenticatedApiToken> {
-    const invalidToken = unauthenticated(AccountsErrorCode.ApiTokenInvalid, 'The API token is invalid or revoked.');
+    const invalidToken = unauthenticated(
+      AccountsErrorCode.ApiTokenInvalid,
+      'The API token is invalid or revoked.',
+    );
     if (!token.startsWith(API_TOKEN_PREFIX) || token.length > 200) throw invalidToken;
     const row = await this.dataSource
       .getRepository(ApiTokenEntity)
@@ -83,7 +90,12 @@ export class ApiTokenService {
       .getOne();
     if (!row || row.revokedAt || !row.publisher) throw invalidToken;
     this.touch(row.id);
-    return { tokenId: row.id, publisherId: row.publisherId, publisherSlug: row.publisher.slug, scopes: row.scopes as ApiTokenScope[] };
+    return {
+      tokenId: row.id,
+      publisherId: row.publisherId,
+      publisherSlug: row.publisher.slug,
+      scopes: row.scopes as ApiTokenScope[],
+    };
   }
 
   private touch(tokenId: string): void {

@@ -62,7 +62,8 @@ export class PublisherAccessService {
     const p = await this.dataSource.getRepository(PublisherEntity).findOne({ where: { slug } });
     if (!p) return null;
     const ref: PublisherRef = { id: p.id, slug: p.slug, displayName: p.displayName };
-    if (this.bySlug.size >= MAX_CACHED_PUBLISHERS) this.bySlug.delete(this.bySlug.keys().next().value as string);
+    if (this.bySlug.size >= MAX_CACHED_PUBLISHERS)
+      this.bySlug.delete(this.bySlug.keys().next().value as string);
     this.bySlug.set(slug, ref);
     return ref;
   }
@@ -83,13 +84,20 @@ export class PublisherAccessService {
    * Authorises an Authorization header for one publisher. The owner's access token may do anything;
    * an API token must belong to this publisher and carry the scope.
    */
-  async authorize(authorization: string | undefined, slug: string, scope: ApiTokenScope): Promise<PublisherPrincipal> {
+  async authorize(
+    authorization: string | undefined,
+    slug: string,
+    scope: ApiTokenScope,
+  ): Promise<PublisherPrincipal> {
     const credential = credentialFromAuthorization(authorization);
     if (!credential) throw unauthenticated(AccountsErrorCode.AuthRequired, 'Authentication is required.');
     if (credential.startsWith(API_TOKEN_PREFIX)) {
       const token = await this.apiTokens.authenticate(credential);
       if (token.publisherSlug !== slug) {
-        throw forbidden(AccountsErrorCode.TokenWrongPublisher, 'This API token belongs to another publisher.');
+        throw forbidden(
+          AccountsErrorCode.TokenWrongPublisher,
+          'This API token belongs to another publisher.',
+        );
       }
       if (!token.scopes.includes(scope)) {
         throw forbidden(AccountsErrorCode.TokenScopeMissing, `This API token lacks the "${scope}" scope.`);
@@ -106,6 +114,10 @@ export class PublisherAccessService {
       // Same answer for "unknown publisher" and "not yours": do not reveal which publishers exist.
       throw forbidden(AccountsErrorCode.NotPublisherOwner, 'You do not own this publisher.');
     }
-    return { kind: 'owner', accountId, publisher: { id: row.id, slug: row.slug, displayName: row.displayName } };
+    return {
+      kind: 'owner',
+      accountId,
+      publisher: { id: row.id, slug: row.slug, displayName: row.displayName },
+    };
   }
 }

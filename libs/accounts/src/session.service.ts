@@ -17,14 +17,23 @@ export class SessionService {
   ) {}
 
   /** Password login; throttled per e-mail and per client so guessing costs lockouts. */
-  async login(emailInput: string, password: string, clientKey: string): Promise<{ accessToken: string; expiresIn: number }> {
+  async login(
+    emailInput: string,
+    password: string,
+    clientKey: string,
+  ): Promise<{ accessToken: string; expiresIn: number }> {
     const email = emailInput.trim().toLowerCase();
     const keys = [`email:${email}`, `client-email:${clientKey}:${email}`];
     const wait = this.throttle.begin(keys);
     if (wait > 0) {
-      throw new DomainError(ErrorKind.RateLimited, AccountsErrorCode.LoginThrottled, 'Too many failed logins; try again later.', {
-        retryAfterSeconds: wait,
-      });
+      throw new DomainError(
+        ErrorKind.RateLimited,
+        AccountsErrorCode.LoginThrottled,
+        'Too many failed logins; try again later.',
+        {
+          retryAfterSeconds: wait,
+        },
+      );
     }
     let ok = false;
     let account: AccountEntity | null = null;
@@ -34,7 +43,8 @@ export class SessionService {
     } finally {
       this.throttle.end(keys, ok);
     }
-    if (!ok || !account) throw unauthenticated(AccountsErrorCode.InvalidCredentials, 'The e-mail or password is wrong.');
+    if (!ok || !account)
+      throw unauthenticated(AccountsErrorCode.InvalidCredentials, 'The e-mail or password is wrong.');
     return this.tokens.issue(account.id);
   }
 }

@@ -29,7 +29,11 @@ export const CATALOG_PAGE_SIZE = 20;
 export class CatalogBrowseService {
   constructor(private readonly dataSource: DataSource) {}
 
-  async search(filter: { q?: string; publisherId?: string; page: number }): Promise<{ items: CatalogItem[]; total: number }> {
+  async search(filter: {
+    q?: string;
+    publisherId?: string;
+    page: number;
+  }): Promise<{ items: CatalogItem[]; total: number }> {
     const qb = this.dataSource
       .getRepository(ChartEntity)
       .createQueryBuilder('c')
@@ -37,7 +41,10 @@ export class CatalogBrowseService {
     if (filter.publisherId) qb.andWhere('c.publisher_id = :pid', { pid: filter.publisherId });
     if (filter.q) {
       const like = `%${filter.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
-      qb.andWhere("(c.name ILIKE :like OR c.description ILIKE :like OR array_to_string(c.keywords, ' ') ILIKE :like)", { like });
+      qb.andWhere(
+        "(c.name ILIKE :like OR c.description ILIKE :like OR array_to_string(c.keywords, ' ') ILIKE :like)",
+        { like },
+      );
     }
     const total = await qb.getCount();
     const charts = await qb
@@ -58,14 +65,22 @@ export class CatalogBrowseService {
     const versions = (await this.live(chart.id)).sort(byVersionDesc);
     return {
       ...item,
-      versions: versions.map((v) => ({ version: v.version, appVersion: v.appVersion, created: v.createdAt, digest: v.digest.trim() })),
+      versions: versions.map((v) => ({
+        version: v.version,
+        appVersion: v.appVersion,
+        created: v.createdAt,
+        digest: v.digest.trim(),
+      })),
       readme: versions[0]?.readme ?? null,
       valuesSchema: versions[0]?.valuesSchema ?? null,
     };
   }
 
   private live(chartId: string) {
-    return this.dataSource.getRepository(ChartVersionEntity).find({ where: { chartId } }).then((vs) => vs.filter((v) => !v.yankedAt));
+    return this.dataSource
+      .getRepository(ChartVersionEntity)
+      .find({ where: { chartId } })
+      .then((vs) => vs.filter((v) => !v.yankedAt));
   }
 
   private async item(c: ChartEntity): Promise<CatalogItem | null> {
@@ -80,7 +95,10 @@ export class CatalogBrowseService {
       keywords: c.keywords,
       home: c.home,
       price: { amount: l.priceAmount, currency: l.currency },
-      updatePolicy: l.updateWindowMonths !== null ? { kind: l.updatePolicy, months: l.updateWindowMonths } : { kind: l.updatePolicy },
+      updatePolicy:
+        l.updateWindowMonths !== null
+          ? { kind: l.updatePolicy, months: l.updateWindowMonths }
+          : { kind: l.updatePolicy },
       latestVersion: newest?.version ?? null,
       appVersion: newest?.appVersion ?? null,
     };

@@ -9,7 +9,25 @@ import { OrphanBlobSweeper } from './orphan-blob-sweeper';
 import { ProvenanceService } from './provenance.service';
 
 @Module({
-  providers: [CatalogBrowseService, CatalogChanges, ChartQueryService, ChartUploadService, ChartYankService, ListingService, OrphanBlobSweeper, ProvenanceService],
-  exports: [CatalogBrowseService, CatalogChanges, ChartQueryService, ChartUploadService, ChartYankService, ListingService, OrphanBlobSweeper, ProvenanceService],
+  providers: [
+    CatalogBrowseService,
+    CatalogChanges,
+    ChartQueryService,
+    ChartUploadService,
+    ChartYankService,
+    ListingService,
+    OrphanBlobSweeper,
+    ProvenanceService,
+  ],
+  exports: [
+    CatalogBrowseService,
+    CatalogChanges,
+    ChartQueryService,
+    ChartUploadService,
+    ChartYankService,
+    ListingService,
+    OrphanBlobSweeper,
+    ProvenanceService,
+  ],
 })
 export class CatalogModule {}

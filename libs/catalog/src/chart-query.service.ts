@@ -81,7 +81,8 @@ export interface ChartIndexState {
 }
 
 /** Newest first, as Helm sorts index entries. */
-export const byVersionDesc = (a: { version: string }, b: { version: string }) => semver.rcompare(a.version, b.version);
+export const byVersionDesc = (a: { version: string }, b: { version: string }) =>
+  semver.rcompare(a.version, b.version);
 
 @Injectable()
 export class ChartQueryService {
@@ -117,7 +118,9 @@ export class ChartQueryService {
     manager?: EntityManager,
   ): Promise<Map<string, StoredChartVersion[]>> {
     // `manager`: run inside the caller's transaction (the embedded database has one connection).
-    const q = this.base(manager).where('c.publisher_id = :publisherId AND v.yanked_at IS NULL', { publisherId });
+    const q = this.base(manager).where('c.publisher_id = :publisherId AND v.yanked_at IS NULL', {
+      publisherId,
+    });
     if (audience === 'public') q.andWhere('l.published = true AND l.price_amount = 0');
     if (chartName !== undefined) q.andWhere('c.name = :chartName', { chartName });
     const rows = (await q.orderBy('c.name', 'ASC').getRawMany<Row>()).map(toStored);
@@ -133,7 +136,10 @@ export class ChartQueryService {
 
   /** Every chart name of the publisher, sorted. */
   async chartNames(publisherId: string): Promise<string[]> {
-    const rows: Array<{ name: string }> = await this.dataSource.query('SELECT name FROM chart WHERE publisher_id = $1 ORDER BY name', [publisherId]);
+    const rows: Array<{ name: string }> = await this.dataSource.query(
+      'SELECT name FROM chart WHERE publisher_id = $1 ORDER BY name',
+      [publisherId],
+    );
     return rows.map((r) => r.name);
   }
 
@@ -149,7 +155,14 @@ export class ChartQueryService {
       const v = toStored(r);
       let state = byName.get(v.name);
       if (!state) {
-        state = { name: v.name, chartId: v.chartId, public: v.published && v.free, versions: [], versionChangedAt: null, listingChangedAt: r.listing_updated_at };
+        state = {
+          name: v.name,
+          chartId: v.chartId,
+          public: v.published && v.free,
+          versions: [],
+          versionChangedAt: null,
+          listingChangedAt: r.listing_updated_at,
+        };
         byName.set(v.name, state);
       }
       const changed = v.yankedAt && v.yankedAt > v.createdAt ? v.yankedAt : v.createdAt;
@@ -182,7 +195,10 @@ export class ChartQueryService {
   async findByFileName(publisherId: string, base: string): Promise<StoredChartVersion | null> {
     for (const c of chartFileCandidates(base)) {
       const row = await this.base()
-        .where('c.publisher_id = :publisherId AND c.name = :name AND v.version = :version', { publisherId, ...c })
+        .where('c.publisher_id = :publisherId AND c.name = :name AND v.version = :version', {
+          publisherId,
+          ...c,
+        })
         .getRawOne<Row>();
       if (row) return toStored(row);
     }
@@ -191,13 +207,17 @@ export class ChartQueryService {
 
   async findVersion(publisherId: string, name: string, version: string): Promise<StoredChartVersion> {
     const row = await this.base()
-      .where('c.publisher_id = :publisherId AND c.name = :name AND v.version = :version AND v.yanked_at IS NULL', {
-        publisherId,
-        name,
-        version,
-      })
+      .where(
+        'c.publisher_id = :publisherId AND c.name = :name AND v.version = :version AND v.yanked_at IS NULL',
+        {
+          publisherId,
+          name,
+          version,
+        },
+      )
       .getRawOne<Row>();
-    if (!row) throw notFound(CatalogErrorCode.ChartVersionNotFound, `No version ${version} of chart ${name}.`);
+    if (!row)
+      throw notFound(CatalogErrorCode.ChartVersionNotFound, `No version ${version} of chart ${name}.`);
     return toStored(row);
   }
 }

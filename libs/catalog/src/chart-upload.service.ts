@@ -27,7 +27,10 @@ function assertStorable(chart: InspectedChart): void {
     parsed = false;
   }
   if (!parsed) {
-    throw invalid('chart_version_invalid', 'The chart version is too long or has numbers larger than 9007199254740991.');
+    throw invalid(
+      'chart_version_invalid',
+      'The chart version is too long or has numbers larger than 9007199254740991.',
+    );
   }
   if (chart.appVersion !== undefined && chart.appVersion.length > 255) {
     throw invalid('chart_app_version_invalid', 'The chart appVersion is longer than 255 characters.');
@@ -64,7 +67,10 @@ export class ChartUploadService {
     const blobKey = chartBlobKey(publisherId);
     const written: string[] = [];
     try {
-      const put = await this.blobs.put(blobKey, archive, { contentType: 'application/gzip', maxBytes: this.config.uploads.maxBytes });
+      const put = await this.blobs.put(blobKey, archive, {
+        contentType: 'application/gzip',
+        maxBytes: this.config.uploads.maxBytes,
+      });
       written.push(blobKey);
       let provBlobKey: string | null = null;
       if (prov) {
@@ -72,7 +78,9 @@ export class ChartUploadService {
         await this.blobs.put(provBlobKey, prov, { contentType: 'application/pgp-signature' });
         written.push(provBlobKey);
       }
-      await this.dataSource.transaction((m) => this.insertVersion(m, publisherId, chart, put, blobKey, provBlobKey));
+      await this.dataSource.transaction((m) =>
+        this.insertVersion(m, publisherId, chart, put, blobKey, provBlobKey),
+      );
       this.changes.committed(publisherId, chart.name);
       return { name: chart.name, version: chart.version, digest: put.sha256, size: put.size };
     } catch (error) {
@@ -92,7 +100,11 @@ export class ChartUploadService {
       .getRepository(ChartVersionEntity)
       .createQueryBuilder('v')
       .innerJoin(ChartEntity, 'c', 'c.id = v.chart_id')
-      .where('c.publisher_id = :publisherId AND c.name = :name AND v.version = :version', { publisherId, name, version })
+      .where('c.publisher_id = :publisherId AND c.name = :name AND v.version = :version', {
+        publisherId,
+        name,
+        version,
+      })
       .getExists();
     if (exists) throw this.versionExists({ name, version });
   }
@@ -144,18 +156,33 @@ export class ChartUploadService {
       .find({ where: { chartId: row.id }, select: { version: true } });
     const top = newest.map((v) => v.version).sort(semver.rcompare)[0];
     if (top === chart.version) {
-      const md = chart.metadata as { description?: string; icon?: string; keywords?: string[]; home?: string; sources?: string[] };
-      await m.update(ChartEntity, { id: row.id }, {
-        description: md.description ?? null,
-        icon: md.icon ?? null,
-        keywords: md.keywords ?? [],
-        home: md.home ?? null,
-        sources: md.sources ?? [],
-      });
+      const md = chart.metadata as {
+        description?: string;
+        icon?: string;
+        keywords?: string[];
+        home?: string;
+        sources?: string[];
+      };
+      await m.update(
+        ChartEntity,
+        { id: row.id },
+        {
+          description: md.description ?? null,
+          icon: md.icon ?? null,
+          keywords: md.keywords ?? [],
+          home: md.home ?? null,
+          sources: md.sources ?? [],
+        },
+      );
     } else {
       await m.update(ChartEntity, { id: row.id }, { updatedAt: new Date() });
     }
     await this.changes.announce(m, publisherId, chart.name);
-    this.logger.log({ msg: 'chart version stored', chart: chart.name, version: chart.version, size: put.size });
+    this.logger.log({
+      msg: 'chart version stored',
+      chart: chart.name,
+      version: chart.version,
+      size: put.size,
+    });
   }
 }

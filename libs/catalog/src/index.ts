@@ -3,7 +3,12 @@ export { CATALOG_ENTITIES } from './entities';
 export { CatalogErrorCode } from './errors';
 export { chartFileCandidates } from './chart-file-name';
 export { ChartQueryService, byVersionDesc } from './chart-query.service';
-export type { CatalogAudience, ChartFileRef, ChartIndexState, StoredChartVersion } from './chart-query.service';
+export type {
+  CatalogAudience,
+  ChartFileRef,
+  ChartIndexState,
+  StoredChartVersion,
+} from './chart-query.service';
 export { ChartUploadService } from './chart-upload.service';
 export type { UploadedChartVersion } from './chart-upload.service';
 export { ChartYankService } from './chart-yank.service';

@@ -21,7 +21,10 @@ export class OrphanBlobSweeper implements OnApplicationBootstrap, OnApplicationS
 
   onApplicationBootstrap(): void {
     const everyMs = Math.min(this.config.uploads.orphanGraceSeconds * 1000, 15 * 60 * 1000);
-    this.timer = setInterval(() => void this.sweep().catch((e) => this.logger.warn(`sweep failed: ${(e as Error).message}`)), everyMs);
+    this.timer = setInterval(
+      () => void this.sweep().catch((e) => this.logger.warn(`sweep failed: ${(e as Error).message}`)),
+      everyMs,
+    );
     this.timer.unref();
   }
 

@@ -25,7 +25,8 @@ export class ProvenanceService {
   ) {}
 
   parse(prov: Buffer): { file: string; sha256: string } {
-    const bad = (why: string) => invalid(CatalogErrorCode.ProvenanceInvalid, `The provenance file is invalid: ${why}.`);
+    const bad = (why: string) =>
+      invalid(CatalogErrorCode.ProvenanceInvalid, `The provenance file is invalid: ${why}.`);
     if (prov.length === 0 || prov.length > MAX_PROVENANCE_BYTES) throw bad('empty or too large');
     const text = prov.toString('utf8');
     const begin = text.indexOf('-----BEGIN PGP SIGNED MESSAGE-----');
@@ -40,7 +41,8 @@ export class ProvenanceService {
     } catch {
       throw bad('the files section is not YAML');
     }
-    const entries = files && typeof files === 'object' ? Object.entries(files as Record<string, unknown>) : [];
+    const entries =
+      files && typeof files === 'object' ? Object.entries(files as Record<string, unknown>) : [];
     if (entries.length !== 1) throw bad('it must name exactly one chart archive');
     const [file, sum] = entries[0];
     const m = typeof sum === 'string' ? /^sha256:([a-f0-9]{64})$/.exec(sum) : null;
@@ -53,7 +55,10 @@ export class ProvenanceService {
     const p = this.parse(prov);
     const digest = createHash('sha256').update(archive).digest('hex');
     if (p.file !== `${chart.name}-${chart.version}.tgz` || p.sha256 !== digest) {
-      throw invalid(CatalogErrorCode.ProvenanceInvalid, 'The provenance file does not match the uploaded chart.');
+      throw invalid(
+        CatalogErrorCode.ProvenanceInvalid,
+        'The provenance file does not match the uploaded chart.',
+      );
     }
   }
 
@@ -69,15 +74,26 @@ export class ProvenanceService {
         .getRepository(ChartVersionEntity)
         .createQueryBuilder('v')
         .innerJoin(ChartEntity, 'c', 'c.id = v.chart_id')
-        .where('c.publisher_id = :publisherId AND c.name = :name AND v.version = :version', { publisherId, ...c })
+        .where('c.publisher_id = :publisherId AND c.name = :name AND v.version = :version', {
+          publisherId,
+          ...c,
+        })
         .getOne();
       if (target) break;
     }
-    if (!target) throw notFound(CatalogErrorCode.ChartVersionNotFound, `No chart version ${p.file} to attach this provenance to.`);
+    if (!target)
+      throw notFound(
+        CatalogErrorCode.ChartVersionNotFound,
+        `No chart version ${p.file} to attach this provenance to.`,
+      );
     if (target.digest !== p.sha256) {
-      throw invalid(CatalogErrorCode.ProvenanceInvalid, 'The provenance file does not match the stored chart archive.');
+      throw invalid(
+        CatalogErrorCode.ProvenanceInvalid,
+        'The provenance file does not match the stored chart archive.',
+      );
     }
-    if (target.provBlobKey) throw conflict(CatalogErrorCode.ProvenanceExists, `${p.file}.prov already exists.`);
+    if (target.provBlobKey)
+      throw conflict(CatalogErrorCode.ProvenanceExists, `${p.file}.prov already exists.`);
     // A fresh key per attempt: two racing attaches never overwrite each other's bytes, and the loser's
     // blob is deleted (or swept) without touching the winner's.
     const key = `${target.blobKey}.${randomUUID()}.prov`;

@@ -43,17 +43,26 @@ export class CheckoutService {
   }
 
   /** Opens a checkout for a published paid chart at its current price. */
-  async start(publisher: { id: string; slug: string }, chartName: string, email: string): Promise<StartedCheckout> {
+  async start(
+    publisher: { id: string; slug: string },
+    chartName: string,
+    email: string,
+  ): Promise<StartedCheckout> {
     const listing = await this.listings.find(publisher.id, chartName);
     if (!listing || !listing.published) {
       throw notFound(CommerceErrorCode.ChartNotForSale, 'No such chart for sale.');
     }
     if (listing.priceAmount === 0) {
-      throw invalid(CommerceErrorCode.ChartIsFree, 'This chart is free: add the repository, no purchase needed.');
+      throw invalid(
+        CommerceErrorCode.ChartIsFree,
+        'This chart is free: add the repository, no purchase needed.',
+      );
     }
     // `major` and `minor` are anchored on the newest stable version the buyer saw now, not at payment
     // (a release between checkout and a late or asynchronous payment must not move the license).
-    const versions = (await this.charts.listVersions(publisher.id, 'publisher', listing.chartName)).get(listing.chartName) ?? [];
+    const versions =
+      (await this.charts.listVersions(publisher.id, 'publisher', listing.chartName)).get(listing.chartName) ??
+      [];
     const repo = this.dataSource.getRepository(OrderEntity);
     const order = await repo.save(
       repo.create({
@@ -105,7 +114,11 @@ export class CheckoutService {
   /** What the holder of a session id may see: the order's state and, once paid, the license key. */
   async state(sessionId: string): Promise<CheckoutState> {
     const order =
-      sessionId.length <= 255 ? await this.dataSource.getRepository(OrderEntity).findOne({ where: { providerSessionId: sessionId } }) : null;
+      sessionId.length <= 255
+        ? await this.dataSource
+            .getRepository(OrderEntity)
+            .findOne({ where: { providerSessionId: sessionId } })
+        : null;
     if (!order) throw notFound(CommerceErrorCode.CheckoutNotFound, 'No such checkout session.');
     const license = order.status === 'paid' ? await this.licenses.findByOrder(order.id) : null;
     return {
@@ -116,7 +129,8 @@ export class CheckoutService {
       provider: order.provider,
       amount: order.amount,
       currency: order.currency,
-      license: license && license.status === 'active' ? { ...license, key: this.licenses.keyFor(license) } : null,
+      license:
+        license && license.status === 'active' ? { ...license, key: this.licenses.keyFor(license) } : null,
     };
   }
 

@@ -18,9 +18,10 @@ import { StripePaymentProvider } from './stripe-provider';
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig): PaymentProvider => {
         const p = config.payments;
-        if (p.provider === 'stripe') return new StripePaymentProvider(p.stripeSecretKey, p.stripeWebhookSecret, p.stripeApiUrl);
+        if (p.provider === 'stripe')
+          return new StripePaymentProvider(p.stripeSecretKey, p.stripeWebhookSecret, p.stripeApiUrl);
         new Logger('Payments').warn(
-          'PAYMENTS ARE LOCAL: STRIPE_SECRET_KEY is not set, so checkouts use the store\'s own pay page and no money moves.',
+          "PAYMENTS ARE LOCAL: STRIPE_SECRET_KEY is not set, so checkouts use the store's own pay page and no money moves.",
         );
         return new LocalPaymentProvider(config.publicUrl);
       },

@@ -63,14 +63,23 @@ export class FulfilmentService {
         .createQueryBuilder()
         .insert()
         .into(WebhookEventEntity)
-        .values({ id: event.id, provider, type: event.type === 'ignored' ? event.originalType : event.type, paymentRef, receivedAt: new Date(), processedAt: null, outcome: null })
+        .values({
+          id: event.id,
+          provider,
+          type: event.type === 'ignored' ? event.originalType : event.type,
+          paymentRef,
+          receivedAt: new Date(),
+          processedAt: null,
+          outcome: null,
+        })
         .orIgnore()
         .returning(['id'])
         .execute();
       if (!inserted.raw?.length) return 'duplicate' as const;
       // Events about one payment (completion, refunds, disputes) are applied one at a time, before any
       // order row is locked: a dispute or refund can then never miss a completion committing beside it.
-      if (paymentRef) await m.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [PAYMENT_LOCK_NAMESPACE, paymentRef]);
+      if (paymentRef)
+        await m.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [PAYMENT_LOCK_NAMESPACE, paymentRef]);
       const result = await this.apply(m, event);
       await m.update(WebhookEventEntity, { id: event.id }, { processedAt: new Date(), outcome: result });
       return result;
@@ -89,7 +98,10 @@ export class FulfilmentService {
         if (!order || order.providerSessionId !== event.sessionId) return 'unknown_order';
         if (event.amount !== order.amount || event.currency?.toLowerCase() !== order.currency) {
           // The signed event is the truth about the payment; if it disagrees with our order, issue nothing.
-          throw invalid(CommerceErrorCode.WebhookPayloadMismatch, 'The event does not match the order it names.');
+          throw invalid(
+            CommerceErrorCode.WebhookPayloadMismatch,
+            'The event does not match the order it names.',
+          );
         }
         if (event.paymentStatus !== 'paid') return 'awaiting_payment';
         return this.fulfil(m, order, event.paymentRef ?? event.sessionId);
@@ -118,10 +130,17 @@ export class FulfilmentService {
    * currency); anything else is recorded as a mismatch and changes nothing. The refunded total only
    * grows, so an older event delivered late cannot lower it; a full refund revokes the license.
    */
-  private async refunded(m: EntityManager, e: Extract<PaymentEvent, { type: 'charge.refunded' }>): Promise<EventOutcome> {
+  private async refunded(
+    m: EntityManager,
+    e: Extract<PaymentEvent, { type: 'charge.refunded' }>,
+  ): Promise<EventOutcome> {
     const order = (await this.lockOrder(m, e.orderId)) ?? (await this.lockOrderByPayment(m, e.paymentRef));
     const currency = typeof e.currency === 'string' ? e.currency.toLowerCase() : '';
-    const wellFormed = Number.isSafeInteger(e.amount) && Number.isSafeInteger(e.amountRefunded) && e.amountRefunded >= 0 && /^[a-z]{3}$/.test(currency);
+    const wellFormed =
+      Number.isSafeInteger(e.amount) &&
+      Number.isSafeInteger(e.amountRefunded) &&
+      e.amountRefunded >= 0 &&
+      /^[a-z]{3}$/.test(currency);
     const foreign =
       !order ||
       !wellFormed ||
@@ -129,11 +148,16 @@ export class FulfilmentService {
       currency !== order.currency ||
       (order.paymentRef !== null && e.paymentRef !== null && order.paymentRef !== e.paymentRef);
     if (order && foreign) {
-      this.logger.warn({ msg: 'refund event does not match the order it points to: ignored', orderId: order.id, eventId: e.id });
+      this.logger.warn({
+        msg: 'refund event does not match the order it points to: ignored',
+        orderId: order.id,
+        eventId: e.id,
+      });
       return 'refund_mismatch';
     }
     // Kept by payment even before the completion arrives: fulfilment cross-checks and applies it then.
-    if (wellFormed && e.paymentRef) await this.recordRefund(m, e.paymentRef, e.amount, currency, e.amountRefunded);
+    if (wellFormed && e.paymentRef)
+      await this.recordRefund(m, e.paymentRef, e.amount, currency, e.amountRefunded);
     if (!order) {
       if (!wellFormed) return 'refund_mismatch';
       return e.amountRefunded >= e.amount ? 'refunded_before_completion' : 'partially_refunded';
@@ -143,14 +167,24 @@ export class FulfilmentService {
     await m.update(
       OrderEntity,
       { id: order.id },
-      { refundedAmount: e.amountRefunded, paymentRef: order.paymentRef ?? e.paymentRef, ...(full ? { status: 'refunded' as const } : {}) },
+      {
+        refundedAmount: e.amountRefunded,
+        paymentRef: order.paymentRef ?? e.paymentRef,
+        ...(full ? { status: 'refunded' as const } : {}),
+      },
     );
     if (!full) return 'partially_refunded';
     await this.licenses.revoke({ orderId: order.id }, 'refunded', m);
     return 'refunded';
   }
 
-  private async recordRefund(m: EntityManager, paymentRef: string, amount: number, currency: string, amountRefunded: number): Promise<void> {
+  private async recordRefund(
+    m: EntityManager,
+    paymentRef: string,
+    amount: number,
+    currency: string,
+    amountRefunded: number,
+  ): Promise<void> {
     await m.query(
       `INSERT INTO "payment_refund" ("payment_ref", "amount", "currency", "amount_refunded") VALUES ($1, $2, $3, $4)
        ON CONFLICT ("payment_ref") DO UPDATE
@@ -164,7 +198,10 @@ export class FulfilmentService {
    * after its "closed" changes nothing), then the order's license is set from every dispute recorded
    * for the payment. Before the completion there is no order to act on; fulfilment applies it then.
    */
-  private async disputed(m: EntityManager, e: Extract<PaymentEvent, { type: 'dispute.created' | 'dispute.closed' }>): Promise<EventOutcome> {
+  private async disputed(
+    m: EntityManager,
+    e: Extract<PaymentEvent, { type: 'dispute.created' | 'dispute.closed' }>,
+  ): Promise<EventOutcome> {
     if (!e.paymentRef) return 'unknown_order';
     const status = (e.status || (e.type === 'dispute.closed' ? 'closed' : 'needs_response')).slice(0, 32);
     const closing = e.type === 'dispute.closed' || CLOSED_DISPUTE_STATUSES.has(status);
@@ -183,8 +220,13 @@ export class FulfilmentService {
   }
 
   /** Sets a fulfilled order and its license from the disputes on its payment. */
-  private async applyDisputes(m: EntityManager, order: OrderEntity, state: DisputeState): Promise<EventOutcome> {
-    if (order.status === 'pending' || order.status === 'failed' || order.status === 'expired') return 'recorded_before_completion';
+  private async applyDisputes(
+    m: EntityManager,
+    order: OrderEntity,
+    state: DisputeState,
+  ): Promise<EventOutcome> {
+    if (order.status === 'pending' || order.status === 'failed' || order.status === 'expired')
+      return 'recorded_before_completion';
     const fulfilled = order.status === 'paid' || order.status === 'disputed';
     switch (state) {
       case 'lost':
@@ -222,7 +264,10 @@ export class FulfilmentService {
     if (refund && refund.amount === order.amount && refund.currency === order.currency) {
       refundedAmount = Math.max(refundedAmount, refund.amountRefunded);
     } else if (refund) {
-      this.logger.warn({ msg: 'a refund recorded for this payment does not match the order: ignored', orderId: order.id });
+      this.logger.warn({
+        msg: 'a refund recorded for this payment does not match the order: ignored',
+        orderId: order.id,
+      });
     }
     if (refundedAmount >= order.amount) {
       await m.update(OrderEntity, { id: order.id }, { status: 'refunded', paymentRef, refundedAmount });
@@ -232,14 +277,24 @@ export class FulfilmentService {
     const disputes = await this.disputeState(m, paymentRef);
     if (disputes === 'lost') {
       await m.update(OrderEntity, { id: order.id }, { status: 'refunded', paymentRef, refundedAmount });
-      this.logger.warn({ msg: 'no license issued: a dispute on this payment was lost before the payment completed', orderId: order.id });
+      this.logger.warn({
+        msg: 'no license issued: a dispute on this payment was lost before the payment completed',
+        orderId: order.id,
+      });
       return 'dispute_lost_before_completion';
     }
-    await m.update(OrderEntity, { id: order.id }, { status: 'paid', paymentRef, paidAt: new Date(), refundedAmount });
+    await m.update(
+      OrderEntity,
+      { id: order.id },
+      { status: 'paid', paymentRef, paidAt: new Date(), refundedAmount },
+    );
     // Anchored on what the buyer saw at checkout; orders from before that was recorded use today's newest.
     let anchor = order.newestStableVersion;
     if (anchor === null) {
-      const versions = (await this.charts.listVersions(order.publisherId, 'publisher', order.chartName, m)).get(order.chartName) ?? [];
+      const versions =
+        (await this.charts.listVersions(order.publisherId, 'publisher', order.chartName, m)).get(
+          order.chartName,
+        ) ?? [];
       anchor = newestStable(versions.map((v) => v.version));
     }
     const license = await this.licenses.issue(
@@ -261,7 +316,10 @@ export class FulfilmentService {
     if (disputes === 'open') {
       await m.update(OrderEntity, { id: order.id }, { status: 'disputed' });
       await this.licenses.suspend(order.id, 'disputed', m);
-      this.logger.warn({ msg: 'license issued suspended: a dispute was recorded before the payment completed', licenseId: license.id });
+      this.logger.warn({
+        msg: 'license issued suspended: a dispute was recorded before the payment completed',
+        licenseId: license.id,
+      });
     }
     return 'fulfilled';
   }

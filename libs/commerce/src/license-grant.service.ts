@@ -21,16 +21,21 @@ export class LicenseGrantService {
     versionRange?: string,
   ): Promise<LicenseView & { key: string }> {
     const listing = await this.listings.find(publisher.id, chartName);
-    const versions = (await this.charts.listVersions(publisher.id, 'publisher', chartName)).get(chartName) ?? [];
+    const versions =
+      (await this.charts.listVersions(publisher.id, 'publisher', chartName)).get(chartName) ?? [];
     if (!versions.length) throw notFound(CommerceErrorCode.ChartNotForSale, `No chart named ${chartName}.`);
     // `semver` quietly widens an empty alternative ("1 || " means "1 || *"): a grant must say what it means.
     const normalised = versionRange === undefined ? null : semver.validRange(versionRange);
-    const emptyAlternative = versionRange !== undefined && versionRange.split('||').some((set) => set.trim() === '');
+    const emptyAlternative =
+      versionRange !== undefined && versionRange.split('||').some((set) => set.trim() === '');
     if (versionRange !== undefined && (normalised === null || emptyAlternative)) {
       throw invalid(CommerceErrorCode.VersionRangeInvalid, 'versionRange is not a valid semver range.');
     }
     if (normalised !== null && normalised.length > 255) {
-      throw invalid(CommerceErrorCode.VersionRangeInvalid, 'versionRange is too long once written out as comparators (255 characters).');
+      throw invalid(
+        CommerceErrorCode.VersionRangeInvalid,
+        'versionRange is too long once written out as comparators (255 characters).',
+      );
     }
     const policy =
       listing?.updatePolicy === 'window'

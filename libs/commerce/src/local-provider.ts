@@ -17,7 +17,10 @@ export class LocalPaymentProvider implements PaymentProvider {
   }
 
   parseWebhook(): PaymentEvent {
-    throw invalid('webhooks_not_configured', 'This store takes no Stripe webhooks: STRIPE_SECRET_KEY is not set.');
+    throw invalid(
+      'webhooks_not_configured',
+      'This store takes no Stripe webhooks: STRIPE_SECRET_KEY is not set.',
+    );
   }
 
   async refund(): Promise<void> {}

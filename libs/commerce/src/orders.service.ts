@@ -20,7 +20,9 @@ export class OrdersService {
   constructor(private readonly dataSource: DataSource) {}
 
   async list(publisherId: string): Promise<OrderView[]> {
-    const rows = await this.dataSource.getRepository(OrderEntity).find({ where: { publisherId }, order: { createdAt: 'DESC' }, take: 500 });
+    const rows = await this.dataSource
+      .getRepository(OrderEntity)
+      .find({ where: { publisherId }, order: { createdAt: 'DESC' }, take: 500 });
     return rows.map((o) => ({
       id: o.id,
       chart: o.chartName,

@@ -29,8 +29,22 @@ interface SessionFields {
 export type PaymentEvent =
   | ({ type: 'checkout.completed' | 'checkout.async_succeeded' } & SessionFields)
   | ({ type: 'checkout.async_failed' | 'checkout.expired' } & SessionFields)
-  | { type: 'charge.refunded'; id: string; paymentRef: string | null; orderId: string | null; amount: number; amountRefunded: number; currency: string }
-  | { type: 'dispute.created' | 'dispute.closed'; id: string; disputeId: string | null; paymentRef: string | null; status: string }
+  | {
+      type: 'charge.refunded';
+      id: string;
+      paymentRef: string | null;
+      orderId: string | null;
+      amount: number;
+      amountRefunded: number;
+      currency: string;
+    }
+  | {
+      type: 'dispute.created' | 'dispute.closed';
+      id: string;
+      disputeId: string | null;
+      paymentRef: string | null;
+      status: string;
+    }
   | { type: 'ignored'; id: string; originalType: string };
 
 export interface PaymentProvider {

@@ -2,7 +2,12 @@ import { invalid, unavailable } from '@berth/common';
 import Stripe from 'stripe';
 import { CheckoutRequest, CheckoutSession, PaymentEvent, PaymentProvider } from './payment-provider';
 
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String((v as { id: unknown }).id) : null);
+const str = (v: unknown): string | null =>
+  typeof v === 'string'
+    ? v
+    : v && typeof v === 'object' && 'id' in v
+      ? String((v as { id: unknown }).id)
+      : null;
 
 /**
  * Stripe Checkout in payment mode. The order id travels as metadata, client_reference_id and the
@@ -22,7 +27,13 @@ export class StripePaymentProvider implements PaymentProvider {
     this.stripe = new Stripe(secretKey, {
       maxNetworkRetries: 2,
       timeout: 20_000,
-      ...(u ? { host: u.hostname, port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)), protocol: u.protocol.replace(':', '') as 'http' | 'https' } : {}),
+      ...(u
+        ? {
+            host: u.hostname,
+            port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
+            protocol: u.protocol.replace(':', '') as 'http' | 'https',
+          }
+        : {}),
     });
   }
 
@@ -35,7 +46,16 @@ export class StripePaymentProvider implements PaymentProvider {
           client_reference_id: r.orderId,
           metadata: { orderId: r.orderId },
           payment_intent_data: { metadata: { orderId: r.orderId } },
-          line_items: [{ quantity: 1, price_data: { currency: r.currency, unit_amount: r.amount, product_data: { name: r.productName } } }],
+          line_items: [
+            {
+              quantity: 1,
+              price_data: {
+                currency: r.currency,
+                unit_amount: r.amount,
+                product_data: { name: r.productName },
+              },
+            },
+          ],
           success_url: r.successUrl,
           cancel_url: r.cancelUrl,
         },
@@ -45,7 +65,10 @@ export class StripePaymentProvider implements PaymentProvider {
       return { sessionId: session.id, url: session.url };
     } catch {
       // Stripe's message may quote request data; say only what the buyer can act on.
-      throw unavailable('payment_provider_unavailable', 'The payment provider could not open a checkout; try again shortly.');
+      throw unavailable(
+        'payment_provider_unavailable',
+        'The payment provider could not open a checkout; try again shortly.',
+      );
     }
   }
 
@@ -103,6 +126,9 @@ export class StripePaymentProvider implements PaymentProvider {
   }
 
   async refund(paymentRef: string, orderId: string): Promise<void> {
-    await this.stripe.refunds.create({ payment_intent: paymentRef, metadata: { orderId } }, { idempotencyKey: `refund-${orderId}` });
+    await this.stripe.refunds.create(
+      { payment_intent: paymentRef, metadata: { orderId } },
+      { idempotencyKey: `refund-${orderId}` },
+    );
   }
 }

@@ -32,7 +32,8 @@ export class DomainError extends Error {
 export const invalid = (code: string, message: string) => new DomainError(ErrorKind.Invalid, code, message);
 export const notFound = (code: string, message: string) => new DomainError(ErrorKind.NotFound, code, message);
 export const conflict = (code: string, message: string) => new DomainError(ErrorKind.Conflict, code, message);
-export const forbidden = (code: string, message: string) => new DomainError(ErrorKind.Forbidden, code, message);
+export const forbidden = (code: string, message: string) =>
+  new DomainError(ErrorKind.Forbidden, code, message);
 export const unauthenticated = (code: string, message: string) =>
   new DomainError(ErrorKind.Unauthenticated, code, message);
 export const tooLarge = (code: string, message: string) => new DomainError(ErrorKind.TooLarge, code, message);

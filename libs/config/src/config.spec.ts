@@ -21,7 +21,13 @@ describe('loadConfig', () => {
   it('lists every problem at once', () => {
     let error: unknown;
     try {
-      loadConfig({ DATA_DIR: dataDir(), PORT: 'eighty', BLOB_STORE: 'ftp', LOG_LEVEL: 'loud', PUBLIC_URL: 'not a url' });
+      loadConfig({
+        DATA_DIR: dataDir(),
+        PORT: 'eighty',
+        BLOB_STORE: 'ftp',
+        LOG_LEVEL: 'loud',
+        PUBLIC_URL: 'not a url',
+      });
     } catch (e) {
       error = e;
     }

@@ -115,7 +115,9 @@ export class EnvironmentVariables {
   ACCESS_TOKEN_TTL_SECONDS = 3600;
 
   /** Seals the license signing keys stored in the database. Generated under DATA_DIR outside production. */
-  @ValidateIf((e: EnvironmentVariables) => e.NODE_ENV === 'production' || e.LICENSE_SIGNING_SECRET !== undefined)
+  @ValidateIf(
+    (e: EnvironmentVariables) => e.NODE_ENV === 'production' || e.LICENSE_SIGNING_SECRET !== undefined,
+  )
   @Sensitive()
   @IsString()
   @MinLength(32)
@@ -253,8 +255,20 @@ export interface AppConfig {
         secretAccessKey?: string;
         prefix: string;
       };
-  auth: { accessTokenSecret: string; accessTokenTtlSeconds: number; loginMaxFailures: number; loginLockoutSeconds: number };
-  uploads: { concurrency: number; maxBytes: number; maxDecompressedBytes: number; maxFileBytes: number; maxEntries: number; orphanGraceSeconds: number };
+  auth: {
+    accessTokenSecret: string;
+    accessTokenTtlSeconds: number;
+    loginMaxFailures: number;
+    loginLockoutSeconds: number;
+  };
+  uploads: {
+    concurrency: number;
+    maxBytes: number;
+    maxDecompressedBytes: number;
+    maxFileBytes: number;
+    maxEntries: number;
+    orphanGraceSeconds: number;
+  };
   licensing: { signingSecret: string; statusCacheSeconds: number };
   payments:
     | { provider: 'stripe'; stripeSecretKey: string; stripeWebhookSecret: string; stripeApiUrl?: string }
@@ -338,7 +352,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     problems.push('S3_SECRET_ACCESS_KEY is required when S3_ACCESS_KEY_ID is set');
   }
   if (vars.NODE_ENV === 'production' && !vars.STRIPE_SECRET_KEY && !vars.ALLOW_LOCAL_PAYMENTS) {
-    problems.push('STRIPE_SECRET_KEY is required in production (or set ALLOW_LOCAL_PAYMENTS=true to take no real payments)');
+    problems.push(
+      'STRIPE_SECRET_KEY is required in production (or set ALLOW_LOCAL_PAYMENTS=true to take no real payments)',
+    );
   }
   if (problems.length) throw new ConfigError(problems);
 

@@ -54,7 +54,10 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
       this.events.emit(topic, payload);
       return;
     }
-    await (manager ?? this.dataSource.manager).query('SELECT pg_notify($1, $2)', [CHANNEL, `${topic}:${payload}`]);
+    await (manager ?? this.dataSource.manager).query('SELECT pg_notify($1, $2)', [
+      CHANNEL,
+      `${topic}:${payload}`,
+    ]);
   }
 
   /**
@@ -87,7 +90,11 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private async connect(): Promise<void> {
-    const client = new Client({ connectionString: this.config.database.url, connectionTimeoutMillis: 5000, keepAlive: true });
+    const client = new Client({
+      connectionString: this.config.database.url,
+      connectionTimeoutMillis: 5000,
+      keepAlive: true,
+    });
     client.on('notification', (n) => {
       if (n.channel !== CHANNEL || !n.payload) return;
       const i = n.payload.indexOf(':');
@@ -109,7 +116,8 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
   private lost(client: Client): void {
     if (this.client !== client) return;
     this.client = null;
-    if (this.listening) this.logger.warn({ msg: 'change listener disconnected; caches bypassed until it is back' });
+    if (this.listening)
+      this.logger.warn({ msg: 'change listener disconnected; caches bypassed until it is back' });
     this.listening = false;
     this.missed();
     client.end().catch(() => undefined);

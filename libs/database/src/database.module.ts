@@ -17,7 +17,12 @@ export interface DatabaseModuleOptions {
 const EMBEDDED = Symbol('EMBEDDED_POSTGRES');
 
 /** Options shared by the app and the TypeORM CLI data source, so both see the same schema. */
-export function dataSourceOptions(url: string, poolSize: number, options: DatabaseModuleOptions, embedded = false) {
+export function dataSourceOptions(
+  url: string,
+  poolSize: number,
+  options: DatabaseModuleOptions,
+  embedded = false,
+) {
   return {
     type: 'postgres' as const,
     url,
@@ -29,7 +34,11 @@ export function dataSourceOptions(url: string, poolSize: number, options: Databa
     synchronize: false,
     migrationsRun: false,
     // The embedded database's single connection is held for the life of the process (idle timeout 0).
-    extra: { max: poolSize, connectionTimeoutMillis: embedded ? 30000 : 5000, idleTimeoutMillis: embedded ? 0 : 30000 },
+    extra: {
+      max: poolSize,
+      connectionTimeoutMillis: embedded ? 30000 : 5000,
+      idleTimeoutMillis: embedded ? 0 : 30000,
+    },
   };
 }
 

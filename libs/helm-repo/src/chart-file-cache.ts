@@ -67,7 +67,8 @@ export class ChartFileCache implements OnModuleInit {
   rememberRef(publisherId: string, fileBase: string, ref: ChartFileRef, generation: number): void {
     if (generation !== this.generation || !this.changes.live) return;
     const key = `${publisherId}/${fileBase}`;
-    if (this.refs.size >= MAX_REFS && !this.refs.has(key)) this.forgetRef(this.refs.keys().next().value as string);
+    if (this.refs.size >= MAX_REFS && !this.refs.has(key))
+      this.forgetRef(this.refs.keys().next().value as string);
     const chart = `${publisherId}/${ref.name}`;
     this.refs.set(key, { ref, chart });
     let keys = this.byChart.get(chart);

@@ -30,7 +30,11 @@ export interface ChartFile {
  * version's .prov is public, paid or not. A licensed buyer keeps covered versions even after a yank or an
  * unpublish.
  */
-export function fileAccess(v: ChartFileRef, viewer: RepoViewer, prov: boolean): 'allowed' | 'missing' | 'license_required' {
+export function fileAccess(
+  v: ChartFileRef,
+  viewer: RepoViewer,
+  prov: boolean,
+): 'allowed' | 'missing' | 'license_required' {
   if (prov && v.published && !v.yankedAt && viewer.kind !== 'publisher') return 'allowed';
   const licensed = viewer.kind === 'license' && v.chartId === viewer.chartId && covers(viewer.entitlement, v);
   if (licensed) return 'allowed';
@@ -70,14 +74,21 @@ export class HelmRepositoryService {
   async licenseViewer(slug: string, username: string, key: string): Promise<RepoViewer> {
     // Built only when thrown: an error's stack trace costs more than the rest of a cached check.
     const refused = () =>
-      unauthenticated(HelmRepoErrorCode.RepositoryCredentialsInvalid, 'The license key is invalid, revoked or not for this repository.');
+      unauthenticated(
+        HelmRepoErrorCode.RepositoryCredentialsInvalid,
+        'The license key is invalid, revoked or not for this repository.',
+      );
     if (!key.startsWith(LICENSE_KEY_PREFIX)) throw refused();
     const result = await this.licenses.verify(key);
     // Whose license it is comes first: its state is told only to someone presenting it where it belongs.
-    if (!result.license || result.license.publisher !== slug || result.license.id !== username) throw refused();
+    if (!result.license || result.license.publisher !== slug || result.license.id !== username)
+      throw refused();
     if (!result.valid) {
       if (result.reason === 'suspended' || result.reason === 'revoked') {
-        throw unauthenticated(HelmRepoErrorCode.LicenseInactive, `This license is ${result.reason}; contact the publisher.`);
+        throw unauthenticated(
+          HelmRepoErrorCode.LicenseInactive,
+          `This license is ${result.reason}; contact the publisher.`,
+        );
       }
       throw refused();
     }
@@ -95,14 +106,23 @@ export class HelmRepositoryService {
     const { chartId, chartName, entitlement } = viewer;
     const view = `${chartId} ${entitlement.versionRange} ${entitlement.updatesUntil?.getTime() ?? '-'}`;
     return this.indexes.licensedBody(publisher.id, chartName, view, contextPath, async () => {
-      const live = (await this.charts.listVersions(publisher.id, 'publisher', chartName)).get(chartName) ?? [];
+      const live =
+        (await this.charts.listVersions(publisher.id, 'publisher', chartName)).get(chartName) ?? [];
       const versions = live.filter((v) => v.chartId === chartId && covers(entitlement, v));
-      return renderFragment({ name: chartName, chartId, public: false, versions, versionChangedAt: null, listingChangedAt: null });
+      return renderFragment({
+        name: chartName,
+        chartId,
+        public: false,
+        versions,
+        versionChangedAt: null,
+        listingChangedAt: null,
+      });
     });
   }
 
   private async provFile(v: ChartFileRef): Promise<ChartFile> {
-    if (!v.provBlobKey) throw notFound(HelmRepoErrorCode.ChartFileNotFound, 'No such chart file in this repository.');
+    if (!v.provBlobKey)
+      throw notFound(HelmRepoErrorCode.ChartFileNotFound, 'No such chart file in this repository.');
     const info = await this.blobs.head(v.provBlobKey);
     return {
       body: await this.blobs.get(v.provBlobKey),
@@ -115,8 +135,13 @@ export class HelmRepositoryService {
   /** `<name>-<version>.tgz` or `.tgz.prov`, if the viewer may have it. Every request re-checks the license. */
   async chartFile(publisherId: string, fileName: string, viewer: RepoViewer): Promise<ChartFile> {
     const prov = fileName.endsWith('.tgz.prov');
-    const base = prov ? fileName.slice(0, -'.tgz.prov'.length) : fileName.endsWith('.tgz') ? fileName.slice(0, -4) : null;
-    const missing = () => notFound(HelmRepoErrorCode.ChartFileNotFound, 'No such chart file in this repository.');
+    const base = prov
+      ? fileName.slice(0, -'.tgz.prov'.length)
+      : fileName.endsWith('.tgz')
+        ? fileName.slice(0, -4)
+        : null;
+    const missing = () =>
+      notFound(HelmRepoErrorCode.ChartFileNotFound, 'No such chart file in this repository.');
     if (base === null) throw missing();
     const v = await this.findFile(publisherId, base);
     if (!v) throw missing();
@@ -130,14 +155,23 @@ export class HelmRepositoryService {
       );
     }
     if (prov) return this.provFile(v);
-    return { body: await this.archive(v), size: v.size, etag: `"${v.digest}"`, contentType: 'application/gzip' };
+    return {
+      body: await this.archive(v),
+      size: v.size,
+      etag: `"${v.digest}"`,
+      contentType: 'application/gzip',
+    };
   }
 
   /**
    * The archive answer when everything it depends on is already in memory (file lookup, archive bytes),
    * by the same rule as chartFile; undefined whenever chartFile would have to read or refuse anything.
    */
-  cachedArchive(publisherId: string, fileName: string, viewer: RepoViewer): (ChartFile & { body: Buffer }) | undefined {
+  cachedArchive(
+    publisherId: string,
+    fileName: string,
+    viewer: RepoViewer,
+  ): (ChartFile & { body: Buffer }) | undefined {
     if (!fileName.endsWith('.tgz')) return undefined;
     const v = this.files.ref(publisherId, fileName.slice(0, -4), false);
     if (!v || fileAccess(v, viewer, false) !== 'allowed') return undefined;
@@ -154,7 +188,8 @@ export class HelmRepositoryService {
   /** A buyer's viewer from memory alone (see LicenseService.verifyFromCache); undefined to take the full path. */
   cachedLicenseViewer(slug: string, username: string, key: string): RepoViewer | undefined {
     const result = this.licenses.verifyFromCache(key);
-    if (!result?.valid || result.license.publisher !== slug || result.license.id !== username) return undefined;
+    if (!result?.valid || result.license.publisher !== slug || result.license.id !== username)
+      return undefined;
     return buyer(result);
   }
 

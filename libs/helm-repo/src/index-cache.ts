@@ -60,7 +60,9 @@ export function renderFragment(state: ChartIndexState): ChartFragment {
  */
 export function assembleIndex(fragments: ChartFragment[], generated: Date, contextPath: string): IndexBody {
   const head = Buffer.from('{"apiVersion":"v1","entries":{');
-  const tail = Buffer.from(`},"generated":${JSON.stringify(generated.toISOString())},"serverInfo":${JSON.stringify({ contextPath })}}`);
+  const tail = Buffer.from(
+    `},"generated":${JSON.stringify(generated.toISOString())},"serverInfo":${JSON.stringify({ contextPath })}}`,
+  );
   const parts: Buffer[] = [head];
   const hashes: string[] = [];
   for (const f of fragments) {
@@ -123,7 +125,8 @@ class Repo {
 
   rememberLicensed(key: string, body: IndexBody, epoch: number): void {
     if (epoch !== this.epoch) return;
-    if (this.licensed.size >= MAX_LICENSED_VIEWS) this.licensed.delete(this.licensed.keys().next().value as string);
+    if (this.licensed.size >= MAX_LICENSED_VIEWS)
+      this.licensed.delete(this.licensed.keys().next().value as string);
     this.licensed.set(key, body);
   }
 
@@ -144,7 +147,9 @@ class Repo {
   }
 
   inOrder(): ChartFragment[] {
-    return (this.sorted ??= [...this.fragments.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
+    return (this.sorted ??= [...this.fragments.values()].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    ));
   }
 
   /**

@@ -27,13 +27,20 @@ export class LicenseStatusCache implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.changes.subscribe('licenses', (id) => (typeof id === 'string' && id ? this.invalidate(id) : this.invalidateAll()));
+    this.changes.subscribe('licenses', (id) =>
+      typeof id === 'string' && id ? this.invalidate(id) : this.invalidateAll(),
+    );
   }
 
   /** What get() would answer without a query, or undefined when it would need one. */
   peek(id: string): LicenseEntity | null | undefined {
     const hit = this.entries.get(id);
-    if (!hit || Date.now() - hit.at >= this.config.licensing.statusCacheSeconds * 1000 || !this.changes.connected) return undefined;
+    if (
+      !hit ||
+      Date.now() - hit.at >= this.config.licensing.statusCacheSeconds * 1000 ||
+      !this.changes.connected
+    )
+      return undefined;
     return hit.row;
   }
 
@@ -45,7 +52,8 @@ export class LicenseStatusCache implements OnModuleInit {
     const row = await this.dataSource.getRepository(LicenseEntity).findOne({ where: { id } });
     if (generation === this.generation && this.changes.connected) {
       this.entries.delete(id);
-      if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+      if (this.entries.size >= this.maxEntries)
+        this.entries.delete(this.entries.keys().next().value as string);
       this.entries.set(id, { row, at: Date.now() });
     }
     return row;

@@ -58,7 +58,8 @@ export type VerifiedLicense =
   | { valid: true; license: LicenseView; entitlement: Entitlement }
   | { valid: false; reason: LicenseInvalidReason; license?: LicenseView };
 
-const statusOf = (l: LicenseEntity): LicenseStatus => (l.revokedAt ? 'revoked' : l.suspendedAt ? 'suspended' : 'active');
+const statusOf = (l: LicenseEntity): LicenseStatus =>
+  l.revokedAt ? 'revoked' : l.suspendedAt ? 'suspended' : 'active';
 
 export const toLicenseView = (l: LicenseEntity): LicenseView => ({
   id: l.id,
@@ -156,7 +157,8 @@ export class LicenseService {
       claims = checked;
       this.verifiedKeys.remember(key, claims, generation);
     }
-    if (claims.exp !== undefined && Date.now() >= claims.exp * 1000) return { valid: false, reason: 'expired' };
+    if (claims.exp !== undefined && Date.now() >= claims.exp * 1000)
+      return { valid: false, reason: 'expired' };
     return this.outcome(await this.statusCache.get(claims.sub));
   }
 
@@ -166,7 +168,8 @@ export class LicenseService {
    * Not counted in the cache statistics until the caller uses the answer (countCachedCheck).
    */
   verifyFromCache(key: string): VerifiedLicense | undefined {
-    if (typeof key !== 'string' || !key.startsWith(LICENSE_KEY_PREFIX) || key.length > MAX_KEY_LENGTH) return undefined;
+    if (typeof key !== 'string' || !key.startsWith(LICENSE_KEY_PREFIX) || key.length > MAX_KEY_LENGTH)
+      return undefined;
     const claims = this.verifiedKeys.get(key, false);
     if (!claims || (claims.exp !== undefined && Date.now() >= claims.exp * 1000)) return undefined;
     const row = this.statusCache.peek(claims.sub);
@@ -181,10 +184,16 @@ export class LicenseService {
     if (!row) return { valid: false, reason: 'not_found' };
     const license = toLicenseView(row);
     if (license.status !== 'active') return { valid: false, reason: license.status, license };
-    return { valid: true, license, entitlement: { versionRange: license.versionRange, updatesUntil: license.updatesUntil } };
+    return {
+      valid: true,
+      license,
+      entitlement: { versionRange: license.versionRange, updatesUntil: license.updatesUntil },
+    };
   }
 
-  private async verifySignature(token: string): Promise<VerifiedClaims | { valid: false; reason: LicenseInvalidReason }> {
+  private async verifySignature(
+    token: string,
+  ): Promise<VerifiedClaims | { valid: false; reason: LicenseInvalidReason }> {
     const decoded = jwt.decode(token, { complete: true });
     if (!decoded || typeof decoded.payload !== 'object' || typeof decoded.header.kid !== 'string') {
       return { valid: false, reason: 'malformed' };
@@ -194,7 +203,10 @@ export class LicenseService {
     let claims: jwt.JwtPayload & Partial<LicenseClaims>;
     try {
       // The algorithm comes from the key record, never from the token's header.
-      claims = jwt.verify(token, vk.publicKey, { algorithms: [vk.algorithm], issuer: this.config.publicUrl }) as jwt.JwtPayload;
+      claims = jwt.verify(token, vk.publicKey, {
+        algorithms: [vk.algorithm],
+        issuer: this.config.publicUrl,
+      }) as jwt.JwtPayload;
     } catch (e) {
       const name = (e as Error).name;
       if (name === 'TokenExpiredError') return { valid: false, reason: 'expired' };
@@ -224,28 +236,46 @@ export class LicenseService {
   }
 
   /** Permanent. Returns false when nothing changed (already revoked). */
-  async revoke(where: { id?: string; orderId?: string; publisherId?: string }, reason: string, manager?: EntityManager): Promise<boolean> {
+  async revoke(
+    where: { id?: string; orderId?: string; publisherId?: string },
+    reason: string,
+    manager?: EntityManager,
+  ): Promise<boolean> {
     return this.changeAndAnnounce(manager, where.id, async (m) => {
-      const result = await m.update(LicenseEntity, { ...where, revokedAt: IsNull() }, { revokedAt: new Date(), reason });
+      const result = await m.update(
+        LicenseEntity,
+        { ...where, revokedAt: IsNull() },
+        { revokedAt: new Date(), reason },
+      );
       return (result.affected ?? 0) > 0;
     });
   }
 
   async suspend(orderId: string, reason: string, manager?: EntityManager): Promise<void> {
     await this.changeAndAnnounce(manager, undefined, (m) =>
-      m.update(LicenseEntity, { orderId, revokedAt: IsNull(), suspendedAt: IsNull() }, { suspendedAt: new Date(), reason }),
+      m.update(
+        LicenseEntity,
+        { orderId, revokedAt: IsNull(), suspendedAt: IsNull() },
+        { suspendedAt: new Date(), reason },
+      ),
     );
   }
 
   async reinstate(orderId: string, manager?: EntityManager): Promise<void> {
-    await this.changeAndAnnounce(manager, undefined, (m) => m.update(LicenseEntity, { orderId, revokedAt: IsNull() }, { suspendedAt: null, reason: null }));
+    await this.changeAndAnnounce(manager, undefined, (m) =>
+      m.update(LicenseEntity, { orderId, revokedAt: IsNull() }, { suspendedAt: null, reason: null }),
+    );
   }
 
   /**
    * Every replica drops its cached state of the license (of all, without an id) when `m`'s transaction
    * commits; this one also drops it now, and again via forgetCachedStatus() after the commit.
    */
-  private async changeAndAnnounce<T>(manager: EntityManager | undefined, id: string | undefined, change: (m: EntityManager) => Promise<T>): Promise<T> {
+  private async changeAndAnnounce<T>(
+    manager: EntityManager | undefined,
+    id: string | undefined,
+    change: (m: EntityManager) => Promise<T>,
+  ): Promise<T> {
     // The change and its notice commit together: no revocation other replicas never hear of.
     const run = async (m: EntityManager) => {
       const out = await change(m);

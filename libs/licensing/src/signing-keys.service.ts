@@ -1,4 +1,13 @@
-import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  KeyObject,
+  randomBytes,
+} from 'node:crypto';
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { ChangeFeed } from '@berth/database';
@@ -42,20 +51,31 @@ export class SigningKeysService implements OnModuleInit {
     await this.ensureActiveKey();
     await this.reload();
     // A rotation anywhere (another replica, `npm run keys:rotate`) is signed with here at once.
-    this.changes.subscribe('signing_keys', () =>
-      void this.reload(true).catch((e) => this.logger.warn({ msg: 'signing key reload failed', err: (e as Error).message })),
+    this.changes.subscribe(
+      'signing_keys',
+      () =>
+        void this.reload(true).catch((e) =>
+          this.logger.warn({ msg: 'signing key reload failed', err: (e as Error).message }),
+        ),
     );
   }
 
   private sealingKey(): Buffer {
-    return createHash('sha256').update(`berth-signing-key-v1:${this.config.licensing.signingSecret}`).digest();
+    return createHash('sha256')
+      .update(`berth-signing-key-v1:${this.config.licensing.signingSecret}`)
+      .digest();
   }
 
   private seal(pem: string): string {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.sealingKey(), iv);
     const data = Buffer.concat([cipher.update(pem, 'utf8'), cipher.final()]);
-    return ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), data.toString('base64')].join(':');
+    return [
+      'v1',
+      iv.toString('base64'),
+      cipher.getAuthTag().toString('base64'),
+      data.toString('base64'),
+    ].join(':');
   }
 
   private unseal(sealed: string): string {
@@ -111,16 +131,25 @@ export class SigningKeysService implements OnModuleInit {
     const rows = await this.dataSource.getRepository(SigningKeyEntity).find({ order: { createdAt: 'DESC' } });
     const next = new Map<string, VerificationKey>();
     for (const r of rows) {
-      next.set(r.kid, { kid: r.kid, algorithm: r.algorithm, publicKey: createPublicKey({ key: r.publicJwk, format: 'jwk' }) });
+      next.set(r.kid, {
+        kid: r.kid,
+        algorithm: r.algorithm,
+        publicKey: createPublicKey({ key: r.publicJwk, format: 'jwk' }),
+      });
     }
     this.verification = next;
     const active = rows.find((r) => !r.retiredAt);
     if (active && this.signing?.kid !== active.kid) {
       try {
-        this.signing = { kid: active.kid, privateKey: createPrivateKey(this.unseal(active.privateKeyEncrypted)) };
+        this.signing = {
+          kid: active.kid,
+          privateKey: createPrivateKey(this.unseal(active.privateKeyEncrypted)),
+        };
       } catch {
         // Never log the sealed material; say what to fix.
-        throw new Error('Cannot unseal the license signing key: LICENSE_SIGNING_SECRET differs from the one that sealed it.');
+        throw new Error(
+          'Cannot unseal the license signing key: LICENSE_SIGNING_SECRET differs from the one that sealed it.',
+        );
       }
     }
   }

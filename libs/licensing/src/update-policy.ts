@@ -1,6 +1,7 @@
 import semver from 'semver';
 
-export type UpdatePolicy = { kind: 'all' } | { kind: 'major' } | { kind: 'minor' } | { kind: 'window'; months: number };
+export type UpdatePolicy =
+  { kind: 'all' } | { kind: 'major' } | { kind: 'minor' } | { kind: 'window'; months: number };
 
 export interface Entitlement {
   versionRange: string;
@@ -15,7 +16,11 @@ export interface Entitlement {
  * A window ends N calendar months after the purchase, on the same day of the month or the target month's last
  * day when it is shorter (31 Jan + 1 month = 28/29 Feb, as in Postgres, date-fns and java.time).
  */
-export function entitlementFor(policy: UpdatePolicy, newestStable: string | null, purchasedAt: Date): Entitlement {
+export function entitlementFor(
+  policy: UpdatePolicy,
+  newestStable: string | null,
+  purchasedAt: Date,
+): Entitlement {
   const base = newestStable ? semver.parse(newestStable) : null;
   const pre = base && base.prerelease.length > 0 ? '-0' : '';
   switch (policy.kind) {
@@ -26,7 +31,10 @@ export function entitlementFor(policy: UpdatePolicy, newestStable: string | null
       return { versionRange: `>=${base.major}.0.0${pre} <${base.major + 1}.0.0-0`, updatesUntil: null };
     case 'minor':
       if (!base) return { versionRange: '*', updatesUntil: null };
-      return { versionRange: `>=${base.major}.${base.minor}.0${pre} <${base.major}.${base.minor + 1}.0-0`, updatesUntil: null };
+      return {
+        versionRange: `>=${base.major}.${base.minor}.0${pre} <${base.major}.${base.minor + 1}.0-0`,
+        updatesUntil: null,
+      };
     case 'window': {
       const until = new Date(purchasedAt);
       const day = until.getUTCDate();
@@ -47,6 +55,8 @@ export function covers(e: Entitlement, version: { version: string; createdAt: Da
 
 /** The newest version without a pre-release tag, the anchor of `major` and `minor` policies. */
 export function newestStable(versions: string[]): string | null {
-  const stable = versions.filter((v) => semver.valid(v) && semver.prerelease(v) === null).sort(semver.rcompare);
+  const stable = versions
+    .filter((v) => semver.valid(v) && semver.prerelease(v) === null)
+    .sort(semver.rcompare);
   return stable[0] ?? versions.filter((v) => semver.valid(v)).sort(semver.rcompare)[0] ?? null;
 }

@@ -27,7 +27,9 @@ export class VerifiedKeyCache implements OnModuleInit {
 
   onModuleInit(): void {
     this.changes.subscribe('signing_keys', () => this.clear());
-    this.changes.subscribe('licenses', (id) => (typeof id === 'string' && id ? this.forgetLicense(id) : this.clear()));
+    this.changes.subscribe('licenses', (id) =>
+      typeof id === 'string' && id ? this.forgetLicense(id) : this.clear(),
+    );
   }
 
   /** The generation to hand back to remember(): a notice heard in between voids what was verified. */
@@ -56,7 +58,10 @@ export class VerifiedKeyCache implements OnModuleInit {
   remember(key: string, claims: VerifiedClaims, generation: number): void {
     if (generation !== this.generation || !this.changes.connected) return;
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(this.digest(key), { sub: claims.sub, ...(claims.exp !== undefined ? { exp: claims.exp } : {}) });
+    this.entries.set(this.digest(key), {
+      sub: claims.sub,
+      ...(claims.exp !== undefined ? { exp: claims.exp } : {}),
+    });
   }
 
   get size(): number {

@@ -61,7 +61,10 @@ export class AccountsController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Create an API token (returned once)', description: 'Owner access token only.' })
   @ApiResponse({ status: 201, type: CreatedApiTokenDto })
-  async createToken(@Principal() principal: PublisherPrincipal, @Body() dto: CreateApiTokenDto): Promise<CreatedApiTokenDto> {
+  async createToken(
+    @Principal() principal: PublisherPrincipal,
+    @Body() dto: CreateApiTokenDto,
+  ): Promise<CreatedApiTokenDto> {
     const created = await this.tokens.create(principal.publisher.id, dto.name, dto.scopes);
     return { ...toTokenDto(created), token: created.token };
   }
@@ -81,7 +84,10 @@ export class AccountsController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Revoke an API token' })
   @ApiResponse({ status: 204 })
-  async revokeToken(@Principal() principal: PublisherPrincipal, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+  async revokeToken(
+    @Principal() principal: PublisherPrincipal,
+    @Param('id', new ParseUUIDPipe()) id: string,
+  ): Promise<void> {
     // Tokens are minted and revoked by a person, never by another token ('owner').
     await this.tokens.revoke(principal.publisher.id, id);
   }

@@ -19,9 +19,15 @@ import {
 } from 'class-validator';
 
 export class PublisherInputDto {
-  @ApiProperty({ example: 'acme', pattern: PUBLISHER_SLUG_PATTERN.source, description: 'Repository name in URLs.' })
+  @ApiProperty({
+    example: 'acme',
+    pattern: PUBLISHER_SLUG_PATTERN.source,
+    description: 'Repository name in URLs.',
+  })
   @IsString()
-  @Matches(PUBLISHER_SLUG_PATTERN, { message: 'publisher.slug must be 1-40 lower-case letters, digits or inner dashes' })
+  @Matches(PUBLISHER_SLUG_PATTERN, {
+    message: 'publisher.slug must be 1-40 lower-case letters, digits or inner dashes',
+  })
   slug: string;
 
   @ApiProperty({ example: 'Acme Inc.', maxLength: 100 })

@@ -59,7 +59,11 @@ export class AuthFailureLimiter {
     const now = Date.now();
     return (
       this.byClient.blockedFor(client, authFailuresPerClient, now) > 0 ||
-      this.byCredential.blockedFor(AuthFailureLimiter.credentialKey(authorization), authFailuresPerCredential, now) > 0
+      this.byCredential.blockedFor(
+        AuthFailureLimiter.credentialKey(authorization),
+        authFailuresPerCredential,
+        now,
+      ) > 0
     );
   }
 
@@ -79,7 +83,17 @@ export class AuthFailureLimiter {
       );
       if (wait > 0) {
         const id = String((req as { id?: unknown }).id ?? '');
-        sendError(req, res, { status: 429, code: 'too_many_auth_failures', message: 'Too many failed authentication attempts; retry later.', retryAfterSeconds: wait }, id);
+        sendError(
+          req,
+          res,
+          {
+            status: 429,
+            code: 'too_many_auth_failures',
+            message: 'Too many failed authentication attempts; retry later.',
+            retryAfterSeconds: wait,
+          },
+          id,
+        );
         return;
       }
       res.once('finish', () => {

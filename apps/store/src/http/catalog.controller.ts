@@ -64,7 +64,12 @@ export class CatalogController {
     if (!d) throw missing;
     return {
       ...this.toDto(d, slug),
-      versions: d.versions.map((v) => ({ version: v.version, appVersion: v.appVersion, created: v.created.toISOString(), digest: v.digest })),
+      versions: d.versions.map((v) => ({
+        version: v.version,
+        appVersion: v.appVersion,
+        created: v.created.toISOString(),
+        digest: v.digest,
+      })),
       readme: d.readme,
     };
   }

@@ -16,7 +16,12 @@ class UploadSlots {
 
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.busy >= this.max) {
-      throw new DomainError(ErrorKind.Unavailable, 'uploads_busy', 'Too many uploads in progress; retry shortly.', { retryAfterSeconds: 2 });
+      throw new DomainError(
+        ErrorKind.Unavailable,
+        'uploads_busy',
+        'Too many uploads in progress; retry shortly.',
+        { retryAfterSeconds: 2 },
+      );
     }
     this.busy += 1;
     try {
@@ -58,7 +63,10 @@ export class ChartMuseumController {
       'Name and version come from the archive. An existing version is 409 whatever `?force` says.',
   })
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
-  @ApiResponse({ status: 201, schema: { type: 'object', properties: { saved: { type: 'boolean', example: true } } } })
+  @ApiResponse({
+    status: 201,
+    schema: { type: 'object', properties: { saved: { type: 'boolean', example: true } } },
+  })
   @ApiResponse({ status: 400, type: ChartMuseumErrorDto, description: 'archive_* and chart_* codes' })
   @ApiResponse({ status: 401, type: ChartMuseumErrorDto })
   @ApiResponse({ status: 403, type: ChartMuseumErrorDto })
@@ -86,7 +94,10 @@ export class ChartMuseumController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Upload a provenance file for a stored version (ChartMuseum)' })
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
-  @ApiResponse({ status: 201, schema: { type: 'object', properties: { saved: { type: 'boolean', example: true } } } })
+  @ApiResponse({
+    status: 201,
+    schema: { type: 'object', properties: { saved: { type: 'boolean', example: true } } },
+  })
   @ApiResponse({ status: 400, type: ChartMuseumErrorDto, description: 'provenance_invalid' })
   @ApiResponse({ status: 409, type: ChartMuseumErrorDto, description: 'provenance_exists' })
   async uploadProv(@Param('slug') slug: string, @Req() req: Request): Promise<{ saved: true }> {
@@ -112,7 +123,11 @@ export class ChartMuseumController {
   @Get('charts/:name')
   @ApiOperation({ summary: 'Live versions of one chart (ChartMuseum)' })
   @ApiResponse({ status: 404, type: ChartMuseumErrorDto, description: 'chart_not_found' })
-  async versions(@Param('slug') slug: string, @Param('name') name: string, @Req() req: Request): Promise<unknown[]> {
+  async versions(
+    @Param('slug') slug: string,
+    @Param('name') name: string,
+    @Req() req: Request,
+  ): Promise<unknown[]> {
     const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'charts:read');
     const versions = (await this.query.listVersions(publisher.id, 'publisher', name)).get(name);
     if (!versions?.length) throw notFound('chart_not_found', 'chart not found');
@@ -140,9 +155,13 @@ export class ChartMuseumController {
   @Delete('charts/:name/:version')
   @ApiOperation({
     summary: 'Yank a version (ChartMuseum delete)',
-    description: 'Removes it from every index; the bytes are kept for buyers who already hold a license for it, and the version stays taken.',
+    description:
+      'Removes it from every index; the bytes are kept for buyers who already hold a license for it, and the version stays taken.',
   })
-  @ApiResponse({ status: 200, schema: { type: 'object', properties: { deleted: { type: 'boolean', example: true } } } })
+  @ApiResponse({
+    status: 200,
+    schema: { type: 'object', properties: { deleted: { type: 'boolean', example: true } } },
+  })
   @ApiResponse({ status: 404, type: ChartMuseumErrorDto, description: 'chart_version_not_found' })
   async yank(
     @Param('slug') slug: string,

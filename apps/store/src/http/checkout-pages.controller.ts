@@ -6,13 +6,34 @@ import { APP_CONFIG, AppConfig } from '@berth/config';
 import type { Response } from 'express';
 import { helmInstructions } from './checkout.controller';
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+const esc = (s: string) =>
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 /**
  * Stripe's minor units: most currencies have two decimals, these none (an amount of 500 JPY is 500) and
  * these three (https://docs.stripe.com/currencies#zero-decimal). ISK, HUF and TWD stay two-decimal in
  * Stripe's API even where the currency has no fractional unit in practice.
  */
-const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf']);
+const ZERO_DECIMAL = new Set([
+  'bif',
+  'clp',
+  'djf',
+  'gnf',
+  'jpy',
+  'kmf',
+  'krw',
+  'mga',
+  'pyg',
+  'rwf',
+  'ugx',
+  'vnd',
+  'vuv',
+  'xaf',
+  'xof',
+  'xpf',
+]);
 const THREE_DECIMAL = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd']);
 
 function formatMoney(amount: number, currency: string): string {
@@ -25,7 +46,10 @@ function page(res: Response, status: number, title: string, body: string, refres
   // The URL carries the buyer's secret (session id): never let it leak through Referer or caches.
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+  res.setHeader(
+    'Content-Security-Policy',
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  );
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.status(status).type('html').send(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -73,7 +97,12 @@ export class CheckoutPagesController {
       return await this.checkout.state(String(sessionId ?? ''));
     } catch (e) {
       if (e instanceof DomainError && e.code === 'checkout_not_found') {
-        page(res, 404, 'Checkout not found', '<h1>Checkout not found</h1><p>This link does not match any checkout.</p>');
+        page(
+          res,
+          404,
+          'Checkout not found',
+          '<h1>Checkout not found</h1><p>This link does not match any checkout.</p>',
+        );
         return null;
       }
       throw e;
@@ -89,11 +118,22 @@ export class CheckoutPagesController {
     if (!s) return;
     const title = `${s.publisherSlug}/${s.chartName}`;
     if (s.status === 'pending') {
-      page(res, 200, 'Payment processing', `<h1>Payment processing…</h1><p>Your payment for <b>${esc(title)}</b> is being confirmed. This page refreshes by itself.</p>`, 3);
+      page(
+        res,
+        200,
+        'Payment processing',
+        `<h1>Payment processing…</h1><p>Your payment for <b>${esc(title)}</b> is being confirmed. This page refreshes by itself.</p>`,
+        3,
+      );
       return;
     }
     if (!s.license) {
-      page(res, 200, 'No license', `<h1>No license for this checkout</h1><p>This order is <b>${esc(s.status)}</b>, so no license is available.</p>`);
+      page(
+        res,
+        200,
+        'No license',
+        `<h1>No license for this checkout</h1><p>This order is <b>${esc(s.status)}</b>, so no license is available.</p>`,
+      );
       return;
     }
     const helm = helmInstructions(this.config, s)!;
@@ -138,6 +178,9 @@ ${block('install', 'Install', install)}
   async pay(@Param('sessionId') sessionId: string, @Res() res: Response): Promise<void> {
     await this.checkout.payLocal(sessionId);
     res.setHeader('Cache-Control', 'no-store');
-    res.redirect(303, `${this.config.publicUrl}/checkout/success?session_id=${encodeURIComponent(sessionId)}`);
+    res.redirect(
+      303,
+      `${this.config.publicUrl}/checkout/success?session_id=${encodeURIComponent(sessionId)}`,
+    );
   }
 }

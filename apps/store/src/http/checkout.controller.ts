@@ -2,7 +2,13 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req } from '@nest
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { PublisherAccessService } from '@berth/accounts';
 import { notFound, tooLarge } from '@berth/common';
-import { CheckoutService, CheckoutState, FulfilmentService, PAYMENT_PROVIDER, PaymentProvider } from '@berth/commerce';
+import {
+  CheckoutService,
+  CheckoutState,
+  FulfilmentService,
+  PAYMENT_PROVIDER,
+  PaymentProvider,
+} from '@berth/commerce';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import type { Request } from 'express';
 import { ErrorResponseDto } from './common.dto';
@@ -51,7 +57,10 @@ export class CheckoutController {
   ) {}
 
   @Post('checkout')
-  @ApiOperation({ summary: 'Start buying a paid chart', description: 'Answers the hosted payment page to send the buyer to.' })
+  @ApiOperation({
+    summary: 'Start buying a paid chart',
+    description: 'Answers the hosted payment page to send the buyer to.',
+  })
   @ApiResponse({ status: 201, type: StartedCheckoutDto })
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'validation_failed, chart_is_free' })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'chart_not_for_sale (unknown, draft)' })
@@ -62,7 +71,10 @@ export class CheckoutController {
   }
 
   @Get('checkout/:sessionId')
-  @ApiOperation({ summary: 'The state of a checkout; once paid, the license key and the helm command', description: 'The session id is the buyer\'s secret.' })
+  @ApiOperation({
+    summary: 'The state of a checkout; once paid, the license key and the helm command',
+    description: "The session id is the buyer's secret.",
+  })
   @ApiResponse({ status: 200, type: CheckoutStateDto })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'checkout_not_found' })
   async state(@Param('sessionId') sessionId: string): Promise<CheckoutStateDto> {
@@ -73,14 +85,24 @@ export class CheckoutController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Stripe webhook endpoint',
-    description: 'Raw body, Stripe-Signature verified (5-minute tolerance). Duplicates are no-ops; unknown types are acknowledged and ignored.',
+    description:
+      'Raw body, Stripe-Signature verified (5-minute tolerance). Duplicates are no-ops; unknown types are acknowledged and ignored.',
   })
-  @ApiResponse({ status: 200, schema: { type: 'object', properties: { received: { type: 'boolean' }, outcome: { type: 'string' } } } })
-  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'webhook_signature_missing, webhook_signature_invalid, webhook_payload_mismatch' })
+  @ApiResponse({
+    status: 200,
+    schema: { type: 'object', properties: { received: { type: 'boolean' }, outcome: { type: 'string' } } },
+  })
+  @ApiResponse({
+    status: 400,
+    type: ErrorResponseDto,
+    description: 'webhook_signature_missing, webhook_signature_invalid, webhook_payload_mismatch',
+  })
   @ApiResponse({ status: 413, type: ErrorResponseDto, description: 'payload_too_large' })
   async stripeWebhook(@Req() req: Request): Promise<{ received: true; outcome: string }> {
     // Stripe's events are a few kilobytes; the cap only stops a flood before the signature check.
-    const raw = await readRawBody(req, WEBHOOK_MAX_BYTES, () => tooLarge('payload_too_large', `A webhook body is limited to ${WEBHOOK_MAX_BYTES} bytes.`));
+    const raw = await readRawBody(req, WEBHOOK_MAX_BYTES, () =>
+      tooLarge('payload_too_large', `A webhook body is limited to ${WEBHOOK_MAX_BYTES} bytes.`),
+    );
     const event = this.provider.parseWebhook(raw, req.headers['stripe-signature'] as string | undefined);
     const outcome = await this.fulfilment.handle(this.provider.name, event);
     return { received: true, outcome };

@@ -1,6 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsEmail, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import {
+  IsDefined,
+  IsEmail,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+} from 'class-validator';
 
 export class CatalogQueryDto {
   @ApiPropertyOptional({ description: 'Words in the name, description or keywords.', maxLength: 100 })
@@ -85,7 +96,8 @@ export class StartCheckoutDto {
 
 export class StartedCheckoutDto {
   @ApiProperty({ format: 'uuid' }) orderId: string;
-  @ApiProperty({ description: 'The buyer\'s secret: it reads the license on the success page.' }) sessionId: string;
+  @ApiProperty({ description: "The buyer's secret: it reads the license on the success page." })
+  sessionId: string;
   @ApiProperty() checkoutUrl: string;
 }
 
@@ -126,13 +138,17 @@ export class VerifyLicenseDto {
   @Matches(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, { message: 'publisher must be a publisher slug' })
   publisher?: string;
 
-  @ApiPropertyOptional({ description: 'Also check that the key is for this chart of `publisher` (then required).' })
+  @ApiPropertyOptional({
+    description: 'Also check that the key is for this chart of `publisher` (then required).',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(63)
   chart?: string;
 
-  @ApiPropertyOptional({ description: 'Also check that the key covers this version (and, with chart, that it exists).' })
+  @ApiPropertyOptional({
+    description: 'Also check that the key covers this version (and, with chart, that it exists).',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(255)
@@ -180,7 +196,10 @@ export class GrantLicenseDto {
   @MaxLength(320)
   email: string;
 
-  @ApiPropertyOptional({ description: 'A semver range; default: the chart\'s update policy from today.', example: '>=1.0.0 <2.0.0-0' })
+  @ApiPropertyOptional({
+    description: "A semver range; default: the chart's update policy from today.",
+    example: '>=1.0.0 <2.0.0-0',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(255)

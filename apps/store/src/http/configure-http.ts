@@ -21,7 +21,9 @@ export function configureHttp(app: INestApplication): void {
   expressApp.set('trust proxy', config.http.trustProxy);
   expressApp.use(app.get(Metrics).middleware());
   const httpsOnly = config.publicUrl.startsWith('https://');
-  expressApp.use((_req: Request, res: Response, next: NextFunction) => (setSecurityHeaders(res, httpsOnly), next()));
+  expressApp.use(
+    (_req: Request, res: Response, next: NextFunction) => (setSecurityHeaders(res, httpsOnly), next()),
+  );
   // Off unless configured: the API is for CLIs and servers; a browser front end must be named.
   if (config.http.corsOrigins.length) {
     app.enableCors({
@@ -35,7 +37,10 @@ export function configureHttp(app: INestApplication): void {
   expressApp.use(app.get(AuthFailureLimiter).middleware());
   // JSON whatever the Content-Type says (so `curl -d '{...}'` works), small, and only on /v1. Webhooks
   // are left raw: their signature covers the exact bytes.
-  expressApp.use('/v1', express.json({ limit: '64kb', type: (req) => !(req.url ?? '').startsWith('/webhooks/'), strict: true }));
+  expressApp.use(
+    '/v1',
+    express.json({ limit: '64kb', type: (req) => !(req.url ?? '').startsWith('/webhooks/'), strict: true }),
+  );
   // The local pay page's form posts urlencoded (empty) bodies.
   expressApp.use('/checkout', express.urlencoded({ extended: false, limit: '1kb' }));
   // Body-parser failures happen before Nest's filters see the request; answer them in the same shape.
@@ -56,7 +61,8 @@ export function configureHttp(app: INestApplication): void {
   // Cached chart pulls are answered before Express (see HelmPullLane); everything else reaches it as before.
   const server = app.getHttpServer() as Server;
   const [expressListener, ...others] = server.listeners('request') as RequestListener[];
-  if (!expressListener || others.length) throw new Error('expected exactly one request listener (Express) on the HTTP server');
+  if (!expressListener || others.length)
+    throw new Error('expected exactly one request listener (Express) on the HTTP server');
   server.removeAllListeners('request');
   server.on('request', app.get(HelmPullLane).wrap(expressListener));
 }

@@ -54,18 +54,41 @@ export function toErrorBody(exception: unknown, requestId: string, logger?: Logg
     if (status === 400 && Array.isArray(raw)) {
       return { status, code: 'validation_failed', message: raw.join('; ') };
     }
-    return { status, code: CODE_BY_STATUS[status] ?? 'http_error', message: typeof raw === 'string' ? raw : exception.message };
+    return {
+      status,
+      code: CODE_BY_STATUS[status] ?? 'http_error',
+      message: typeof raw === 'string' ? raw : exception.message,
+    };
   }
   const bodyParserType = (exception as { type?: string })?.type;
-  if (bodyParserType === 'entity.too.large') return { status: 413, code: 'payload_too_large', message: 'The request body is too large.' };
-  if (bodyParserType === 'entity.parse.failed') return { status: 400, code: 'invalid_json', message: 'The request body is not valid JSON.' };
-  if (bodyParserType) return { status: 400, code: 'bad_request', message: 'The request body could not be read.' };
+  if (bodyParserType === 'entity.too.large')
+    return { status: 413, code: 'payload_too_large', message: 'The request body is too large.' };
+  if (bodyParserType === 'entity.parse.failed')
+    return { status: 400, code: 'invalid_json', message: 'The request body is not valid JSON.' };
+  if (bodyParserType)
+    return { status: 400, code: 'bad_request', message: 'The request body could not be read.' };
   if (isConnectionError(exception)) {
     logger?.error({ msg: 'dependency unavailable', requestId, err: (exception as Error).message });
-    return { status: 503, code: 'service_unavailable', message: 'The service is temporarily unavailable; retry shortly.', retryAfterSeconds: 5 };
+    return {
+      status: 503,
+      code: 'service_unavailable',
+      message: 'The service is temporarily unavailable; retry shortly.',
+      retryAfterSeconds: 5,
+    };
   }
-  logger?.error({ msg: 'unhandled error', requestId, err: exception instanceof Error ? { name: exception.name, message: exception.message, stack: exception.stack } : String(exception) });
-  return { status: HttpStatus.INTERNAL_SERVER_ERROR, code: 'internal_error', message: `Internal error (request ${requestId}).` };
+  logger?.error({
+    msg: 'unhandled error',
+    requestId,
+    err:
+      exception instanceof Error
+        ? { name: exception.name, message: exception.message, stack: exception.stack }
+        : String(exception),
+  });
+  return {
+    status: HttpStatus.INTERNAL_SERVER_ERROR,
+    code: 'internal_error',
+    message: `Internal error (request ${requestId}).`,
+  };
 }
 
 /** Writes an error in the shape its API family expects: /api is ChartMuseum's, the rest Berth's. */
@@ -77,7 +100,8 @@ export function sendError(req: Request, res: Response, e: ErrorBody, requestId: 
   if (e.retryAfterSeconds) res.setHeader('Retry-After', String(e.retryAfterSeconds));
   // A credential that was presented and refused (not a valid key that merely does not cover a version,
   // nor a revoked one shown again): the AuthFailureLimiter counts these.
-  if (e.status === 401 && (req.headers.authorization || isLogin(req)) && !NOT_A_GUESS.has(e.code)) res.locals.credentialRejected = true;
+  if (e.status === 401 && (req.headers.authorization || isLogin(req)) && !NOT_A_GUESS.has(e.code))
+    res.locals.credentialRejected = true;
   if (e.status === 401) {
     // Helm and ChartMuseum clients speak Basic (a token or license key as the password); /v1 is Bearer.
     res.setHeader(
@@ -88,7 +112,9 @@ export function sendError(req: Request, res: Response, e: ErrorBody, requestId: 
   res.setHeader('X-Request-Id', requestId);
   res.setHeader('Cache-Control', 'no-store');
   const chartMuseum = /^\/api\//.test(req.path) || /^\/helm\/[^/]+\/api\//.test(req.path);
-  const body = chartMuseum ? { error: e.message, code: e.code } : { error: { code: e.code, message: e.message } };
+  const body = chartMuseum
+    ? { error: e.message, code: e.code }
+    : { error: { code: e.code, message: e.message } };
   if (req.method === 'HEAD') {
     res.status(e.status).end();
     return;

@@ -20,4 +20,5 @@ export function repoCacheHeaders(res: ServerResponse, viewer: RepoViewer, etag: 
 }
 
 /** An archive is always an attachment, under a name that cannot break out of the header. */
-export const attachmentName = (file: string) => `attachment; filename="${file.replace(/[^A-Za-z0-9._+-]/g, '_')}"`;
+export const attachmentName = (file: string) =>
+  `attachment; filename="${file.replace(/[^A-Za-z0-9._+-]/g, '_')}"`;

@@ -93,6 +93,7 @@ export class HelmPullLane {
     this.metrics.observe(req.method!, ROUTE, res.statusCode, ms / 1000);
     // The line pino-http writes for the full path, through the same logger and serializers.
     const log = PinoLogger.root;
-    if (log?.isLevelEnabled('info')) log.info({ req, res, responseTime: Math.round(ms) }, 'request completed');
+    if (log?.isLevelEnabled('info'))
+      log.info({ req, res, responseTime: Math.round(ms) }, 'request completed');
   }
 }

@@ -24,12 +24,16 @@ export class HelmRepoController {
     summary: 'Repository index (GET and HEAD)',
     description:
       'JSON, which is valid YAML; Helm >= 3.13 parses it on its fast path. Without credentials: the published free charts. ' +
-      'With the publisher\'s API token as the Basic password: every live chart, drafts included. Wrong credentials: 401.',
+      "With the publisher's API token as the Basic password: every live chart, drafts included. Wrong credentials: 401.",
   })
   @ApiProduces('application/json')
   @ApiResponse({ status: 200, description: 'The index; ETag, gzip on request.' })
   @ApiResponse({ status: 304, description: 'If-None-Match matched.' })
-  @ApiResponse({ status: 401, type: ErrorResponseDto, description: 'repository_credentials_invalid (WWW-Authenticate: Basic)' })
+  @ApiResponse({
+    status: 401,
+    type: ErrorResponseDto,
+    description: 'repository_credentials_invalid (WWW-Authenticate: Basic)',
+  })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'repository_not_found' })
   async index(@Param('slug') slug: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const { publisher, viewer } = await this.resolve(slug, req);
@@ -64,19 +68,34 @@ export class HelmRepoController {
   }
 
   @Get('charts/:file')
-  @ApiOperation({ summary: 'A chart archive or its provenance file (GET and HEAD)', description: '`<name>-<version>.tgz` or `<name>-<version>.tgz.prov`, byte for byte as uploaded.' })
+  @ApiOperation({
+    summary: 'A chart archive or its provenance file (GET and HEAD)',
+    description: '`<name>-<version>.tgz` or `<name>-<version>.tgz.prov`, byte for byte as uploaded.',
+  })
   @ApiProduces('application/gzip', 'application/pgp-signature')
   @ApiResponse({ status: 200, description: 'The exact bytes; ETag is the SHA-256 digest.' })
-  @ApiResponse({ status: 401, type: ErrorResponseDto, description: 'license_required, repository_credentials_invalid' })
+  @ApiResponse({
+    status: 401,
+    type: ErrorResponseDto,
+    description: 'license_required, repository_credentials_invalid',
+  })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'chart_file_not_found' })
-  async chart(@Param('slug') slug: string, @Param('file') file: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async chart(
+    @Param('slug') slug: string,
+    @Param('file') file: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
     const { publisher, viewer } = await this.resolve(slug, req);
     const f = await this.repo.chartFile(publisher.id, file, viewer);
     repoCacheHeaders(res, viewer, f.etag);
     if (etagMatches(req.headers['if-none-match'], f.etag) || req.method === 'HEAD') {
       if (!Buffer.isBuffer(f.body)) f.body.destroy();
       if (f.size !== null) res.setHeader('Content-Length', String(f.size));
-      res.status(req.method === 'HEAD' ? 200 : 304).type(f.contentType).end();
+      res
+        .status(req.method === 'HEAD' ? 200 : 304)
+        .type(f.contentType)
+        .end();
       return;
     }
     res.status(200).type(f.contentType);
@@ -90,17 +109,26 @@ export class HelmRepoController {
    * Anonymous → free charts; Basic `<license-id>:<license key>` → free charts plus the covered versions;
    * the publisher's own token → its whole catalog; anything else → 401 (Helm never retries it).
    */
-  private async resolve(slug: string, req: Request): Promise<{ publisher: PublisherRef; viewer: RepoViewer }> {
+  private async resolve(
+    slug: string,
+    req: Request,
+  ): Promise<{ publisher: PublisherRef; viewer: RepoViewer }> {
     const publisher = await this.access.findBySlug(slug);
     if (!publisher) throw notFound(HelmRepoErrorCode.RepositoryNotFound, 'No such repository.');
     const authorization = req.headers.authorization;
     if (!authorization) return { publisher, viewer: { kind: 'public' } };
     const credential = credentialFromAuthorization(authorization);
     if (!credential) {
-      throw unauthenticated(HelmRepoErrorCode.RepositoryCredentialsInvalid, 'The repository credentials are invalid.');
+      throw unauthenticated(
+        HelmRepoErrorCode.RepositoryCredentialsInvalid,
+        'The repository credentials are invalid.',
+      );
     }
     if (credential.startsWith(LICENSE_KEY_PREFIX)) {
-      return { publisher, viewer: await this.repo.licenseViewer(slug, basicUsername(authorization), credential) };
+      return {
+        publisher,
+        viewer: await this.repo.licenseViewer(slug, basicUsername(authorization), credential),
+      };
     }
     try {
       await this.access.authorize(authorization, slug, 'charts:read');

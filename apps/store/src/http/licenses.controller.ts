@@ -7,7 +7,15 @@ import { covers, LicenseService, LicenseView, SigningKeysService } from '@berth/
 import semver from 'semver';
 import { ErrorResponseDto } from './common.dto';
 import { Principal, PublisherRoute } from './publisher-auth.guard';
-import { GrantedLicenseDto, GrantLicenseDto, LicenseDto, LicenseSummaryDto, OrderDto, VerifyLicenseDto, VerifyResultDto } from './commerce.dto';
+import {
+  GrantedLicenseDto,
+  GrantLicenseDto,
+  LicenseDto,
+  LicenseSummaryDto,
+  OrderDto,
+  VerifyLicenseDto,
+  VerifyResultDto,
+} from './commerce.dto';
 
 const summary = (l: LicenseView): LicenseSummaryDto => ({
   id: l.id,
@@ -48,21 +56,33 @@ export class LicensesController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Check a license key online, revocation included',
-    description: 'Always 200 for a well-formed request: `valid` says whether it grants access, `reason` why not. `chart` requires `publisher`.',
+    description:
+      'Always 200 for a well-formed request: `valid` says whether it grants access, `reason` why not. `chart` requires `publisher`.',
   })
   @ApiResponse({ status: 200, type: VerifyResultDto })
-  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'validation_failed (e.g. chart without publisher)' })
+  @ApiResponse({
+    status: 400,
+    type: ErrorResponseDto,
+    description: 'validation_failed (e.g. chart without publisher)',
+  })
   async verify(@Body() dto: VerifyLicenseDto): Promise<VerifyResultDto> {
     const r = await this.licenses.verify(dto.key);
-    if (!r.valid) return { valid: false, reason: r.reason, ...(r.license ? { license: summary(r.license) } : {}) };
+    if (!r.valid)
+      return { valid: false, reason: r.reason, ...(r.license ? { license: summary(r.license) } : {}) };
     // The publisher first: a chart name means nothing without it (another publisher may sell a chart of the same name).
-    if (dto.publisher !== undefined && dto.publisher !== r.license.publisher) return { valid: false, reason: 'wrong_publisher', license: summary(r.license) };
-    if (dto.chart !== undefined && dto.chart !== r.license.chart) return { valid: false, reason: 'wrong_chart', license: summary(r.license) };
+    if (dto.publisher !== undefined && dto.publisher !== r.license.publisher)
+      return { valid: false, reason: 'wrong_publisher', license: summary(r.license) };
+    if (dto.chart !== undefined && dto.chart !== r.license.chart)
+      return { valid: false, reason: 'wrong_chart', license: summary(r.license) };
     if (dto.version !== undefined) {
-      const stored = semver.valid(dto.version) ? await this.charts.findByFileName(r.license.publisherId, `${r.license.chart}-${dto.version}`) : null;
+      const stored = semver.valid(dto.version)
+        ? await this.charts.findByFileName(r.license.publisherId, `${r.license.chart}-${dto.version}`)
+        : null;
       const ok = stored
         ? covers(r.entitlement, stored)
-        : r.entitlement.updatesUntil === null && !!semver.valid(dto.version) && semver.satisfies(dto.version, r.entitlement.versionRange, { includePrerelease: true });
+        : r.entitlement.updatesUntil === null &&
+          !!semver.valid(dto.version) &&
+          semver.satisfies(dto.version, r.entitlement.versionRange, { includePrerelease: true });
       if (!ok) return { valid: false, reason: 'version_not_covered', license: summary(r.license) };
     }
     return { valid: true, license: summary(r.license) };
@@ -71,7 +91,10 @@ export class LicensesController {
   @Get('v1/publishers/:slug/licenses')
   @PublisherRoute('licenses:read')
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'The publisher\'s licenses (never their keys)', description: 'Owner, or API token with licenses:read.' })
+  @ApiOperation({
+    summary: "The publisher's licenses (never their keys)",
+    description: 'Owner, or API token with licenses:read.',
+  })
   @ApiResponse({ status: 200, type: LicenseDto, isArray: true })
   async list(@Principal() { publisher }: PublisherPrincipal): Promise<LicenseDto[]> {
     return (await this.licenses.list(publisher.id)).map(full);
@@ -80,10 +103,16 @@ export class LicensesController {
   @Post('v1/publishers/:slug/licenses')
   @PublisherRoute('licenses:write')
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Grant a complimentary license; the key is returned once', description: 'Owner, or API token with licenses:write.' })
+  @ApiOperation({
+    summary: 'Grant a complimentary license; the key is returned once',
+    description: 'Owner, or API token with licenses:write.',
+  })
   @ApiResponse({ status: 201, type: GrantedLicenseDto })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'chart_not_for_sale' })
-  async grant(@Principal() { publisher }: PublisherPrincipal, @Body() dto: GrantLicenseDto): Promise<GrantedLicenseDto> {
+  async grant(
+    @Principal() { publisher }: PublisherPrincipal,
+    @Body() dto: GrantLicenseDto,
+  ): Promise<GrantedLicenseDto> {
     const l = await this.grants.grant(publisher, dto.chart, dto.email, dto.versionRange);
     return { ...full(l), key: l.key };
   }
@@ -92,10 +121,16 @@ export class LicensesController {
   @PublisherRoute('licenses:write')
   @HttpCode(204)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Revoke a license: every replica refuses it as soon as the revocation commits (change feed; under a second)' })
+  @ApiOperation({
+    summary:
+      'Revoke a license: every replica refuses it as soon as the revocation commits (change feed; under a second)',
+  })
   @ApiResponse({ status: 204 })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'license_not_found' })
-  async revoke(@Principal() { publisher }: PublisherPrincipal, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+  async revoke(
+    @Principal() { publisher }: PublisherPrincipal,
+    @Param('id', new ParseUUIDPipe()) id: string,
+  ): Promise<void> {
     await this.licenses.requireForPublisher(publisher.id, id);
     await this.licenses.revoke({ id, publisherId: publisher.id }, 'revoked_by_publisher');
   }
@@ -103,7 +138,7 @@ export class LicensesController {
   @Get('v1/publishers/:slug/orders')
   @PublisherRoute('orders:read')
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'The publisher\'s orders', description: 'Owner, or API token with orders:read.' })
+  @ApiOperation({ summary: "The publisher's orders", description: 'Owner, or API token with orders:read.' })
   @ApiResponse({ status: 200, type: OrderDto, isArray: true })
   async listOrders(@Principal() { publisher }: PublisherPrincipal): Promise<OrderDto[]> {
     return (await this.orders.list(publisher.id)).map((o) => ({

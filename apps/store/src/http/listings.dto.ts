@@ -1,6 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsObject, IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
+import {
+  IsDefined,
+  IsObject,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 
 export class PriceDto {
   @ApiProperty({ description: 'Integer minor units (cents); 0 = free.', example: 4900 })
@@ -20,7 +32,11 @@ export class UpdatePolicyDto {
   @IsIn(['all', 'major', 'minor', 'window'])
   kind: 'all' | 'major' | 'minor' | 'window';
 
-  @ApiPropertyOptional({ description: 'Months of updates after purchase; only with kind "window".', minimum: 1, maximum: 120 })
+  @ApiPropertyOptional({
+    description: 'Months of updates after purchase; only with kind "window".',
+    minimum: 1,
+    maximum: 120,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)

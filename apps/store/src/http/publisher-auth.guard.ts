@@ -16,7 +16,8 @@ export const PublisherRoute = (scope: Requirement) => SetMetadata(SCOPE, scope);
 
 /** The principal the guard authenticated for this request. */
 export const Principal = createParamDecorator(
-  (_: unknown, ctx: ExecutionContext): PublisherPrincipal => ctx.switchToHttp().getRequest<{ principal: PublisherPrincipal }>().principal,
+  (_: unknown, ctx: ExecutionContext): PublisherPrincipal =>
+    ctx.switchToHttp().getRequest<{ principal: PublisherPrincipal }>().principal,
 );
 
 @Injectable()
@@ -30,7 +31,11 @@ export class PublisherAuthGuard implements CanActivate {
     const requirement = this.reflector.get<Requirement | undefined>(SCOPE, ctx.getHandler());
     if (!requirement) return true;
     const req = ctx.switchToHttp().getRequest<Request & { principal?: PublisherPrincipal }>();
-    const principal = await this.access.authorize(req.headers.authorization, String(req.params.slug ?? ''), requirement === 'owner' ? 'charts:write' : requirement);
+    const principal = await this.access.authorize(
+      req.headers.authorization,
+      String(req.params.slug ?? ''),
+      requirement === 'owner' ? 'charts:write' : requirement,
+    );
     if (requirement === 'owner' && principal.kind !== 'owner') {
       throw forbidden('owner_required', 'Only the publisher owner, logged in, can do this.');
     }

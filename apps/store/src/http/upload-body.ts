@@ -12,7 +12,11 @@ const uploadTooLarge = (max: number) =>
   tooLarge('upload_too_large', `The upload is larger than the limit of ${max} bytes.`);
 
 /** Reads the raw request body up to `max` bytes, failing as soon as it is passed. */
-export function readRawBody(req: Request, max: number, bodyTooLarge: (max: number) => Error = uploadTooLarge): Promise<Buffer> {
+export function readRawBody(
+  req: Request,
+  max: number,
+  bodyTooLarge: (max: number) => Error = uploadTooLarge,
+): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > max) return Promise.reject(bodyTooLarge(max));
   return new Promise((resolve, reject) => {
@@ -77,7 +81,11 @@ export async function readUploadBody(req: Request, max: number): Promise<UploadB
         total += c.length;
         if (size > limit || total > max) {
           stream.resume();
-          return fail(field === 'prov' ? invalid('provenance_invalid', 'The provenance file is too large.') : uploadTooLarge(max));
+          return fail(
+            field === 'prov'
+              ? invalid('provenance_invalid', 'The provenance file is too large.')
+              : uploadTooLarge(max),
+          );
         }
         chunks.push(c);
       });

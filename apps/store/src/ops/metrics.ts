@@ -44,15 +44,27 @@ export class Metrics {
           else for (const [result, n] of Object.entries(counts)) this.inc({ result }, n);
         },
       });
-    fromCounts('berth_license_key_checks_total', 'License key checks: "cached" skipped the signature verification, "verified" ran it.', () => ({
-      cached: keys.stats.hits,
-      verified: keys.stats.misses,
-    }));
-    fromCounts('berth_chart_file_lookups_total', 'Chart file requests by how the file was found: "cached" in memory or "queried" from the database.', () => ({
-      cached: files.stats.refHits,
-      queried: files.stats.refMisses,
-    }));
-    fromCounts('berth_index_fragments_rendered_total', "Charts whose index entries were read and rendered; an upload re-renders one chart, not the repository.", () => indexes.stats.fragmentsRendered);
+    fromCounts(
+      'berth_license_key_checks_total',
+      'License key checks: "cached" skipped the signature verification, "verified" ran it.',
+      () => ({
+        cached: keys.stats.hits,
+        verified: keys.stats.misses,
+      }),
+    );
+    fromCounts(
+      'berth_chart_file_lookups_total',
+      'Chart file requests by how the file was found: "cached" in memory or "queried" from the database.',
+      () => ({
+        cached: files.stats.refHits,
+        queried: files.stats.refMisses,
+      }),
+    );
+    fromCounts(
+      'berth_index_fragments_rendered_total',
+      'Charts whose index entries were read and rendered; an upload re-renders one chart, not the repository.',
+      () => indexes.stats.fragmentsRendered,
+    );
   }
 
   observe(method: string, route: string, status: number, seconds: number): void {

@@ -6,7 +6,10 @@ import { DataSource } from 'typeorm';
 import { Metrics } from './metrics';
 
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
+  Promise.race([
+    p,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref()),
+  ]);
 
 @ApiTags('operations')
 @Controller()
@@ -19,7 +22,10 @@ export class OpsController {
 
   @Get('healthz')
   @ApiOperation({ summary: 'Liveness: the process serves HTTP' })
-  @ApiResponse({ status: 200, schema: { type: 'object', properties: { status: { type: 'string', example: 'ok' } } } })
+  @ApiResponse({
+    status: 200,
+    schema: { type: 'object', properties: { status: { type: 'string', example: 'ok' } } },
+  })
   healthz(): { status: 'ok' } {
     return { status: 'ok' };
   }
@@ -34,7 +40,10 @@ export class OpsController {
         () => 'up' as const,
         () => 'down' as const,
       );
-    const [database, blobStore] = await Promise.all([check(() => this.dataSource.query('SELECT 1')), check(() => this.blobs.ping())]);
+    const [database, blobStore] = await Promise.all([
+      check(() => this.dataSource.query('SELECT 1')),
+      check(() => this.blobs.ping()),
+    ]);
     const ok = database === 'up' && blobStore === 'up';
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: { database, blobStore } });
   }
