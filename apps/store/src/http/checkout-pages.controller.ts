@@ -5,6 +5,7 @@ import { CheckoutService, CheckoutState } from '@berth/commerce';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import type { Response } from 'express';
 import { helmInstructions } from './checkout.controller';
+import { ErrorResponseDto } from './common.dto';
 
 const esc = (s: string) =>
   s.replace(
@@ -169,6 +170,8 @@ ${block('install', 'Install', install)}
   @Get('local/:sessionId')
   @ApiOperation({ summary: 'Local provider only: the pay page (HTML)' })
   @ApiProduces('text/html')
+  @ApiResponse({ status: 200, description: 'The pay button.' })
+  @ApiResponse({ status: 410, description: 'The checkout has expired: no pay button.' })
   async localPage(@Param('sessionId') sessionId: string, @Res() res: Response): Promise<void> {
     const s = sessionId.startsWith('local_cs_') ? await this.stateOr404(res, sessionId) : null;
     if (!s) {
@@ -204,6 +207,12 @@ ${block('install', 'Install', install)}
   @HttpCode(303)
   @ApiOperation({ summary: 'Local provider only: pay, then 303 to the success page' })
   @ApiResponse({ status: 303, description: 'To /checkout/success?session_id=…' })
+  @ApiResponse({
+    status: 409,
+    type: ErrorResponseDto,
+    description:
+      'checkout_expired (past CHECKOUT_EXPIRY_SECONDS), checkout_listing_changed (unpublished, repriced or re-policied since the checkout opened); the order becomes expired',
+  })
   async pay(@Param('sessionId') sessionId: string, @Res() res: Response): Promise<void> {
     await this.checkout.payLocal(sessionId);
     res.setHeader('Cache-Control', 'no-store');
