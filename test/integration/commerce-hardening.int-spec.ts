@@ -256,6 +256,9 @@ describe('orders, licenses and checkout hardening on postgres', () => {
       await db.query(`UPDATE "order" SET expires_at = now() - interval '1 second' WHERE id = $1`, [
         c.orderId,
       ]);
+      // Expired as soon as the time has passed, before any sweep marks it.
+      const lapsed = await fetch(`${store.url}/v1/checkout/${c.sessionId}`);
+      expect(((await lapsed.json()) as { status: string }).status).toBe('expired');
       const page = await fetch(`${store.url}${new URL(c.checkoutUrl).pathname}`);
       expect(page.status).toBe(410);
       expect(await page.text()).not.toContain('<form');

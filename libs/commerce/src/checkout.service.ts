@@ -128,8 +128,14 @@ export class CheckoutService {
         : null;
     if (!order) throw notFound(CommerceErrorCode.CheckoutNotFound, 'No such checkout session.');
     const license = order.status === 'paid' ? await this.licenses.findByOrder(order.id) : null;
+    // A local checkout past its expiry is expired already, whether or not the sweep has marked it yet.
+    const lapsed =
+      order.provider === 'local' &&
+      order.status === 'pending' &&
+      order.expiresAt !== null &&
+      order.expiresAt.getTime() <= Date.now();
     return {
-      status: order.status,
+      status: lapsed ? 'expired' : order.status,
       orderId: order.id,
       publisherSlug: order.publisherSlug,
       chartName: order.chartName,

@@ -178,10 +178,7 @@ ${block('install', 'Install', install)}
       if (!res.headersSent) page(res, 404, 'Checkout not found', '<h1>Checkout not found</h1>');
       return;
     }
-    const expired =
-      s.status === 'expired' ||
-      (s.status === 'pending' && s.expiresAt !== null && s.expiresAt.getTime() <= Date.now());
-    if (expired) {
+    if (s.status === 'expired') {
       page(
         res,
         410,
