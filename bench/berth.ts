@@ -412,18 +412,20 @@ async function verifyFulfilment(
 ): Promise<Record<string, unknown>> {
   const auth = { authorization: `Bearer ${seeded.vendor.apiToken}` };
   const ids = new Set(orders.map((o) => o.orderId));
-  const listed = (await (
-    await fetch(`${berth.url}/v1/publishers/vendor/orders`, { headers: auth })
-  ).json()) as Array<{
-    id: string;
-    status: string;
-  }>;
-  const licenses = (await (
-    await fetch(`${berth.url}/v1/publishers/vendor/licenses`, { headers: auth })
-  ).json()) as Array<{
-    orderId: string | null;
-    status: string;
-  }>;
+  /** Every row of a cursor-paged publisher list, 200 a page. */
+  const all = async <T>(list: 'orders' | 'licenses'): Promise<T[]> => {
+    const rows: T[] = [];
+    let cursor: string | null = null;
+    do {
+      const url = `${berth.url}/v1/publishers/vendor/${list}?limit=200${cursor ? `&cursor=${cursor}` : ''}`;
+      const page = (await (await fetch(url, { headers: auth })).json()) as Record<string, unknown>;
+      rows.push(...(page[list] as T[]));
+      cursor = page.nextCursor as string | null;
+    } while (cursor);
+    return rows;
+  };
+  const listed = await all<{ id: string; status: string }>('orders');
+  const licenses = await all<{ orderId: string | null; status: string }>('licenses');
   const ordersPaid = listed.filter((o) => ids.has(o.id) && o.status === 'paid').length;
   const licensesIssued = licenses.filter(
     (l) => l.orderId && ids.has(l.orderId) && l.status === 'active',

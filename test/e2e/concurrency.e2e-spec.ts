@@ -330,16 +330,16 @@ describe('concurrency: racing uploads, webhooks and revocations against real sto
   async function fulfilmentOf(orderId: string, sessionId: string, email: string) {
     const auth = { authorization: `Bearer ${pub.accessToken}` };
     const [licRes, ordRes] = await Promise.all([
-      fetch(`${a.url}/v1/publishers/${SLUG}/licenses`, { headers: auth }),
-      fetch(`${b.url}/v1/publishers/${SLUG}/orders`, { headers: auth }),
+      fetch(`${a.url}/v1/publishers/${SLUG}/licenses?limit=200`, { headers: auth }),
+      fetch(`${b.url}/v1/publishers/${SLUG}/orders?limit=200`, { headers: auth }),
     ]);
     expect([licRes.status, ordRes.status]).toEqual([200, 200]);
     const licenses = (
-      (await licRes.json()) as Array<{ id: string; orderId: string | null; status: string }>
-    ).filter((l) => l.orderId === orderId);
+      (await licRes.json()) as { licenses: Array<{ id: string; orderId: string | null; status: string }> }
+    ).licenses.filter((l) => l.orderId === orderId);
     const orders = (
-      (await ordRes.json()) as Array<{ id: string; buyerEmail: string; status: string }>
-    ).filter((o) => o.buyerEmail === email);
+      (await ordRes.json()) as { orders: Array<{ id: string; buyerEmail: string; status: string }> }
+    ).orders.filter((o) => o.buyerEmail === email);
     const lic = await sql.query(
       'SELECT count(*)::int AS n FROM license WHERE order_id = $1 OR buyer_email = $2',
       [orderId, email],

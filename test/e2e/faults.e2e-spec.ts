@@ -691,11 +691,12 @@ describe('PostgreSQL stopped mid-load (a private cluster: pg_ctl stop, then star
 
         // --- nothing lost: webhooks --------------------------------------------------------------------
         const licenses = async () => {
-          const r = await call(`${store.url}/v1/publishers/${pub.slug}/licenses`, {
+          const r = await call(`${store.url}/v1/publishers/${pub.slug}/licenses?limit=200`, {
             headers: { authorization: `Bearer ${pub.accessToken}` },
           });
           expect(r.status).toBe(200);
-          return r.body as Array<{ id: string; orderId: string | null; status: string }>;
+          return (r.body as { licenses: Array<{ id: string; orderId: string | null; status: string }> })
+            .licenses;
         };
         const perOrder = (ls: Array<{ orderId: string | null }>, orderId: string) =>
           ls.filter((l) => l.orderId === orderId).length;

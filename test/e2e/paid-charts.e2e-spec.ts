@@ -267,9 +267,9 @@ describe.each([
     const licenses = await fetch(`${store.url}/v1/publishers/${SLUG}/licenses`, {
       headers: { authorization: `Bearer ${pub.accessToken}` },
     });
-    const forOrder = ((await licenses.json()) as Array<{ id: string; orderId: string }>).filter(
-      (l) => l.orderId === orderId,
-    );
+    const forOrder = (
+      (await licenses.json()) as { licenses: Array<{ id: string; orderId: string }> }
+    ).licenses.filter((l) => l.orderId === orderId);
     expect(forOrder.map((l) => l.id)).toEqual([id]);
     t?.note(`$ curl ${store.url}/v1/checkout/${sessionId}`);
     t?.note(
@@ -564,8 +564,8 @@ describe.each([
           headers: { authorization: `Bearer ${pub.accessToken}` },
         });
         const mine = (
-          (await listed.json()) as Array<{ id: string; status: string; reason: string | null }>
-        ).find((l) => l.id === p.license.id);
+          (await listed.json()) as { licenses: Array<{ id: string; status: string; reason: string | null }> }
+        ).licenses.find((l) => l.id === p.license.id);
         expect(mine).toMatchObject({ status: 'revoked', reason: 'revoked_by_publisher' });
       }
       await sleep(cacheBoundMs + 500); // the documented propagation bound (LICENSE_STATUS_CACHE_SECONDS)
@@ -885,7 +885,9 @@ describe.each([
       headers: { authorization: `Bearer ${pub.accessToken}` },
     });
     expect(
-      ((await licenses.json()) as Array<{ orderId: string }>).filter((l) => l.orderId === orderId),
+      ((await licenses.json()) as { licenses: Array<{ orderId: string }> }).licenses.filter(
+        (l) => l.orderId === orderId,
+      ),
     ).toHaveLength(1);
     const state = await checkoutState(sessionId);
     expect(state.status).toBe('paid');
@@ -984,8 +986,8 @@ describe.each([
         headers: { authorization: `Bearer ${pub.accessToken}` },
       });
       const order = (
-        (await orders.json()) as Array<{ id: string; status: string; refundedAmount: number }>
-      ).find((o) => o.id === p.orderId);
+        (await orders.json()) as { orders: Array<{ id: string; status: string; refundedAmount: number }> }
+      ).orders.find((o) => o.id === p.orderId);
       expect({ order: order?.status, checkout: (await checkoutState(p.sessionId)).status }).toEqual({
         order: 'refunded',
         checkout: 'refunded',
@@ -1024,9 +1026,9 @@ describe.each([
       const licenses = await fetch(`${store.url}/v1/publishers/${SLUG}/licenses`, {
         headers: { authorization: `Bearer ${pub.accessToken}` },
       });
-      const license = ((await licenses.json()) as Array<{ orderId: string; status: string }>).find(
-        (l) => l.orderId === orderId,
-      );
+      const license = (
+        (await licenses.json()) as { licenses: Array<{ orderId: string; status: string }> }
+      ).licenses.find((l) => l.orderId === orderId);
       // Either no license yet or a suspended one; never an active license while the dispute is open.
       expect(license?.status ?? 'none').not.toBe('active');
     });

@@ -778,7 +778,7 @@ describe('license keys and the licensed repository on postgres', () => {
       expect(licenses.status).toBe(200);
       const text = await licenses.text();
       expect(text).not.toContain(PREFIX);
-      const list = JSON.parse(text) as Array<Record<string, unknown>>;
+      const list = (JSON.parse(text) as { licenses: Array<Record<string, unknown>> }).licenses;
       expect(list.length).toBeGreaterThanOrEqual(5);
       expect(list.every((l) => !('key' in l) && l.publisher === 'acme')).toBe(true);
       expect(list.find((l) => l.id === bought.id)).toMatchObject({
@@ -797,7 +797,7 @@ describe('license keys and the licensed repository on postgres', () => {
       const ordersText = await orders.text();
       expect(ordersText).not.toContain(bought.sessionId);
       expect(ordersText).not.toContain(PREFIX);
-      const orderList = JSON.parse(ordersText) as Array<Record<string, unknown>>;
+      const orderList = (JSON.parse(ordersText) as { orders: Array<Record<string, unknown>> }).orders;
       expect(orderList.find((o) => o.id === bought.orderId)).toMatchObject({
         chart: 'superdb',
         buyerEmail: 'buyer@example.com',

@@ -11,6 +11,7 @@ import { DatabaseModule } from '@berth/database';
 import { HelmRepoModule } from '@berth/helm-repo';
 import { MIGRATIONS } from '../../../migrations';
 import { AccountsController } from './http/accounts.controller';
+import { AssetsController } from './http/assets.controller';
 import { CatalogController } from './http/catalog.controller';
 import { ChartMuseumController } from './http/chartmuseum.controller';
 import { CheckoutController } from './http/checkout.controller';
@@ -51,6 +52,7 @@ export class AppModule {
         CatalogController,
         CheckoutController,
         CheckoutPagesController,
+        AssetsController,
         LicensesController,
         OpsController,
       ],

@@ -24,6 +24,20 @@ export interface CatalogDetail extends CatalogItem {
 
 export const CATALOG_PAGE_SIZE = 20;
 
+/**
+ * An icon URL a page may put in `<img src>`: absolute http(s) only. `Chart.yaml` is the publisher's text,
+ * so `javascript:`, `data:` and anything unparsable become null rather than reaching a storefront.
+ */
+export function safeIconUrl(icon: string | null): string | null {
+  if (!icon) return null;
+  try {
+    const u = new URL(icon);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? icon : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The storefront: published listings only, free and paid; drafts are never here. */
 @Injectable()
 export class CatalogBrowseService {
@@ -91,7 +105,7 @@ export class CatalogBrowseService {
       publisherId: c.publisherId,
       name: c.name,
       description: c.description,
-      icon: c.icon,
+      icon: safeIconUrl(c.icon),
       keywords: c.keywords,
       home: c.home,
       price: { amount: l.priceAmount, currency: l.currency },

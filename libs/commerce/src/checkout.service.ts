@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ChartQueryService, ListingService } from '@berth/catalog';
-import { invalid, notFound } from '@berth/common';
+import { conflict, DomainError, invalid, notFound } from '@berth/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { LicenseService, LicenseView, newestStable } from '@berth/licensing';
 import { DataSource } from 'typeorm';
@@ -23,6 +23,8 @@ export interface CheckoutState {
   provider: 'stripe' | 'local';
   amount: number;
   currency: string;
+  /** When the checkout stops being payable; null on orders from before expiry existed. */
+  expiresAt: Date | null;
   license: (LicenseView & { key: string }) | null;
 }
 
@@ -82,10 +84,14 @@ export class CheckoutService {
         status: 'pending',
         refundedAmount: 0,
         paidAt: null,
+        expiresAt: new Date(Date.now() + this.config.payments.checkoutExpirySeconds * 1000),
       }),
     );
     const session = await this.openSession(order, publisher.slug, listing.chartName);
-    await repo.update({ id: order.id }, { providerSessionId: session.sessionId });
+    await repo.update(
+      { id: order.id },
+      { providerSessionId: session.sessionId, expiresAt: session.expiresAt },
+    );
     return { orderId: order.id, sessionId: session.sessionId, checkoutUrl: session.url };
   }
 
@@ -108,6 +114,7 @@ export class CheckoutService {
       productName: `${slug}/${chartName} (Helm chart license)`,
       successUrl: `${this.config.publicUrl}/checkout/success?session_id={CHECKOUT_SESSION_ID}`,
       cancelUrl: `${this.config.publicUrl}/v1/catalog/${slug}/${chartName}`,
+      expiresAt: order.expiresAt ?? new Date(Date.now() + this.config.payments.checkoutExpirySeconds * 1000),
     });
   }
 
@@ -121,29 +128,74 @@ export class CheckoutService {
         : null;
     if (!order) throw notFound(CommerceErrorCode.CheckoutNotFound, 'No such checkout session.');
     const license = order.status === 'paid' ? await this.licenses.findByOrder(order.id) : null;
+    // A local checkout past its expiry is expired already, whether or not the sweep has marked it yet.
+    const lapsed =
+      order.provider === 'local' &&
+      order.status === 'pending' &&
+      order.expiresAt !== null &&
+      order.expiresAt.getTime() <= Date.now();
     return {
-      status: order.status,
+      status: lapsed ? 'expired' : order.status,
       orderId: order.id,
       publisherSlug: order.publisherSlug,
       chartName: order.chartName,
       provider: order.provider,
       amount: order.amount,
       currency: order.currency,
+      expiresAt: order.expiresAt,
       license:
         license && license.status === 'active' ? { ...license, key: this.licenses.keyFor(license) } : null,
     };
   }
 
-  /** The local pay page's button: fulfils through the same path as a Stripe completion. */
+  /**
+   * The local pay page's button: fulfils through the same path as a Stripe completion, but only while
+   * the checkout is open and the listing still says what the page showed (published, same price,
+   * currency and update policy). Otherwise the order becomes `expired` (committed) and the buyer is
+   * told to start again; nothing is issued.
+   */
   async payLocal(sessionId: string): Promise<void> {
     if (!sessionId.startsWith('local_cs_') || this.provider.name !== 'local') {
       throw notFound(CommerceErrorCode.CheckoutNotFound, 'No such checkout session.');
     }
-    await this.dataSource.transaction(async (m) => {
+    const refusal = await this.dataSource.transaction(async (m) => {
       const found = await m.findOne(OrderEntity, { where: { providerSessionId: sessionId } });
       if (!found) throw notFound(CommerceErrorCode.CheckoutNotFound, 'No such checkout session.');
-      const order = await this.fulfilment.lockOrder(m, found.id);
-      await this.fulfilment.fulfil(m, order as OrderEntity, sessionId);
+      const order = (await this.fulfilment.lockOrder(m, found.id)) as OrderEntity;
+      if (order.status === 'pending') {
+        const refused = await this.stillPayable(order);
+        if (refused) {
+          await m.update(OrderEntity, { id: order.id, status: 'pending' }, { status: 'expired' });
+          return refused;
+        }
+      } else if (order.status === 'expired') {
+        return conflict(CommerceErrorCode.CheckoutExpired, 'This checkout has expired: start a new one.');
+      }
+      await this.fulfilment.fulfil(m, order, sessionId);
+      return null;
     });
+    if (refusal) throw refusal;
+  }
+
+  /** Why a pending local order can no longer be paid, or null when it can. */
+  private async stillPayable(order: OrderEntity): Promise<DomainError | null> {
+    if (order.expiresAt && order.expiresAt.getTime() <= Date.now()) {
+      return conflict(CommerceErrorCode.CheckoutExpired, 'This checkout has expired: start a new one.');
+    }
+    const listing = await this.listings.find(order.publisherId, order.chartName);
+    const same =
+      !!listing &&
+      listing.published &&
+      listing.chartId === order.chartId &&
+      listing.priceAmount === order.amount &&
+      listing.currency === order.currency &&
+      listing.updatePolicy === order.updatePolicy &&
+      (listing.updatePolicy !== 'window' || listing.updateWindowMonths === order.updateWindowMonths);
+    return same
+      ? null
+      : conflict(
+          CommerceErrorCode.CheckoutListingChanged,
+          'The chart is no longer sold on the terms this checkout showed: start a new checkout.',
+        );
   }
 }

@@ -2,6 +2,7 @@ import { Logger, Module } from '@nestjs/common';
 import { CatalogModule } from '@berth/catalog';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { LicensingModule } from '@berth/licensing';
+import { CheckoutExpirySweeper } from './checkout-expiry.sweeper';
 import { CheckoutService } from './checkout.service';
 import { FulfilmentService } from './fulfilment.service';
 import { LicenseGrantService } from './license-grant.service';
@@ -27,10 +28,18 @@ import { StripePaymentProvider } from './stripe-provider';
       },
     },
     CheckoutService,
+    CheckoutExpirySweeper,
     FulfilmentService,
     LicenseGrantService,
     OrdersService,
   ],
-  exports: [CheckoutService, FulfilmentService, LicenseGrantService, OrdersService, PAYMENT_PROVIDER],
+  exports: [
+    CheckoutService,
+    CheckoutExpirySweeper,
+    FulfilmentService,
+    LicenseGrantService,
+    OrdersService,
+    PAYMENT_PROVIDER,
+  ],
 })
 export class CommerceModule {}

@@ -12,6 +12,7 @@ export type OrderStatus = 'pending' | 'paid' | 'failed' | 'expired' | 'refunded'
 
 @Entity('order')
 @Index('order_publisher_idx', ['publisherId', 'createdAt'])
+@Index('order_pending_expiry_idx', ['expiresAt'], { where: `"status" = 'pending'` })
 export class OrderEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -81,6 +82,14 @@ export class OrderEntity {
 
   @Column({ name: 'paid_at', type: 'timestamptz', nullable: true })
   paidAt: Date | null;
+
+  /**
+   * When a pending checkout stops being payable (CHECKOUT_EXPIRY_SECONDS after it opened; the same instant
+   * is Stripe's `expires_at`). The local pay page refuses it after this and the sweep marks it `expired`.
+   * Null on orders made before expiry existed and not yet swept.
+   */
+  @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
+  expiresAt: Date | null;
 }
 
 @Entity('webhook_event')

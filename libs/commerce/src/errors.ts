@@ -5,4 +5,8 @@ export enum CommerceErrorCode {
   WebhookPayloadMismatch = 'webhook_payload_mismatch',
   CheckoutNotLocal = 'checkout_not_local',
   VersionRangeInvalid = 'version_range_invalid',
+  /** The local pay page after CHECKOUT_EXPIRY_SECONDS: start a new checkout. */
+  CheckoutExpired = 'checkout_expired',
+  /** The local pay page after the listing was unpublished, repriced or its policy changed. */
+  CheckoutListingChanged = 'checkout_listing_changed',
 }

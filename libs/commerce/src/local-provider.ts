@@ -11,9 +11,9 @@ export class LocalPaymentProvider implements PaymentProvider {
 
   constructor(private readonly publicUrl: string) {}
 
-  async createCheckout(_r: CheckoutRequest): Promise<CheckoutSession> {
+  async createCheckout(r: CheckoutRequest): Promise<CheckoutSession> {
     const sessionId = `local_cs_${randomBytes(24).toString('base64url')}`;
-    return { sessionId, url: `${this.publicUrl}/checkout/local/${sessionId}` };
+    return { sessionId, url: `${this.publicUrl}/checkout/local/${sessionId}`, expiresAt: r.expiresAt };
   }
 
   parseWebhook(): PaymentEvent {

@@ -1,4 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import {
+  cursorTimestampSql,
+  decodeCursor,
+  encodeCursor,
+  PAGE_LIMIT_DEFAULT,
+  PAGE_LIMIT_MAX,
+} from '@berth/common';
 import { DataSource } from 'typeorm';
 import { OrderEntity, OrderStatus } from './entities';
 
@@ -13,27 +20,80 @@ export interface OrderView {
   refundedAmount: number;
   createdAt: Date;
   paidAt: Date | null;
+  expiresAt: Date | null;
+}
+
+/** Filters of the publisher's order list; every one optional, all combined with AND. */
+export interface OrderFilter {
+  status?: OrderStatus;
+  chart?: string;
+  /** Exact buyer e-mail (compared lowercased, as stored). */
+  email?: string;
+  /** Created at or after. */
+  from?: Date;
+  /** Created before. */
+  to?: Date;
+  /** From a previous page's nextCursor. */
+  cursor?: string;
+  limit?: number;
+}
+
+export interface OrderPage {
+  orders: OrderView[];
+  /** Null on the last page. */
+  nextCursor: string | null;
 }
 
 @Injectable()
 export class OrdersService {
   constructor(private readonly dataSource: DataSource) {}
 
-  async list(publisherId: string): Promise<OrderView[]> {
-    const rows = await this.dataSource
+  /**
+   * One page, newest first (id breaks ties), by keyset: the cursor is the last row's exact position, so
+   * orders made while a client walks the pages appear before its first page and never shift the rest.
+   */
+  async list(publisherId: string, filter: OrderFilter = {}): Promise<OrderPage> {
+    const limit = Math.min(Math.max(filter.limit ?? PAGE_LIMIT_DEFAULT, 1), PAGE_LIMIT_MAX);
+    const qb = this.dataSource
       .getRepository(OrderEntity)
-      .find({ where: { publisherId }, order: { createdAt: 'DESC' }, take: 500 });
-    return rows.map((o) => ({
-      id: o.id,
-      chart: o.chartName,
-      buyerEmail: o.buyerEmail,
-      amount: o.amount,
-      currency: o.currency,
-      provider: o.provider,
-      status: o.status,
-      refundedAmount: o.refundedAmount,
-      createdAt: o.createdAt,
-      paidAt: o.paidAt,
-    }));
+      .createQueryBuilder('o')
+      .addSelect(cursorTimestampSql('o.created_at'), 'o_cursor_at')
+      .where('o.publisher_id = :publisherId', { publisherId });
+    if (filter.status) qb.andWhere('o.status = :status', { status: filter.status });
+    if (filter.chart) qb.andWhere('o.chart_name = :chart', { chart: filter.chart });
+    if (filter.email) qb.andWhere('o.buyer_email = :email', { email: filter.email.trim().toLowerCase() });
+    if (filter.from) qb.andWhere('o.created_at >= :from', { from: filter.from });
+    if (filter.to) qb.andWhere('o.created_at < :to', { to: filter.to });
+    if (filter.cursor) {
+      const c = decodeCursor(filter.cursor);
+      qb.andWhere('(o.created_at, o.id) < (CAST(:at AS timestamptz), CAST(:id AS uuid))', c);
+    }
+    const { entities, raw } = await qb
+      .orderBy('o.created_at', 'DESC')
+      .addOrderBy('o.id', 'DESC')
+      .limit(limit + 1)
+      .getRawAndEntities();
+    const more = entities.length > limit;
+    const rows = entities.slice(0, limit);
+    const last = rows.at(-1);
+    const lastAt = last
+      ? (raw as Array<{ o_id: string; o_cursor_at: string }>).find((r) => r.o_id === last.id)
+      : undefined;
+    return {
+      orders: rows.map((o) => ({
+        id: o.id,
+        chart: o.chartName,
+        buyerEmail: o.buyerEmail,
+        amount: o.amount,
+        currency: o.currency,
+        provider: o.provider,
+        status: o.status,
+        refundedAmount: o.refundedAmount,
+        createdAt: o.createdAt,
+        paidAt: o.paidAt,
+        expiresAt: o.expiresAt,
+      })),
+      nextCursor: more && last && lastAt ? encodeCursor({ at: lastAt.o_cursor_at, id: last.id }) : null,
+    };
   }
 }

@@ -8,11 +8,15 @@ export interface CheckoutRequest {
   /** Contains `{CHECKOUT_SESSION_ID}` where the provider substitutes its session id. */
   successUrl: string;
   cancelUrl: string;
+  /** When the checkout stops being payable (Stripe's `expires_at`). */
+  expiresAt: Date;
 }
 
 export interface CheckoutSession {
   sessionId: string;
   url: string;
+  /** The expiry the provider actually applied (Stripe's window may move it by a little). */
+  expiresAt: Date;
 }
 
 interface SessionFields {

@@ -9,6 +9,24 @@ const str = (v: unknown): string | null =>
       ? String((v as { id: unknown }).id)
       : null;
 
+/** Stripe accepts a session `expires_at` from 30 minutes to 24 hours after creation. */
+const STRIPE_MIN_EXPIRY_SECONDS = 30 * 60;
+const STRIPE_MAX_EXPIRY_SECONDS = 24 * 60 * 60;
+/** Room for the request's own transit and clock skew at both ends of that window. */
+const STRIPE_EXPIRY_MARGIN_SECONDS = 60;
+
+/** The requested expiry, moved into the window Stripe accepts (counted from now, in whole seconds). */
+export function stripeExpiresAt(requested: Date, now = Date.now()): number {
+  const nowSeconds = Math.floor(now / 1000);
+  return Math.min(
+    Math.max(
+      Math.floor(requested.getTime() / 1000),
+      nowSeconds + STRIPE_MIN_EXPIRY_SECONDS + STRIPE_EXPIRY_MARGIN_SECONDS,
+    ),
+    nowSeconds + STRIPE_MAX_EXPIRY_SECONDS - STRIPE_EXPIRY_MARGIN_SECONDS,
+  );
+}
+
 /**
  * Stripe Checkout in payment mode. The order id travels as metadata, client_reference_id and the
  * PaymentIntent's metadata (so refunds and disputes can be traced back); the idempotency key is the
@@ -38,10 +56,12 @@ export class StripePaymentProvider implements PaymentProvider {
   }
 
   async createCheckout(r: CheckoutRequest): Promise<CheckoutSession> {
+    const expiresAt = stripeExpiresAt(r.expiresAt);
     try {
       const session = await this.stripe.checkout.sessions.create(
         {
           mode: 'payment',
+          expires_at: expiresAt,
           customer_email: r.buyerEmail,
           client_reference_id: r.orderId,
           metadata: { orderId: r.orderId },
@@ -62,7 +82,7 @@ export class StripePaymentProvider implements PaymentProvider {
         { idempotencyKey: `checkout-${r.orderId}` },
       );
       if (!session.url) throw new Error('no checkout url');
-      return { sessionId: session.id, url: session.url };
+      return { sessionId: session.id, url: session.url, expiresAt: new Date(expiresAt * 1000) };
     } catch {
       // Stripe's message may quote request data; say only what the buyer can act on.
       throw unavailable(

@@ -74,4 +74,17 @@ describe('loadConfig', () => {
       'https://store.example.com',
     );
   });
+
+  it("keeps CHECKOUT_EXPIRY_SECONDS inside Stripe's session life (30 minutes to 24 hours)", () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).payments.checkoutExpirySeconds).toBe(1800);
+    expect(
+      loadConfig({ DATA_DIR: dataDir(), CHECKOUT_EXPIRY_SECONDS: '7200' }).payments.checkoutExpirySeconds,
+    ).toBe(7200);
+    expect(() => loadConfig({ DATA_DIR: dataDir(), CHECKOUT_EXPIRY_SECONDS: '60' })).toThrow(
+      /CHECKOUT_EXPIRY_SECONDS/,
+    );
+    expect(() => loadConfig({ DATA_DIR: dataDir(), CHECKOUT_EXPIRY_SECONDS: '90000' })).toThrow(
+      /CHECKOUT_EXPIRY_SECONDS/,
+    );
+  });
 });

@@ -154,6 +154,16 @@ export class EnvironmentVariables {
   @IsBoolean()
   ALLOW_LOCAL_PAYMENTS = false;
 
+  /**
+   * How long a checkout stays payable: Stripe's `expires_at` and the local pay page's limit. Stripe takes
+   * 30 minutes to 24 hours.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1800)
+  @Max(86400)
+  CHECKOUT_EXPIRY_SECONDS = 1800;
+
   @Type(() => Number)
   @IsInt()
   @Min(1024)
@@ -270,9 +280,10 @@ export interface AppConfig {
     orphanGraceSeconds: number;
   };
   licensing: { signingSecret: string; statusCacheSeconds: number };
-  payments:
+  payments: (
     | { provider: 'stripe'; stripeSecretKey: string; stripeWebhookSecret: string; stripeApiUrl?: string }
-    | { provider: 'local' };
+    | { provider: 'local' }
+  ) & { checkoutExpirySeconds: number };
   http: {
     authFailuresPerClient: number;
     authFailuresPerCredential: number;
@@ -404,8 +415,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
           stripeSecretKey: vars.STRIPE_SECRET_KEY,
           stripeWebhookSecret: vars.STRIPE_WEBHOOK_SECRET as string,
           stripeApiUrl: vars.STRIPE_API_URL,
+          checkoutExpirySeconds: vars.CHECKOUT_EXPIRY_SECONDS,
         }
-      : { provider: 'local' as const },
+      : { provider: 'local' as const, checkoutExpirySeconds: vars.CHECKOUT_EXPIRY_SECONDS },
     http: {
       authFailuresPerClient: vars.AUTH_FAILURES_PER_CLIENT,
       authFailuresPerCredential: vars.AUTH_FAILURES_PER_CREDENTIAL,

@@ -1,6 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
-import { notFound } from '@berth/common';
+import {
+  cursorTimestampSql,
+  decodeCursor,
+  encodeCursor,
+  notFound,
+  PAGE_LIMIT_DEFAULT,
+  PAGE_LIMIT_MAX,
+} from '@berth/common';
 import jwt from 'jsonwebtoken';
 import { ChangeFeed } from '@berth/database';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
@@ -44,6 +51,27 @@ export interface LicenseView {
   expiresAt: Date | null;
   status: LicenseStatus;
   reason: string | null;
+}
+
+/** Filters of the publisher's license list; every one optional, all combined with AND. */
+export interface LicenseFilter {
+  status?: LicenseStatus;
+  chart?: string;
+  /** Exact buyer e-mail (compared lowercased, as stored). */
+  email?: string;
+  /** Issued at or after. */
+  from?: Date;
+  /** Issued before. */
+  to?: Date;
+  /** From a previous page's nextCursor. */
+  cursor?: string;
+  limit?: number;
+}
+
+export interface LicensePage {
+  licenses: LicenseView[];
+  /** Null on the last page. */
+  nextCursor: string | null;
 }
 
 export interface LicenseClaims {
@@ -221,13 +249,43 @@ export class LicenseService {
     return covers(e, version);
   }
 
-  async list(publisherId: string, filter: { orderId?: string } = {}): Promise<LicenseView[]> {
-    const rows = await this.dataSource.getRepository(LicenseEntity).find({
-      where: { publisherId, ...(filter.orderId ? { orderId: filter.orderId } : {}) },
-      order: { issuedAt: 'DESC' },
-      take: 500,
-    });
-    return rows.map(toLicenseView);
+  /**
+   * One page of the publisher's licenses, newest first (id breaks ties), by keyset like the order list:
+   * licenses issued while a client walks the pages appear before its first page and never shift the rest.
+   */
+  async list(publisherId: string, filter: LicenseFilter = {}): Promise<LicensePage> {
+    const limit = Math.min(Math.max(filter.limit ?? PAGE_LIMIT_DEFAULT, 1), PAGE_LIMIT_MAX);
+    const qb = this.dataSource
+      .getRepository(LicenseEntity)
+      .createQueryBuilder('l')
+      .addSelect(cursorTimestampSql('l.issued_at'), 'l_cursor_at')
+      .where('l.publisher_id = :publisherId', { publisherId });
+    if (filter.status === 'revoked') qb.andWhere('l.revoked_at IS NOT NULL');
+    if (filter.status === 'suspended') qb.andWhere('l.revoked_at IS NULL AND l.suspended_at IS NOT NULL');
+    if (filter.status === 'active') qb.andWhere('l.revoked_at IS NULL AND l.suspended_at IS NULL');
+    if (filter.chart) qb.andWhere('l.chart_name = :chart', { chart: filter.chart });
+    if (filter.email) qb.andWhere('l.buyer_email = :email', { email: filter.email.trim().toLowerCase() });
+    if (filter.from) qb.andWhere('l.issued_at >= :from', { from: filter.from });
+    if (filter.to) qb.andWhere('l.issued_at < :to', { to: filter.to });
+    if (filter.cursor) {
+      const c = decodeCursor(filter.cursor);
+      qb.andWhere('(l.issued_at, l.id) < (CAST(:at AS timestamptz), CAST(:id AS uuid))', c);
+    }
+    const { entities, raw } = await qb
+      .orderBy('l.issued_at', 'DESC')
+      .addOrderBy('l.id', 'DESC')
+      .limit(limit + 1)
+      .getRawAndEntities();
+    const rows = entities.slice(0, limit);
+    const last = rows.at(-1);
+    const lastAt = last
+      ? (raw as Array<{ l_id: string; l_cursor_at: string }>).find((r) => r.l_id === last.id)?.l_cursor_at
+      : undefined;
+    return {
+      licenses: rows.map(toLicenseView),
+      nextCursor:
+        entities.length > limit && last && lastAt ? encodeCursor({ at: lastAt, id: last.id }) : null,
+    };
   }
 
   async findByOrder(orderId: string): Promise<LicenseView | null> {

@@ -18,6 +18,7 @@ import {
   SessionDto,
 } from './accounts.dto';
 import { ErrorResponseDto } from './common.dto';
+import { NoStore } from './no-store';
 import { Principal, PublisherRoute } from './publisher-auth.guard';
 
 const toTokenDto = (t: ApiTokenView): ApiTokenDto => ({
@@ -47,6 +48,7 @@ export class AccountsController {
   }
 
   @Post('sessions')
+  @NoStore()
   @HttpCode(200)
   @ApiOperation({ summary: 'Log in with e-mail and password' })
   @ApiResponse({ status: 200, type: SessionDto })
@@ -57,6 +59,7 @@ export class AccountsController {
   }
 
   @Post('publishers/:slug/tokens')
+  @NoStore()
   @PublisherRoute('owner')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Create an API token (returned once)', description: 'Owner access token only.' })
@@ -70,6 +73,7 @@ export class AccountsController {
   }
 
   @Get('publishers/:slug/tokens')
+  @NoStore()
   @PublisherRoute('owner')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'List API tokens (never their secrets)' })

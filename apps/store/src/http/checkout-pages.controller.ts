@@ -5,6 +5,7 @@ import { CheckoutService, CheckoutState } from '@berth/commerce';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import type { Response } from 'express';
 import { helmInstructions } from './checkout.controller';
+import { ErrorResponseDto } from './common.dto';
 
 const esc = (s: string) =>
   s.replace(
@@ -42,14 +43,31 @@ function formatMoney(amount: number, currency: string): string {
   return `${(amount / 10 ** decimals).toFixed(decimals)} ${c.toUpperCase()}`;
 }
 
-function page(res: Response, status: number, title: string, body: string, refreshSeconds?: number): void {
+/**
+ * The copy buttons' script, served from the store itself (`/assets/copy.js`), so the pages' CSP allows
+ * scripts from the same origin only: no inline script, so markup injected into a page could not run.
+ */
+export const COPY_SCRIPT = `for (const b of document.querySelectorAll('button[data-copy]')) {
+  b.addEventListener('click', () => navigator.clipboard.writeText(document.getElementById(b.dataset.copy).textContent).then(() => { b.textContent = 'Copied'; }));
+}
+`;
+
+/** The checkout pages' policy: nothing but their inline styles, the same-origin copy script and a same-origin form. */
+export const CHECKOUT_PAGE_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+function page(
+  res: Response,
+  status: number,
+  title: string,
+  body: string,
+  opts: { refreshSeconds?: number; basePath?: string } = {},
+): void {
+  const { refreshSeconds, basePath = '' } = opts;
   // The URL carries the buyer's secret (session id): never let it leak through Referer or caches.
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader(
-    'Content-Security-Policy',
-    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  );
+  res.setHeader('Content-Security-Policy', CHECKOUT_PAGE_CSP);
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.status(status).type('html').send(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -63,11 +81,7 @@ ${refreshSeconds ? `<meta http-equiv="refresh" content="${refreshSeconds}">` : '
  .note{color:#555;font-size:.9rem}
 </style></head><body>
 ${body}
-<script>
-for (const b of document.querySelectorAll('button[data-copy]')) {
-  b.addEventListener('click', () => navigator.clipboard.writeText(document.getElementById(b.dataset.copy).textContent).then(() => { b.textContent = 'Copied'; }));
-}
-</script>
+${body.includes('data-copy=') ? `<script src="${esc(basePath)}/assets/copy.js"></script>` : ''}
 </body></html>`);
 }
 
@@ -123,7 +137,7 @@ export class CheckoutPagesController {
         200,
         'Payment processing',
         `<h1>Payment processing…</h1><p>Your payment for <b>${esc(title)}</b> is being confirmed. This page refreshes by itself.</p>`,
-        3,
+        { refreshSeconds: 3, basePath: this.basePath },
       );
       return;
     }
@@ -133,6 +147,7 @@ export class CheckoutPagesController {
         200,
         'No license',
         `<h1>No license for this checkout</h1><p>This order is <b>${esc(s.status)}</b>, so no license is available.</p>`,
+        { basePath: this.basePath },
       );
       return;
     }
@@ -148,16 +163,29 @@ ${block('key', 'License key', s.license.key)}
 ${block('add', 'Add the Helm repository', helm.addCommand)}
 ${block('install', 'Install', install)}
 <p class="note">Keep the key secret: it is your password to the repository. Bookmark this page to see it again.</p>`,
+      { basePath: this.basePath },
     );
   }
 
   @Get('local/:sessionId')
   @ApiOperation({ summary: 'Local provider only: the pay page (HTML)' })
   @ApiProduces('text/html')
+  @ApiResponse({ status: 200, description: 'The pay button.' })
+  @ApiResponse({ status: 410, description: 'The checkout has expired: no pay button.' })
   async localPage(@Param('sessionId') sessionId: string, @Res() res: Response): Promise<void> {
     const s = sessionId.startsWith('local_cs_') ? await this.stateOr404(res, sessionId) : null;
     if (!s) {
       if (!res.headersSent) page(res, 404, 'Checkout not found', '<h1>Checkout not found</h1>');
+      return;
+    }
+    if (s.status === 'expired') {
+      page(
+        res,
+        410,
+        'Checkout expired',
+        `<h1>This checkout has expired</h1><p>Start a new checkout for <b>${esc(s.publisherSlug)}/${esc(s.chartName)}</b> to buy it at today's price.</p>`,
+        { basePath: this.basePath },
+      );
       return;
     }
     page(
@@ -168,6 +196,7 @@ ${block('install', 'Install', install)}
 <p>Price: <b>${esc(formatMoney(s.amount, s.currency))}</b></p>
 <p class="note">This store uses the local payment provider: no money moves. Set STRIPE_SECRET_KEY to take real payments.</p>
 <form method="post" action="${esc(this.basePath)}/checkout/local/${esc(encodeURIComponent(sessionId))}/pay"><button class="pay" type="submit">Pay ${esc(formatMoney(s.amount, s.currency))}</button></form>`,
+      { basePath: this.basePath },
     );
   }
 
@@ -175,6 +204,12 @@ ${block('install', 'Install', install)}
   @HttpCode(303)
   @ApiOperation({ summary: 'Local provider only: pay, then 303 to the success page' })
   @ApiResponse({ status: 303, description: 'To /checkout/success?session_id=…' })
+  @ApiResponse({
+    status: 409,
+    type: ErrorResponseDto,
+    description:
+      'checkout_expired (past CHECKOUT_EXPIRY_SECONDS), checkout_listing_changed (unpublished, repriced or re-policied since the checkout opened); the order becomes expired',
+  })
   async pay(@Param('sessionId') sessionId: string, @Res() res: Response): Promise<void> {
     await this.checkout.payLocal(sessionId);
     res.setHeader('Cache-Control', 'no-store');

@@ -13,6 +13,7 @@ import { APP_CONFIG, AppConfig } from '@berth/config';
 import type { Request } from 'express';
 import { ErrorResponseDto } from './common.dto';
 import { CheckoutStateDto, StartCheckoutDto, StartedCheckoutDto } from './commerce.dto';
+import { NoStore } from './no-store';
 import { readRawBody } from './upload-body';
 
 const WEBHOOK_MAX_BYTES = 1024 * 1024;
@@ -57,6 +58,7 @@ export class CheckoutController {
   ) {}
 
   @Post('checkout')
+  @NoStore()
   @ApiOperation({
     summary: 'Start buying a paid chart',
     description: 'Answers the hosted payment page to send the buyer to.',
@@ -71,6 +73,7 @@ export class CheckoutController {
   }
 
   @Get('checkout/:sessionId')
+  @NoStore()
   @ApiOperation({
     summary: 'The state of a checkout; once paid, the license key and the helm command',
     description: "The session id is the buyer's secret.",

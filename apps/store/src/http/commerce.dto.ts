@@ -3,7 +3,9 @@ import { Type } from 'class-transformer';
 import {
   IsDefined,
   IsEmail,
+  IsIn,
   IsInt,
+  IsISO8601,
   IsOptional,
   IsString,
   Matches,
@@ -49,7 +51,12 @@ export class CatalogItemDto {
   @ApiProperty() publisher: string;
   @ApiProperty() name: string;
   @ApiPropertyOptional({ type: String, nullable: true }) description: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true }) icon: string | null;
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: "The chart's icon URL when it is http(s); anything else (javascript:, data:, ...) is null.",
+  })
+  icon: string | null;
   @ApiProperty({ type: [String] }) keywords: string[];
   @ApiProperty({ type: MoneyDto }) price: MoneyDto;
   @ApiProperty({ type: PolicyDto }) updatePolicy: PolicyDto;
@@ -218,6 +225,68 @@ export class GrantedLicenseDto extends LicenseDto {
   @ApiProperty({ description: 'Shown once.' }) key: string;
 }
 
+/** Filters and paging shared by the publisher's order and license lists. */
+class PagedListQueryDto {
+  @ApiPropertyOptional({ description: 'Only this chart (name).' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(63)
+  chart?: string;
+
+  @ApiPropertyOptional({ description: "Only this buyer's e-mail (exact, case-insensitive)." })
+  @IsOptional()
+  @IsString()
+  @MaxLength(320)
+  email?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Created (issued) at or after.' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'from must be an ISO 8601 date-time' })
+  from?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Created (issued) before.' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'to must be an ISO 8601 date-time' })
+  to?: string;
+
+  @ApiPropertyOptional({ description: "The previous page's nextCursor (opaque)." })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+}
+
+export const ORDER_STATUSES = ['pending', 'paid', 'failed', 'expired', 'refunded', 'disputed'] as const;
+export const LICENSE_STATUSES = ['active', 'suspended', 'revoked'] as const;
+
+export class OrderListQueryDto extends PagedListQueryDto {
+  @ApiPropertyOptional({ enum: ORDER_STATUSES })
+  @IsOptional()
+  @IsIn(ORDER_STATUSES)
+  status?: (typeof ORDER_STATUSES)[number];
+}
+
+export class LicenseListQueryDto extends PagedListQueryDto {
+  @ApiPropertyOptional({ enum: LICENSE_STATUSES })
+  @IsOptional()
+  @IsIn(LICENSE_STATUSES)
+  status?: (typeof LICENSE_STATUSES)[number];
+}
+
+export class LicensePageDto {
+  @ApiProperty({ type: [LicenseDto] }) licenses: LicenseDto[];
+  @ApiProperty({ type: String, nullable: true, description: 'Null on the last page.' })
+  nextCursor: string | null;
+}
+
 export class OrderDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() chart: string;
@@ -229,4 +298,17 @@ export class OrderDto {
   @ApiProperty() refundedAmount: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) paidAt: string | null;
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When a pending checkout stops being payable.',
+  })
+  expiresAt: string | null;
+}
+
+export class OrderPageDto {
+  @ApiProperty({ type: [OrderDto] }) orders: OrderDto[];
+  @ApiProperty({ type: String, nullable: true, description: 'Null on the last page.' })
+  nextCursor: string | null;
 }

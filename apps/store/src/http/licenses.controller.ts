@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { PublisherPrincipal } from '@berth/accounts';
 import { ChartQueryService } from '@berth/catalog';
@@ -11,11 +11,23 @@ import {
   GrantedLicenseDto,
   GrantLicenseDto,
   LicenseDto,
+  LicenseListQueryDto,
+  LicensePageDto,
   LicenseSummaryDto,
-  OrderDto,
+  OrderListQueryDto,
+  OrderPageDto,
   VerifyLicenseDto,
   VerifyResultDto,
 } from './commerce.dto';
+import { NoStore } from './no-store';
+
+const PAGED_LIST =
+  'Newest first, `limit` a page (default 50, max 200); pass `nextCursor` back as `cursor` for the next page (null on the last). `from` is inclusive, `to` exclusive. A bad filter is 400 validation_failed, a cursor the store did not make 400 cursor_invalid.';
+
+const dates = (q: { from?: string; to?: string }) => ({
+  from: q.from ? new Date(q.from) : undefined,
+  to: q.to ? new Date(q.to) : undefined,
+});
 
 const summary = (l: LicenseView): LicenseSummaryDto => ({
   id: l.id,
@@ -90,18 +102,25 @@ export class LicensesController {
 
   @Get('v1/publishers/:slug/licenses')
   @PublisherRoute('licenses:read')
+  @NoStore()
   @ApiBearerAuth()
   @ApiOperation({
-    summary: "The publisher's licenses (never their keys)",
-    description: 'Owner, or API token with licenses:read.',
+    summary: "The publisher's licenses (never their keys), filtered and cursor-paged",
+    description: `Owner, or API token with licenses:read. ${PAGED_LIST}`,
   })
-  @ApiResponse({ status: 200, type: LicenseDto, isArray: true })
-  async list(@Principal() { publisher }: PublisherPrincipal): Promise<LicenseDto[]> {
-    return (await this.licenses.list(publisher.id)).map(full);
+  @ApiResponse({ status: 200, type: LicensePageDto })
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'validation_failed, cursor_invalid' })
+  async list(
+    @Principal() { publisher }: PublisherPrincipal,
+    @Query() q: LicenseListQueryDto,
+  ): Promise<LicensePageDto> {
+    const page = await this.licenses.list(publisher.id, { ...q, ...dates(q) });
+    return { licenses: page.licenses.map(full), nextCursor: page.nextCursor };
   }
 
   @Post('v1/publishers/:slug/licenses')
   @PublisherRoute('licenses:write')
+  @NoStore()
   @ApiBearerAuth()
   @ApiOperation({
     summary: 'Grant a complimentary license; the key is returned once',
@@ -137,14 +156,27 @@ export class LicensesController {
 
   @Get('v1/publishers/:slug/orders')
   @PublisherRoute('orders:read')
+  @NoStore()
   @ApiBearerAuth()
-  @ApiOperation({ summary: "The publisher's orders", description: 'Owner, or API token with orders:read.' })
-  @ApiResponse({ status: 200, type: OrderDto, isArray: true })
-  async listOrders(@Principal() { publisher }: PublisherPrincipal): Promise<OrderDto[]> {
-    return (await this.orders.list(publisher.id)).map((o) => ({
-      ...o,
-      createdAt: o.createdAt.toISOString(),
-      paidAt: o.paidAt?.toISOString() ?? null,
-    }));
+  @ApiOperation({
+    summary: "The publisher's orders, filtered and cursor-paged",
+    description: `Owner, or API token with orders:read. ${PAGED_LIST}`,
+  })
+  @ApiResponse({ status: 200, type: OrderPageDto })
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'validation_failed, cursor_invalid' })
+  async listOrders(
+    @Principal() { publisher }: PublisherPrincipal,
+    @Query() q: OrderListQueryDto,
+  ): Promise<OrderPageDto> {
+    const page = await this.orders.list(publisher.id, { ...q, ...dates(q) });
+    return {
+      orders: page.orders.map((o) => ({
+        ...o,
+        createdAt: o.createdAt.toISOString(),
+        paidAt: o.paidAt?.toISOString() ?? null,
+        expiresAt: o.expiresAt?.toISOString() ?? null,
+      })),
+      nextCursor: page.nextCursor,
+    };
   }
 }

@@ -1,0 +1,37 @@
+import { invalid } from './domain-error';
+import { CommonErrorCode } from './errors';
+
+/** Page size of cursor-paged lists: `limit` defaults to this and is capped at PAGE_LIMIT_MAX. */
+export const PAGE_LIMIT_DEFAULT = 50;
+export const PAGE_LIMIT_MAX = 200;
+
+/**
+ * A position in a list ordered newest first with the id as tie-break: the row's timestamp exactly as
+ * Postgres stores it (microseconds, UTC) and its id. Opaque to clients (base64url); a cursor the store
+ * did not make is refused with 400 `cursor_invalid`, never passed on to SQL unchecked.
+ */
+export interface PageCursor {
+  /** ISO 8601 UTC with microseconds, e.g. 2026-12-02T02:40:59.123456Z. */
+  at: string;
+  id: string;
+}
+
+const AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** SQL that renders a timestamptz column the way a cursor carries it. */
+export const cursorTimestampSql = (column: string) =>
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+export function encodeCursor(c: PageCursor): string {
+  return Buffer.from(`${c.at}|${c.id}`, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string): PageCursor {
+  const text = cursor.length <= 128 ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  const [at, id, ...rest] = text.split('|');
+  if (rest.length || !at || !id || !AT.test(at) || !UUID.test(id) || Number.isNaN(Date.parse(at))) {
+    throw invalid(CommonErrorCode.CursorInvalid, 'The cursor is not one this store handed out.');
+  }
+  return { at, id };
+}
