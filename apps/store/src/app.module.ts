@@ -10,6 +10,7 @@ import { AppConfig, ConfigModule } from '@berth/config';
 import { DatabaseModule } from '@berth/database';
 import { HelmRepoModule } from '@berth/helm-repo';
 import { MIGRATIONS } from '../../../migrations';
+import { AccountClosure } from './account-closure';
 import { AccountsController } from './http/accounts.controller';
 import { CatalogController } from './http/catalog.controller';
 import { ChartMuseumController } from './http/chartmuseum.controller';
@@ -55,6 +56,7 @@ export class AppModule {
         OpsController,
       ],
       providers: [
+        AccountClosure,
         Metrics,
         AuthFailureLimiter,
         HelmPullLane,

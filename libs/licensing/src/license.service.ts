@@ -3,7 +3,7 @@ import { APP_CONFIG, AppConfig } from '@berth/config';
 import { notFound } from '@berth/common';
 import jwt from 'jsonwebtoken';
 import { ChangeFeed } from '@berth/database';
-import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
 import { LicenseEntity } from './entities';
 import { LicenseInvalidReason, LicensingErrorCode } from './errors';
 import { LicenseStatusCache } from './license-status-cache';
@@ -228,6 +228,15 @@ export class LicenseService {
       take: 500,
     });
     return rows.map(toLicenseView);
+  }
+
+  /**
+   * Whether the publisher has sold licenses still in force (from an order, not revoked; a suspended one
+   * during a dispute counts): buyers paid for them, so the publisher cannot simply vanish.
+   */
+  async hasLivePaid(publisherId: string, manager?: EntityManager): Promise<boolean> {
+    const m = manager ?? this.dataSource.manager;
+    return m.exists(LicenseEntity, { where: { publisherId, orderId: Not(IsNull()), revokedAt: IsNull() } });
   }
 
   async findByOrder(orderId: string): Promise<LicenseView | null> {
