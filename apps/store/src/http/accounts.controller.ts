@@ -45,6 +45,11 @@ export class AccountsController {
   @Post('accounts')
   @ApiOperation({ summary: 'Sign up and claim a publisher namespace' })
   @ApiResponse({ status: 201, type: AccountDto })
+  @ApiResponse({
+    status: 400,
+    type: ErrorResponseDto,
+    description: 'validation_failed, email_not_accepted, publisher_slug_reserved',
+  })
   @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'email_taken, publisher_slug_taken' })
   async register(@Body() dto: CreateAccountDto): Promise<AccountDto> {
     return this.registration.register(dto);
