@@ -1,7 +1,11 @@
+import { dataSourceOptions, runMigrationsLocked } from '@berth/database';
 import { DataSource } from 'typeorm';
+import { MIGRATIONS } from '../../migrations';
+import { ENTITIES } from '../../apps/store/src/entities';
 import { createPublisher, json, putListing, uploadChart } from '../support/api';
 import { simpleChart } from '../support/charts';
 import { InProcessStore, startInProcess } from '../support/in-process';
+import { createTestDatabase } from '../support/postgres';
 
 /**
  * Credential lifecycle and identity (issue 11, findings 7, 13 and 15): changing the password, signing
@@ -483,3 +487,72 @@ describe('credential lifecycle on postgres', () => {
     });
   });
 });
+
+describe('e-mails stored before NFKC normalisation', () => {
+  it('are rewritten to their folded form by the migration, unless two accounts fold to one', async () => {
+    const db = await createTestDatabase();
+    const at = MIGRATIONS.findIndex((M) => M.name.startsWith('AccountSessionEpoch'));
+    const source = (migrations: typeof MIGRATIONS) =>
+      new DataSource(dataSourceOptions(db.url, 1, { entities: ENTITIES, migrations }));
+    try {
+      const before = await source(MIGRATIONS.slice(0, at)).initialize();
+      await runMigrationsLocked(before);
+      for (const email of [
+        'ｏｐｓ@legacy.example',
+        'dup@legacy.example',
+        'ｄｕｐ@legacy.example',
+        'ＡＢ@x.example',
+        'ａｂ@x.example',
+      ])
+        await before.query(`INSERT INTO account (email, password_hash) VALUES ($1, 'x')`, [email]);
+      await before.destroy();
+      const after = await source(MIGRATIONS).initialize();
+      await runMigrationsLocked(after);
+      const rows = (await after.query(`SELECT email, session_epoch FROM account ORDER BY email`)) as Array<{
+        email: string;
+        session_epoch: number;
+      }>;
+      await after.destroy();
+      expect(rows.map((r) => r.email).sort()).toEqual(
+        [
+          'ops@legacy.example',
+          'dup@legacy.example',
+          'ｄｕｐ@legacy.example',
+          'ＡＢ@x.example',
+          'ａｂ@x.example',
+        ].sort(),
+      );
+      expect(rows.every((r) => r.session_epoch === 0)).toBe(true);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('folds e-mails and ends sessions on the embedded database too', async () => {
+    const embedded = await startInProcess('embedded');
+    try {
+      expect((await signUpAt(embedded.url, 'ＥＭＢ@embedded.example', 'emb')).status).toBe(201);
+      expect((await signUpAt(embedded.url, 'emb@embedded.example', 'emb2')).status).toBe(409);
+      const session = await send(`${embedded.url}/v1/sessions`, 'POST', {
+        email: 'emb@embedded.example',
+        password: 'long enough password',
+      });
+      const { accessToken } = (await session.json()) as { accessToken: string };
+      expect(
+        (await send(`${embedded.url}/v1/sessions/revoke-all`, 'POST', undefined, bearer(accessToken))).status,
+      ).toBe(204);
+      expect(
+        (await fetch(`${embedded.url}/v1/publishers/emb/tokens`, { headers: bearer(accessToken) })).status,
+      ).toBe(401);
+    } finally {
+      await embedded.close();
+    }
+  }, 120_000);
+});
+
+const signUpAt = (base: string, email: string, slug: string) =>
+  send(`${base}/v1/accounts`, 'POST', {
+    email,
+    password: 'long enough password',
+    publisher: { slug, displayName: 'X' },
+  });
