@@ -10,6 +10,7 @@ import { AppConfig, ConfigModule } from '@berth/config';
 import { DatabaseModule } from '@berth/database';
 import { HelmRepoModule } from '@berth/helm-repo';
 import { MIGRATIONS } from '../../../migrations';
+import { AccountClosure } from './account-closure';
 import { AccountsController } from './http/accounts.controller';
 import { AssetsController } from './http/assets.controller';
 import { CatalogController } from './http/catalog.controller';
@@ -57,6 +58,7 @@ export class AppModule {
         OpsController,
       ],
       providers: [
+        AccountClosure,
         Metrics,
         AuthFailureLimiter,
         HelmPullLane,

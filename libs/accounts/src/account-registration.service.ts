@@ -5,7 +5,8 @@ import { DataSource } from 'typeorm';
 import { AccountEntity, PublisherEntity } from './entities';
 import { AccountsErrorCode } from './errors';
 import { PasswordHasher } from './password-hasher';
-import { RESERVED_SLUGS } from './scopes';
+import { acceptableEmail } from './email';
+import { slugRefusal } from './scopes';
 
 export interface RegisterAccountInput {
   email: string;
@@ -27,11 +28,10 @@ export class AccountRegistrationService {
   ) {}
 
   async register(input: RegisterAccountInput): Promise<RegisteredAccount> {
-    const email = input.email.trim().toLowerCase();
+    const email = acceptableEmail(input.email);
     const slug = input.publisher.slug;
-    if (RESERVED_SLUGS.has(slug)) {
-      throw invalid(AccountsErrorCode.PublisherSlugReserved, `The publisher name "${slug}" is reserved.`);
-    }
+    const refusal = slugRefusal(slug);
+    if (refusal) throw invalid(AccountsErrorCode.PublisherSlugReserved, refusal);
     const passwordHash = await this.hasher.hash(input.password);
     try {
       return await this.dataSource.transaction(async (m) => {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AccessTokens } from './access-tokens';
+import { AccountClosureService } from './account-closure.service';
 import { AccountRegistrationService } from './account-registration.service';
 import { ApiTokenService } from './api-token.service';
 import { LoginThrottle } from './login-throttle';
@@ -10,6 +11,7 @@ import { SessionService } from './session.service';
 @Module({
   providers: [
     AccessTokens,
+    AccountClosureService,
     AccountRegistrationService,
     ApiTokenService,
     LoginThrottle,
@@ -17,6 +19,12 @@ import { SessionService } from './session.service';
     PublisherAccessService,
     SessionService,
   ],
-  exports: [AccountRegistrationService, ApiTokenService, PublisherAccessService, SessionService],
+  exports: [
+    AccountClosureService,
+    AccountRegistrationService,
+    ApiTokenService,
+    PublisherAccessService,
+    SessionService,
+  ],
 })
 export class AccountsModule {}

@@ -75,8 +75,12 @@ export class ApiTokenService {
     if (!found.revokedAt) await repo.update({ id: tokenId, revokedAt: IsNull() }, { revokedAt: new Date() });
   }
 
-  /** Resolves a presented token, or a 401 that does not say whether it was unknown or revoked. */
-  async authenticate(token: string): Promise<AuthenticatedApiToken> {
+  /**
+   * Resolves a presented token, or a 401 that does not say whether it was unknown or revoked. With
+   * `publisherSlug`, a live token of another publisher gets that same 401 (and is not marked as used):
+   * whoever holds a token cannot learn from the answer which publisher it is not for.
+   */
+  async authenticate(token: string, publisherSlug?: string): Promise<AuthenticatedApiToken> {
     const invalidToken = unauthenticated(
       AccountsErrorCode.ApiTokenInvalid,
       'The API token is invalid or revoked.',
@@ -89,6 +93,7 @@ export class ApiTokenService {
       .where('t.token_hash = :hash', { hash: sha256(token) })
       .getOne();
     if (!row || row.revokedAt || !row.publisher) throw invalidToken;
+    if (publisherSlug !== undefined && row.publisher.slug !== publisherSlug) throw invalidToken;
     this.touch(row.id);
     return {
       tokenId: row.id,

@@ -13,13 +13,20 @@ export class AccountEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  /** Stored lower-cased; the unique index makes sign-up races safe. */
+  /** Stored in canonicalEmail form (NFKC, lower-cased); the unique index makes sign-up races safe. */
   @Index('account_email_key', { unique: true })
   @Column({ type: 'varchar', length: 320 })
   email: string;
 
   @Column({ name: 'password_hash', type: 'varchar', length: 255 })
   passwordHash: string;
+
+  /**
+   * Access tokens carry the epoch they were issued in (`sev`) and are accepted only while it is the
+   * account's: signing out everywhere or changing the password moves it on, ending every session.
+   */
+  @Column({ name: 'session_epoch', type: 'integer', default: 0 })
+  sessionEpoch: number;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -6,6 +6,8 @@ export type { ApiTokenScope } from './scopes';
 export { AccountRegistrationService } from './account-registration.service';
 export type { RegisterAccountInput, RegisteredAccount } from './account-registration.service';
 export { SessionService } from './session.service';
+export { AccountClosureService } from './account-closure.service';
+export { canonicalEmail } from './email';
 export { ApiTokenService, API_TOKEN_PREFIX } from './api-token.service';
 export type { ApiTokenView, AuthenticatedApiToken } from './api-token.service';
 export { PublisherAccessService, credentialFromAuthorization } from './publisher-access.service';

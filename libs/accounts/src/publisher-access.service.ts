@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { forbidden, notFound, unauthenticated } from '@berth/common';
+import { ChangeFeed, CHANGES_MISSED } from '@berth/database';
 import { DataSource, In } from 'typeorm';
 import { AccessTokens } from './access-tokens';
 import { API_TOKEN_PREFIX, ApiTokenService } from './api-token.service';
-import { PublisherEntity } from './entities';
+import { AccountEntity, PublisherEntity } from './entities';
 import { AccountsErrorCode } from './errors';
 import { ApiTokenScope } from './scopes';
 
@@ -37,19 +38,37 @@ export function credentialFromAuthorization(header: string | undefined): string 
 const MAX_CACHED_PUBLISHERS = 10_000;
 
 @Injectable()
-export class PublisherAccessService {
+export class PublisherAccessService implements OnModuleDestroy {
   private readonly bySlug = new Map<string, PublisherRef>();
+  private readonly unsubscribe: () => void;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly accessTokens: AccessTokens,
     private readonly apiTokens: ApiTokenService,
-  ) {}
+    private readonly feed: ChangeFeed,
+  ) {
+    // A deleted publisher (account closed) is forgotten on every replica when the deletion commits.
+    this.unsubscribe = feed.subscribe('publishers', (slug) => {
+      if (slug === CHANGES_MISSED || !slug) this.bySlug.clear();
+      else this.bySlug.delete(slug);
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe();
+  }
+
+  /** Drops a slug from this replica's memory (after its deletion commits here). */
+  forget(slug: string): void {
+    this.bySlug.delete(slug);
+  }
 
   /**
-   * A publisher's id, slug and name never change once created (nothing updates or deletes one), so what
-   * was found is kept: every Helm request starts here. Misses are not kept, because the slug may be
-   * registered a moment later, maybe on another replica, and because strangers choose what is missed.
+   * A publisher's id, slug and name never change once created; only closing the account deletes one,
+   * announced on the change feed ('publishers'). So what was found is kept while the feed is heard: every
+   * Helm request starts here. Misses are not kept, because the slug may be registered a moment later,
+   * maybe on another replica, and because strangers choose what is missed.
    */
   /** findBySlug from memory alone: undefined when it would need a query. */
   cachedBySlug(slug: string): PublisherRef | undefined {
@@ -62,6 +81,7 @@ export class PublisherAccessService {
     const p = await this.dataSource.getRepository(PublisherEntity).findOne({ where: { slug } });
     if (!p) return null;
     const ref: PublisherRef = { id: p.id, slug: p.slug, displayName: p.displayName };
+    if (!this.feed.connected) return ref;
     if (this.bySlug.size >= MAX_CACHED_PUBLISHERS)
       this.bySlug.delete(this.bySlug.keys().next().value as string);
     this.bySlug.set(slug, ref);
@@ -92,13 +112,8 @@ export class PublisherAccessService {
     const credential = credentialFromAuthorization(authorization);
     if (!credential) throw unauthenticated(AccountsErrorCode.AuthRequired, 'Authentication is required.');
     if (credential.startsWith(API_TOKEN_PREFIX)) {
-      const token = await this.apiTokens.authenticate(credential);
-      if (token.publisherSlug !== slug) {
-        throw forbidden(
-          AccountsErrorCode.TokenWrongPublisher,
-          'This API token belongs to another publisher.',
-        );
-      }
+      // Another publisher's live token gets the very answer of an unknown one (and counts as a failure).
+      const token = await this.apiTokens.authenticate(credential, slug);
       if (!token.scopes.includes(scope)) {
         throw forbidden(AccountsErrorCode.TokenScopeMissing, `This API token lacks the "${scope}" scope.`);
       }
@@ -108,9 +123,25 @@ export class PublisherAccessService {
     if (!AccessTokens.looksLikeJwt(credential)) {
       throw unauthenticated(AccountsErrorCode.ApiTokenInvalid, 'The API token is invalid or revoked.');
     }
-    const accountId = this.accessTokens.verify(credential);
-    const row = await this.dataSource.getRepository(PublisherEntity).findOne({ where: { slug } });
+    const { accountId, sessionEpoch } = this.accessTokens.verify(credential);
+    // The token's session must still be the account's (not signed out everywhere, password unchanged).
+    const [row] = (await this.dataSource
+      .getRepository(PublisherEntity)
+      .createQueryBuilder('p')
+      .innerJoin(AccountEntity, 'a', 'a.id = p.owner_account_id')
+      .select(['p.id AS id', 'p.slug AS slug', 'p.display_name AS "displayName"'])
+      .addSelect(['p.owner_account_id AS "ownerAccountId"', 'a.session_epoch AS "sessionEpoch"'])
+      .where('p.slug = :slug', { slug })
+      .getRawMany()) as Array<PublisherRef & { ownerAccountId: string; sessionEpoch: number }>;
+    if (row && row.ownerAccountId === accountId && row.sessionEpoch !== sessionEpoch) {
+      throw AccessTokens.invalid();
+    }
     if (!row || row.ownerAccountId !== accountId) {
+      // A dead session (signed out, account closed) is refused as such, whatever it asks for.
+      const live = await this.dataSource
+        .getRepository(AccountEntity)
+        .exists({ where: { id: accountId, sessionEpoch } });
+      if (!live) throw AccessTokens.invalid();
       // Same answer for "unknown publisher" and "not yours": do not reveal which publishers exist.
       throw forbidden(AccountsErrorCode.NotPublisherOwner, 'You do not own this publisher.');
     }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DomainError, ErrorKind, unauthenticated } from '@berth/common';
 import { DataSource } from 'typeorm';
 import { AccessTokens } from './access-tokens';
+import { canonicalEmail } from './email';
 import { AccountEntity } from './entities';
 import { AccountsErrorCode } from './errors';
 import { LoginThrottle } from './login-throttle';
@@ -22,7 +23,7 @@ export class SessionService {
     password: string,
     clientKey: string,
   ): Promise<{ accessToken: string; expiresIn: number }> {
-    const email = emailInput.trim().toLowerCase();
+    const email = canonicalEmail(emailInput);
     const keys = [`email:${email}`, `client-email:${clientKey}:${email}`];
     const wait = this.throttle.begin(keys);
     if (wait > 0) {
@@ -45,6 +46,84 @@ export class SessionService {
     }
     if (!ok || !account)
       throw unauthenticated(AccountsErrorCode.InvalidCredentials, 'The e-mail or password is wrong.');
-    return this.tokens.issue(account.id);
+    return this.tokens.issue(account.id, account.sessionEpoch);
+  }
+
+  /**
+   * The account an access token speaks for, checked against the account row on every call: a token of
+   * an earlier session epoch (signed out everywhere, password changed) or of a deleted account is
+   * refused at once on every replica, with the same answer as a forged one.
+   */
+  async authenticate(accessToken: string): Promise<string> {
+    const { accountId, sessionEpoch } = this.tokens.verify(accessToken);
+    const row = await this.dataSource
+      .getRepository(AccountEntity)
+      .findOne({ where: { id: accountId }, select: { id: true, sessionEpoch: true } });
+    if (!row || row.sessionEpoch !== sessionEpoch) throw AccessTokens.invalid();
+    return accountId;
+  }
+
+  /**
+   * Checks the account's password for a sensitive change, counted by the same per-e-mail throttle as
+   * logins, so a stolen access token cannot be used to guess the password faster than logging in.
+   */
+  async confirmPassword(accountId: string, password: string): Promise<AccountEntity> {
+    const account = await this.dataSource.getRepository(AccountEntity).findOne({ where: { id: accountId } });
+    if (!account) throw AccessTokens.invalid();
+    const keys = [`email:${account.email}`];
+    const wait = this.throttle.begin(keys);
+    if (wait > 0) {
+      throw new DomainError(
+        ErrorKind.RateLimited,
+        AccountsErrorCode.LoginThrottled,
+        'Too many wrong passwords; try again later.',
+        { retryAfterSeconds: wait },
+      );
+    }
+    let ok = false;
+    try {
+      ok = await this.hasher.verify(account.passwordHash, password);
+    } finally {
+      this.throttle.end(keys, ok);
+    }
+    if (!ok) throw unauthenticated(AccountsErrorCode.PasswordIncorrect, 'The password is wrong.');
+    return account;
+  }
+
+  /**
+   * Sets a new password after checking the current one and ends every session of the account (other
+   * devices, a stolen access token); returns a fresh access token so the caller stays logged in.
+   * API tokens are not touched: they are listed and revoked one by one.
+   */
+  async changePassword(
+    accountId: string,
+    currentPassword: string,
+    newPassword: string,
+  ): Promise<{ accessToken: string; expiresIn: number }> {
+    await this.confirmPassword(accountId, currentPassword);
+    const passwordHash = await this.hasher.hash(newPassword);
+    const epoch = await this.nextEpoch(accountId, { passwordHash });
+    return this.tokens.issue(accountId, epoch);
+  }
+
+  /** Ends every session of the account, this one included: all its access tokens stop working at once. */
+  async signOutEverywhere(accountId: string): Promise<void> {
+    await this.nextEpoch(accountId, {});
+  }
+
+  private async nextEpoch(accountId: string, also: { passwordHash?: string }): Promise<number> {
+    const params: unknown[] = [accountId];
+    let set = '"session_epoch" = "session_epoch" + 1';
+    if (also.passwordHash !== undefined) {
+      params.push(also.passwordHash);
+      set += ', "password_hash" = $2';
+    }
+    // TypeORM answers an UPDATE on Postgres with [rows, affectedCount].
+    const [rows] = (await this.dataSource.query(
+      `UPDATE "account" SET ${set} WHERE "id" = $1 RETURNING "session_epoch"`,
+      params,
+    )) as [Array<{ session_epoch: number }>, number];
+    if (!rows.length) throw AccessTokens.invalid();
+    return rows[0].session_epoch;
   }
 }

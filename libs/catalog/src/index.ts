@@ -20,3 +20,4 @@ export { CatalogBrowseService, CATALOG_PAGE_SIZE } from './catalog-browse.servic
 export type { CatalogItem, CatalogDetail } from './catalog-browse.service';
 export { CatalogChanges } from './catalog-changes';
 export type { CatalogChange } from './catalog-changes';
+export { PublisherCatalogRemoval } from './publisher-catalog-removal';

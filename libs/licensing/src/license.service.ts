@@ -10,7 +10,7 @@ import {
 } from '@berth/common';
 import jwt from 'jsonwebtoken';
 import { ChangeFeed } from '@berth/database';
-import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
 import { LicenseEntity } from './entities';
 import { LicenseInvalidReason, LicensingErrorCode } from './errors';
 import { LicenseStatusCache } from './license-status-cache';
@@ -286,6 +286,15 @@ export class LicenseService {
       nextCursor:
         entities.length > limit && last && lastAt ? encodeCursor({ at: lastAt, id: last.id }) : null,
     };
+  }
+
+  /**
+   * Whether the publisher has sold licenses still in force (from an order, not revoked; a suspended one
+   * during a dispute counts): buyers paid for them, so the publisher cannot simply vanish.
+   */
+  async hasLivePaid(publisherId: string, manager?: EntityManager): Promise<boolean> {
+    const m = manager ?? this.dataSource.manager;
+    return m.exists(LicenseEntity, { where: { publisherId, orderId: Not(IsNull()), revokedAt: IsNull() } });
   }
 
   async findByOrder(orderId: string): Promise<LicenseView | null> {

@@ -8,9 +8,12 @@ import {
   SessionService,
 } from '@berth/accounts';
 import type { Request } from 'express';
+import { AccountClosure } from '../account-closure';
 import {
   AccountDto,
   ApiTokenDto,
+  ChangePasswordDto,
+  CloseAccountDto,
   CreateAccountDto,
   CreateApiTokenDto,
   CreatedApiTokenDto,
@@ -19,7 +22,7 @@ import {
 } from './accounts.dto';
 import { ErrorResponseDto } from './common.dto';
 import { NoStore } from './no-store';
-import { Principal, PublisherRoute } from './publisher-auth.guard';
+import { AccountRoute, CurrentAccount, Principal, PublisherRoute } from './publisher-auth.guard';
 
 const toTokenDto = (t: ApiTokenView): ApiTokenDto => ({
   id: t.id,
@@ -37,11 +40,17 @@ export class AccountsController {
     private readonly registration: AccountRegistrationService,
     private readonly sessions: SessionService,
     private readonly tokens: ApiTokenService,
+    private readonly closure: AccountClosure,
   ) {}
 
   @Post('accounts')
   @ApiOperation({ summary: 'Sign up and claim a publisher namespace' })
   @ApiResponse({ status: 201, type: AccountDto })
+  @ApiResponse({
+    status: 400,
+    type: ErrorResponseDto,
+    description: 'validation_failed, email_not_accepted, publisher_slug_reserved',
+  })
   @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'email_taken, publisher_slug_taken' })
   async register(@Body() dto: CreateAccountDto): Promise<AccountDto> {
     return this.registration.register(dto);
@@ -56,6 +65,66 @@ export class AccountsController {
   @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'login_throttled (Retry-After)' })
   async login(@Body() dto: CreateSessionDto, @Req() req: Request): Promise<SessionDto> {
     return this.sessions.login(dto.email, dto.password, req.socket.remoteAddress ?? 'unknown');
+  }
+
+  @Post('account/password')
+  @NoStore()
+  @AccountRoute()
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Change the password',
+    description:
+      'Needs the current password (throttled like logins). Ends every session of the account, ' +
+      'other devices included, and returns a fresh access token for this one. API tokens are not touched.',
+  })
+  @ApiResponse({ status: 200, type: SessionDto })
+  @ApiResponse({
+    status: 401,
+    type: ErrorResponseDto,
+    description: 'password_incorrect, access_token_invalid',
+  })
+  @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'login_throttled (Retry-After)' })
+  async changePassword(
+    @CurrentAccount() accountId: string,
+    @Body() dto: ChangePasswordDto,
+  ): Promise<SessionDto> {
+    return this.sessions.changePassword(accountId, dto.currentPassword, dto.newPassword);
+  }
+
+  @Post('sessions/revoke-all')
+  @AccountRoute()
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Sign out everywhere',
+    description: 'Every access token of the account stops working at once, this one included.',
+  })
+  @ApiResponse({ status: 204 })
+  async signOutEverywhere(@CurrentAccount() accountId: string): Promise<void> {
+    await this.sessions.signOutEverywhere(accountId);
+  }
+
+  @Delete('account')
+  @AccountRoute()
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Close the account with its publisher',
+    description:
+      'Needs the password. Deletes the account, its publisher, API tokens, charts and listings, and ' +
+      'revokes its complimentary licenses; the slug and e-mail are free again. Refused while licenses ' +
+      'sold by the publisher are in force (not revoked or refunded).',
+  })
+  @ApiResponse({ status: 204 })
+  @ApiResponse({
+    status: 401,
+    type: ErrorResponseDto,
+    description: 'password_incorrect, access_token_invalid',
+  })
+  @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'account_has_paid_licenses' })
+  async closeAccount(@CurrentAccount() accountId: string, @Body() dto: CloseAccountDto): Promise<void> {
+    await this.closure.close(accountId, dto.password);
   }
 
   @Post('publishers/:slug/tokens')
@@ -76,7 +145,10 @@ export class AccountsController {
   @NoStore()
   @PublisherRoute('owner')
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'List API tokens (never their secrets)' })
+  @ApiOperation({
+    summary: 'List API tokens (never their secrets)',
+    description: 'lastUsedAt is written at most once a minute per token.',
+  })
   @ApiResponse({ status: 200, type: ApiTokenDto, isArray: true })
   async listTokens(@Principal() principal: PublisherPrincipal): Promise<ApiTokenDto[]> {
     return (await this.tokens.list(principal.publisher.id)).map(toTokenDto);

@@ -80,6 +80,26 @@ export class CreateSessionDto {
   password: string;
 }
 
+export class ChangePasswordDto {
+  @ApiProperty({ format: 'password', maxLength: 256 })
+  @IsString()
+  @MaxLength(256)
+  currentPassword: string;
+
+  @ApiProperty({ minLength: 10, maxLength: 256, format: 'password' })
+  @IsString()
+  @MinLength(10, { message: 'newPassword must be at least 10 characters' })
+  @MaxLength(256)
+  newPassword: string;
+}
+
+export class CloseAccountDto {
+  @ApiProperty({ format: 'password', maxLength: 256, description: 'The current password, to confirm.' })
+  @IsString()
+  @MaxLength(256)
+  password: string;
+}
+
 export class SessionDto {
   @ApiProperty({ description: 'Bearer token for /v1 publisher endpoints.' }) accessToken: string;
   @ApiProperty({ description: 'Seconds until the access token expires.' }) expiresIn: number;

@@ -1,11 +1,22 @@
 import { CanActivate, createParamDecorator, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiTokenScope, PublisherAccessService, PublisherPrincipal } from '@berth/accounts';
-import { forbidden } from '@berth/common';
+import {
+  API_TOKEN_PREFIX,
+  AccountsErrorCode,
+  ApiTokenScope,
+  credentialFromAuthorization,
+  PublisherAccessService,
+  PublisherPrincipal,
+  SessionService,
+} from '@berth/accounts';
+import { forbidden, unauthenticated } from '@berth/common';
 import type { Request } from 'express';
 
 const SCOPE = 'berth:publisher-scope';
+const ACCOUNT = 'berth:account-route';
 type Requirement = ApiTokenScope | 'owner';
+
+const ownerRequired = () => forbidden('owner_required', 'Only the publisher owner, logged in, can do this.');
 
 /**
  * Marks a route under `:slug` as the publisher's: its owner's access token, or one of its API tokens
@@ -13,6 +24,18 @@ type Requirement = ApiTokenScope | 'owner';
  * validated: an anonymous request gets 401, never a validation error that reveals the route's shape.
  */
 export const PublisherRoute = (scope: Requirement) => SetMetadata(SCOPE, scope);
+
+/**
+ * Marks a route about the caller's own account (password, sessions, closing it): a live access token of
+ * the account (its session epoch checked), never an API token. Checked by the same guard, before the body.
+ */
+export const AccountRoute = () => SetMetadata(ACCOUNT, true);
+
+/** The account id the guard authenticated for an AccountRoute. */
+export const CurrentAccount = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): string =>
+    ctx.switchToHttp().getRequest<{ accountId: string }>().accountId,
+);
 
 /** The principal the guard authenticated for this request. */
 export const Principal = createParamDecorator(
@@ -25,9 +48,18 @@ export class PublisherAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly access: PublisherAccessService,
+    private readonly sessions: SessionService,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    if (this.reflector.get<boolean | undefined>(ACCOUNT, ctx.getHandler())) {
+      const req = ctx.switchToHttp().getRequest<Request & { accountId?: string }>();
+      const credential = credentialFromAuthorization(req.headers.authorization);
+      if (!credential) throw unauthenticated(AccountsErrorCode.AuthRequired, 'Authentication is required.');
+      if (credential.startsWith(API_TOKEN_PREFIX)) throw ownerRequired();
+      req.accountId = await this.sessions.authenticate(credential);
+      return true;
+    }
     const requirement = this.reflector.get<Requirement | undefined>(SCOPE, ctx.getHandler());
     if (!requirement) return true;
     const req = ctx.switchToHttp().getRequest<Request & { principal?: PublisherPrincipal }>();
@@ -36,9 +68,7 @@ export class PublisherAuthGuard implements CanActivate {
       String(req.params.slug ?? ''),
       requirement === 'owner' ? 'charts:write' : requirement,
     );
-    if (requirement === 'owner' && principal.kind !== 'owner') {
-      throw forbidden('owner_required', 'Only the publisher owner, logged in, can do this.');
-    }
+    if (requirement === 'owner' && principal.kind !== 'owner') throw ownerRequired();
     req.principal = principal;
     return true;
   }

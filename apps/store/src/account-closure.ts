@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { AccountClosureService, AccountsErrorCode, SessionService } from '@berth/accounts';
+import { PublisherCatalogRemoval } from '@berth/catalog';
+import { conflict } from '@berth/common';
+import { LicenseService } from '@berth/licensing';
+import { DataSource } from 'typeorm';
+
+/**
+ * Closing an account, composed here because it spans contexts that do not know each other: accounts
+ * (the account, its publishers and API tokens), licensing (sold licenses still in force refuse it;
+ * complimentary ones are revoked) and catalog (charts, versions and listings go; their archives are left
+ * to the orphan sweeper). One transaction: it all happens, or nothing does. Orders stay, as records.
+ */
+@Injectable()
+export class AccountClosure {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly sessions: SessionService,
+    private readonly accounts: AccountClosureService,
+    private readonly licenses: LicenseService,
+    private readonly catalog: PublisherCatalogRemoval,
+  ) {}
+
+  async close(accountId: string, password: string): Promise<void> {
+    await this.sessions.confirmPassword(accountId, password);
+    const { publishers, charts } = await this.dataSource.transaction(async (m) => {
+      const publishers = await this.accounts.lock(m, accountId);
+      for (const p of publishers) {
+        if (await this.licenses.hasLivePaid(p.id, m)) {
+          throw conflict(
+            AccountsErrorCode.AccountHasPaidLicenses,
+            `The publisher "${p.slug}" has sold licenses still in force; revoke or refund them first.`,
+          );
+        }
+      }
+      const charts = new Map<string, string[]>();
+      for (const p of publishers) {
+        await this.licenses.revoke({ publisherId: p.id }, 'publisher_deleted', m);
+        charts.set(p.id, await this.catalog.removeAll(m, p.id));
+      }
+      await this.accounts.remove(m, accountId, publishers);
+      return { publishers, charts };
+    });
+    this.licenses.forgetCachedStatus();
+    for (const [publisherId, names] of charts) this.catalog.committed(publisherId, names);
+    this.accounts.committed(publishers);
+  }
+}
