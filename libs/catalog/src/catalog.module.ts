@@ -7,6 +7,7 @@ import { ChartYankService } from './chart-yank.service';
 import { ListingService } from './listing.service';
 import { OrphanBlobSweeper } from './orphan-blob-sweeper';
 import { ProvenanceService } from './provenance.service';
+import { PublisherQuota } from './stored-bytes';
 
 @Module({
   providers: [
@@ -18,6 +19,7 @@ import { ProvenanceService } from './provenance.service';
     ListingService,
     OrphanBlobSweeper,
     ProvenanceService,
+    PublisherQuota,
   ],
   exports: [
     CatalogBrowseService,
