@@ -101,7 +101,7 @@ export class ChartUploadService {
         });
       }
       if (isUniqueViolation(error, 'chart_version_chart_version_key')) throw this.versionExists(chart);
-      throw error;
+      throw error instanceof CommitOutcomeUnknown ? error.cause : error;
     }
   }
 

@@ -119,7 +119,7 @@ export class ProvenanceService {
     } catch (error) {
       // Not committed (whatever was thrown): the blob goes now. A lost COMMIT answer leaves it to the sweeper.
       if (!(error instanceof CommitOutcomeUnknown)) await this.blobs.delete(key).catch(() => undefined);
-      throw error;
+      throw error instanceof CommitOutcomeUnknown ? error.cause : error;
     }
     if (updated.affected) this.changes.committed(publisherId, chart);
     else {
