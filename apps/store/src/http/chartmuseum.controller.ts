@@ -22,20 +22,20 @@ export class UploadSlots {
   ) {}
 
   async run<T>(publisherId: string, work: () => Promise<T>): Promise<T> {
+    if (this.busy >= this.max) {
+      throw new DomainError(
+        ErrorKind.Unavailable,
+        UploadErrorCode.UploadsBusy,
+        'Too many uploads in progress; retry shortly.',
+        { retryAfterSeconds: 2 },
+      );
+    }
     const mine = this.byPublisher.get(publisherId) ?? 0;
     if (mine >= this.maxPerPublisher) {
       throw new DomainError(
         ErrorKind.RateLimited,
         UploadErrorCode.PublisherUploadsBusy,
         `This publisher already has ${this.maxPerPublisher} uploads in progress; retry shortly.`,
-        { retryAfterSeconds: 2 },
-      );
-    }
-    if (this.busy >= this.max) {
-      throw new DomainError(
-        ErrorKind.Unavailable,
-        UploadErrorCode.UploadsBusy,
-        'Too many uploads in progress; retry shortly.',
         { retryAfterSeconds: 2 },
       );
     }
