@@ -152,6 +152,9 @@ describe('uploads: refused before anything is written, and nothing left behind w
         CREATE CONSTRAINT TRIGGER test_fail_commit AFTER INSERT ON chart_version
           DEFERRABLE INITIALLY DEFERRED
           FOR EACH ROW WHEN (NEW.version = '7.7.7') EXECUTE FUNCTION test_fail_insert();
+        CREATE TRIGGER test_fail_prov BEFORE UPDATE ON chart_version
+          FOR EACH ROW WHEN (NEW.version = '8.8.8' AND NEW.prov_blob_key IS NOT NULL)
+          EXECUTE FUNCTION test_fail_insert();
       `);
     });
 
@@ -176,6 +179,18 @@ describe('uploads: refused before anything is written, and nothing left behind w
       // The same chart at another version goes through.
       const good = await simpleChart('faulty', `1.${version[0]}.0`);
       expect((await uploadChart(store.url, pub.slug, pub.apiToken, good)).status).toBe(201);
+    });
+    it('answers 500 and deletes the .prov blob when attaching a provenance file fails in the database', async () => {
+      const archive = await simpleChart('faulty', '8.8.8');
+      expect((await uploadChart(store.url, pub.slug, pub.apiToken, archive)).status).toBe(201);
+      const before = await blobKeys(store);
+      const res = await fetch(`${store.url}/api/${pub.slug}/prov`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${pub.apiToken}` },
+        body: provFor('faulty', '8.8.8', archive),
+      });
+      expect(res.status).toBe(500);
+      expect(await blobKeys(store)).toEqual(before);
     });
   });
 
