@@ -318,6 +318,30 @@ describe('upload slots and slow bodies', () => {
     }
     expect((await uploadChart(store.url, a.slug, a.apiToken, chart)).status).toBe(201);
   }, 20_000);
+
+  it('frees the slot of a multipart upload whose client goes away mid-body', async () => {
+    const url = new URL(`${store.url}/api/${a.slug}/charts`);
+    const req = request({
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${a.apiToken}`,
+        'content-type': 'multipart/form-data; boundary=xyz',
+        'content-length': 10_000,
+      },
+    });
+    req.on('error', () => undefined);
+    req.write('--xyz\r\ncontent-disposition: form-data; name="chart"; filename="c.tgz"\r\n\r\nabc');
+    await new Promise((r) => setTimeout(r, 200));
+    req.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    // Well before the idle timeout: the slot is already free.
+    expect(
+      (await uploadChart(store.url, a.slug, a.apiToken, await simpleChart('gone', '1.0.0'))).status,
+    ).toBe(201);
+  }, 20_000);
 });
 
 describe('orphan sweep at start', () => {

@@ -143,6 +143,8 @@ export async function readUploadBody(req: Request, max: number, pace?: BodyPace)
     const watch = watchPace(req, pace, fail);
     req.on('data', (c: Buffer) => watch.fed(c.length));
     req.once('close', () => watch.stop());
+    // A client that goes away mid-body: busboy never hears of it, so its slot would be held for good.
+    req.once('error', (e) => fail(e));
     bb.on('file', (field, stream) => {
       if (field !== 'chart' && field !== 'prov') {
         stream.resume();
