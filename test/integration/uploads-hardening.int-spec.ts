@@ -152,6 +152,11 @@ describe('uploads: refused before anything is written, and nothing left behind w
         CREATE CONSTRAINT TRIGGER test_fail_commit AFTER INSERT ON chart_version
           DEFERRABLE INITIALLY DEFERRED
           FOR EACH ROW WHEN (NEW.version = '7.7.7') EXECUTE FUNCTION test_fail_insert();
+        CREATE FUNCTION test_drop_connection() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(5); RETURN NULL; END $$;
+        CREATE CONSTRAINT TRIGGER test_lost_commit AFTER INSERT ON chart_version
+          DEFERRABLE INITIALLY DEFERRED
+          FOR EACH ROW WHEN (NEW.version = '9.9.9') EXECUTE FUNCTION test_drop_connection();
         CREATE TRIGGER test_fail_prov BEFORE UPDATE ON chart_version
           FOR EACH ROW WHEN (NEW.version = '8.8.8' AND NEW.prov_blob_key IS NOT NULL)
           EXECUTE FUNCTION test_fail_insert();
@@ -180,6 +185,32 @@ describe('uploads: refused before anything is written, and nothing left behind w
       const good = await simpleChart('faulty', `1.${version[0]}.0`);
       expect((await uploadChart(store.url, pub.slug, pub.apiToken, good)).status).toBe(201);
     });
+    it('leaves the blob to the sweeper only when the connection is lost during COMMIT (outcome unknown)', async () => {
+      const before = await blobKeys(store);
+      const res = await uploadChart(store.url, pub.slug, pub.apiToken, await simpleChart('faulty', '9.9.9'));
+      expect([res.status, await codeOf(res)]).toEqual([503, 'service_unavailable']);
+      // The pool may hand out the killed connection once more before it notices the socket closed.
+      for (let i = 0; i < 3; i++) {
+        if (
+          await store.app
+            .get(DataSource)
+            .query('SELECT 1')
+            .then(
+              () => true,
+              () => false,
+            )
+        )
+          break;
+      }
+      expect(await versionRows(store, 'faulty', '9.9.9')).toBe(0);
+      const kept = (await blobKeys(store)).filter((k) => !before.includes(k));
+      expect(kept).toHaveLength(1);
+      // The sweeper, once the grace period has passed, finds no row for it and deletes it.
+      const later = Date.now() + 2 * store.config.uploads.orphanGraceSeconds * 1000;
+      expect(await store.app.get(OrphanBlobSweeper).sweep(later)).toEqual(kept);
+      expect(await blobKeys(store)).toEqual(before);
+    });
+
     it('answers 500 and deletes the .prov blob when attaching a provenance file fails in the database', async () => {
       const archive = await simpleChart('faulty', '8.8.8');
       expect((await uploadChart(store.url, pub.slug, pub.apiToken, archive)).status).toBe(201);
