@@ -4,6 +4,7 @@ import type { MigrationInterface } from 'typeorm';
 import { Init1795840809629 } from './1795840809629-Init';
 import { LicensesAndOrders1795843807179 } from './1795843807179-LicensesAndOrders';
 import { OrderAnchorDisputesRefunds1795870488566 } from './1795870488566-OrderAnchorDisputesRefunds';
+import { ProvenanceSize1795880000001 } from './1795880000001-ProvenanceSize';
 import { CheckoutExpiry1796179351000 } from './1796179351000-CheckoutExpiry';
 import { AccountSessionEpoch1796179470839 } from './1796179470839-AccountSessionEpoch';
 
@@ -11,6 +12,7 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Init1795840809629,
   LicensesAndOrders1795843807179,
   OrderAnchorDisputesRefunds1795870488566,
+  ProvenanceSize1795880000001,
   CheckoutExpiry1796179351000,
   AccountSessionEpoch1796179470839,
 ];

@@ -90,6 +90,8 @@ describe('concurrency: racing uploads, webhooks and revocations against real sto
       DATA_DIR: a.dataDir,
       PUBLIC_URL: a.url,
       UPLOAD_CONCURRENCY: String(B_UPLOAD_SLOTS),
+      // One publisher races here: let it use every slot, so B refuses only for lack of them (503).
+      UPLOAD_CONCURRENCY_PER_PUBLISHER: String(B_UPLOAD_SLOTS),
     });
     sql = new Client({ connectionString: db.url });
     await sql.connect();

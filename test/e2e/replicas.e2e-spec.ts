@@ -36,6 +36,8 @@ describe('several replicas', () => {
     LICENSE_STATUS_CACHE_SECONDS: String(CACHE_SECONDS),
     // One public URL for both, as behind one load balancer: keys name it as their issuer.
     PUBLIC_URL: 'http://store.test',
+    // Six concurrent uploads of one publisher per replica below: more than its default share of 8 slots.
+    UPLOAD_CONCURRENCY_PER_PUBLISHER: '8',
   });
 
   beforeAll(async () => {

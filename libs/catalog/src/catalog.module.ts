@@ -8,6 +8,7 @@ import { ListingService } from './listing.service';
 import { OrphanBlobSweeper } from './orphan-blob-sweeper';
 import { ProvenanceService } from './provenance.service';
 import { PublisherCatalogRemoval } from './publisher-catalog-removal';
+import { PublisherQuota } from './stored-bytes';
 
 @Module({
   providers: [
@@ -20,6 +21,7 @@ import { PublisherCatalogRemoval } from './publisher-catalog-removal';
     OrphanBlobSweeper,
     ProvenanceService,
     PublisherCatalogRemoval,
+    PublisherQuota,
   ],
   exports: [
     CatalogBrowseService,

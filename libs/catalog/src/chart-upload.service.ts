@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BLOB_STORE, BlobStore, ChartInspector, InspectedChart } from '@berth/artifacts';
-import { conflict, DomainError, invalid } from '@berth/common';
+import { conflict, invalid } from '@berth/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { isUniqueViolation } from '@berth/database';
 import semver from 'semver';
@@ -10,6 +10,7 @@ import { ChartEntity, ChartVersionEntity } from './entities';
 import { CatalogChanges } from './catalog-changes';
 import { CatalogErrorCode } from './errors';
 import { ProvenanceService } from './provenance.service';
+import { CommitOutcomeUnknown, PublisherQuota, runTransaction } from './stored-bytes';
 
 export interface UploadedChartVersion {
   name: string;
@@ -41,9 +42,10 @@ function assertStorable(chart: InspectedChart): void {
 export const chartBlobKey = (publisherId: string) => `charts/${publisherId}/${randomUUID()}.tgz`;
 
 /**
- * Upload pipeline: inspect the archive within limits, refuse an existing version before writing
- * anything, write the blob, then insert the row. A failure after the blob write deletes the blob;
- * what a crash leaves behind is swept by OrphanBlobSweeper.
+ * Upload pipeline: inspect the archive within limits (which also refuses what the database would not
+ * store), refuse an existing version and a full quota before writing anything, write the blob, then insert
+ * the row. Whenever the insert's transaction did not commit, whatever was thrown, the blob is deleted; only
+ * a lost COMMIT answer (the row may exist) and a crash leave it to OrphanBlobSweeper.
  */
 @Injectable()
 export class ChartUploadService {
@@ -54,6 +56,7 @@ export class ChartUploadService {
     private readonly inspector: ChartInspector,
     private readonly provenance: ProvenanceService,
     private readonly changes: CatalogChanges,
+    private readonly quota: PublisherQuota,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -63,6 +66,8 @@ export class ChartUploadService {
     assertStorable(chart);
     if (prov) this.provenance.assertMatches(prov, chart, archive);
     await this.assertVersionFree(publisherId, chart.name, chart.version);
+    const incoming = archive.length + (prov?.length ?? 0);
+    await this.quota.assertRoom(publisherId, incoming);
 
     const blobKey = chartBlobKey(publisherId);
     const written: string[] = [];
@@ -78,20 +83,25 @@ export class ChartUploadService {
         await this.blobs.put(provBlobKey, prov, { contentType: 'application/pgp-signature' });
         written.push(provBlobKey);
       }
-      await this.dataSource.transaction((m) =>
-        this.insertVersion(m, publisherId, chart, put, blobKey, provBlobKey),
-      );
+      await runTransaction(this.dataSource, async (m) => {
+        await this.quota.reserve(m, publisherId, incoming);
+        await this.insertVersion(m, publisherId, chart, put, blobKey, provBlobKey, prov?.length ?? null);
+      });
       this.changes.committed(publisherId, chart.name);
       return { name: chart.name, version: chart.version, digest: put.sha256, size: put.size };
     } catch (error) {
-      const duplicate = isUniqueViolation(error, 'chart_version_chart_version_key');
-      // Delete only when the row surely was not committed; after an unknown failure (say a lost COMMIT
-      // acknowledgement) the blob stays, and the sweeper removes it only if no row points to it.
-      if (duplicate || error instanceof DomainError) {
+      // Nothing was committed unless COMMIT itself went unanswered: then the row may exist, the blob stays,
+      // and the sweeper removes it after the grace period only if no row points to it.
+      if (!(error instanceof CommitOutcomeUnknown)) {
         await Promise.all(written.map((k) => this.blobs.delete(k).catch(() => undefined)));
+      } else {
+        this.logger.warn({
+          msg: 'upload commit outcome unknown; blob left to the sweeper',
+          chart: chart.name,
+        });
       }
-      if (duplicate) throw this.versionExists(chart);
-      throw error;
+      if (isUniqueViolation(error, 'chart_version_chart_version_key')) throw this.versionExists(chart);
+      throw error instanceof CommitOutcomeUnknown ? error.cause : error;
     }
   }
 
@@ -124,6 +134,7 @@ export class ChartUploadService {
     put: { sha256: string; size: number },
     blobKey: string,
     provBlobKey: string | null,
+    provSize: number | null,
   ): Promise<void> {
     await m
       .createQueryBuilder()
@@ -144,6 +155,7 @@ export class ChartUploadService {
       size: put.size,
       blobKey,
       provBlobKey,
+      provSize,
       metadata: chart.metadata,
       readme: chart.readme ?? null,
       valuesSchema: chart.valuesSchema ?? null,

@@ -79,6 +79,10 @@ export class ChartVersionEntity {
   @Column({ name: 'prov_blob_key', type: 'varchar', length: 255, nullable: true })
   provBlobKey: string | null;
 
+  /** Bytes of the .prov file (null: none, or stored before this was recorded). Counts toward the quota. */
+  @Column({ name: 'prov_size', type: 'integer', nullable: true })
+  provSize: number | null;
+
   /** Chart.yaml as Helm's index writes it (chart.Metadata), so index entries need no re-parse. */
   @Column({ type: 'jsonb' })
   metadata: Record<string, unknown>;

@@ -9,4 +9,6 @@ export enum CatalogErrorCode {
   PriceInvalid = 'price_invalid',
   PriceBelowMinimum = 'price_below_minimum',
   UpdatePolicyInvalid = 'update_policy_invalid',
+  /** kind TooLarge (413): the upload would take the publisher past PUBLISHER_QUOTA_BYTES. */
+  PublisherQuotaExceeded = 'publisher_quota_exceeded',
 }

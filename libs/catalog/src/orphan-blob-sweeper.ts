@@ -5,8 +5,10 @@ import { DataSource } from 'typeorm';
 
 /**
  * Deletes chart blobs that no version row references and that are older than the grace period:
- * what an upload leaves behind when the process dies between the blob write and the row insert.
- * The grace period keeps it away from uploads still in flight on any replica.
+ * what an upload leaves behind when the process dies between the blob write and the row insert (or
+ * when its COMMIT went unanswered), and the fs driver's temporary `.part` files of puts killed midway.
+ * The grace period keeps it away from uploads still in flight on any replica. Runs once at start (in the
+ * background: a crash's leftovers go without waiting a period) and then periodically.
  */
 @Injectable()
 export class OrphanBlobSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -19,12 +21,18 @@ export class OrphanBlobSweeper implements OnApplicationBootstrap, OnApplicationS
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** The sweep started with the application (tests await it). */
+  startupSweep?: Promise<void>;
+
   onApplicationBootstrap(): void {
     const everyMs = Math.min(this.config.uploads.orphanGraceSeconds * 1000, 15 * 60 * 1000);
-    this.timer = setInterval(
-      () => void this.sweep().catch((e) => this.logger.warn(`sweep failed: ${(e as Error).message}`)),
-      everyMs,
-    );
+    const run = () =>
+      this.sweep().then(
+        () => undefined,
+        (e) => this.logger.warn(`sweep failed: ${(e as Error).message}`),
+      );
+    this.startupSweep = run();
+    this.timer = setInterval(() => void run(), everyMs);
     this.timer.unref();
   }
 
@@ -34,7 +42,10 @@ export class OrphanBlobSweeper implements OnApplicationBootstrap, OnApplicationS
 
   /** Returns the keys deleted. */
   async sweep(now = Date.now()): Promise<string[]> {
-    const cutoff = now - this.config.uploads.orphanGraceSeconds * 1000;
+    const graceMs = this.config.uploads.orphanGraceSeconds * 1000;
+    const cutoff = now - graceMs;
+    const purged = (await this.blobs.purgeStaleTemp?.(graceMs)) ?? 0;
+    if (purged) this.logger.log({ msg: 'purged stale temporary blob files', count: purged });
     const deleted: string[] = [];
     let batch: string[] = [];
     const flush = async () => {

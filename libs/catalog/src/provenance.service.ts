@@ -8,8 +8,8 @@ import { CatalogChanges } from './catalog-changes';
 import { chartFileCandidates } from './chart-file-name';
 import { ChartEntity, ChartVersionEntity } from './entities';
 import { CatalogErrorCode } from './errors';
-
-export const MAX_PROVENANCE_BYTES = 256 * 1024;
+import { MAX_PROVENANCE_BYTES } from './provenance-limits';
+import { CommitOutcomeUnknown, PublisherQuota, runTransaction } from './stored-bytes';
 
 /**
  * Helm provenance files (`helm package --sign`): a PGP clear-signed message holding Chart.yaml, a
@@ -22,6 +22,7 @@ export class ProvenanceService {
     private readonly dataSource: DataSource,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     private readonly changes: CatalogChanges,
+    private readonly quota: PublisherQuota,
   ) {}
 
   parse(prov: Buffer): { file: string; sha256: string } {
@@ -97,20 +98,29 @@ export class ProvenanceService {
     // A fresh key per attempt: two racing attaches never overwrite each other's bytes, and the loser's
     // blob is deleted (or swept) without touching the winner's.
     const key = `${target.blobKey}.${randomUUID()}.prov`;
+    await this.quota.assertRoom(publisherId, prov.length);
     await this.blobs.put(key, prov, { contentType: 'application/pgp-signature' });
     const id = target.id;
     // Announced with the update: cached file lookups on every replica must learn the new .prov.
-    const updated = await this.dataSource.transaction(async (m) => {
-      const r = await m
-        .getRepository(ChartVersionEntity)
-        .createQueryBuilder()
-        .update()
-        .set({ provBlobKey: key })
-        .where('id = :id AND prov_blob_key IS NULL', { id })
-        .execute();
-      if (r.affected) await this.changes.announce(m, publisherId, chart);
-      return r;
-    });
+    let updated: { affected?: number | null };
+    try {
+      updated = await runTransaction(this.dataSource, async (m) => {
+        await this.quota.reserve(m, publisherId, prov.length);
+        const r = await m
+          .getRepository(ChartVersionEntity)
+          .createQueryBuilder()
+          .update()
+          .set({ provBlobKey: key, provSize: prov.length })
+          .where('id = :id AND prov_blob_key IS NULL', { id })
+          .execute();
+        if (r.affected) await this.changes.announce(m, publisherId, chart);
+        return r;
+      });
+    } catch (error) {
+      // Not committed (whatever was thrown): the blob goes now. A lost COMMIT answer leaves it to the sweeper.
+      if (!(error instanceof CommitOutcomeUnknown)) await this.blobs.delete(key).catch(() => undefined);
+      throw error instanceof CommitOutcomeUnknown ? error.cause : error;
+    }
     if (updated.affected) this.changes.committed(publisherId, chart);
     else {
       await this.blobs.delete(key).catch(() => undefined);

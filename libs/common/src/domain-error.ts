@@ -10,6 +10,8 @@ export enum ErrorKind {
   Conflict = 'conflict',
   TooLarge = 'too_large',
   RateLimited = 'rate_limited',
+  /** The client sent its request too slowly (408). */
+  Timeout = 'timeout',
   Unavailable = 'unavailable',
 }
 

@@ -39,6 +39,34 @@ describe('loadConfig', () => {
     expect(problems).toMatch(/PUBLIC_URL/);
   });
 
+  it('gives each publisher half the upload slots unless told, never more than all, and validates the upload guards', () => {
+    const d = loadConfig({ DATA_DIR: dataDir() }).uploads;
+    expect(d).toMatchObject({
+      concurrency: 8,
+      concurrencyPerPublisher: 4,
+      idleTimeoutSeconds: 15,
+      minBytesPerSecond: 16384,
+      publisherQuotaBytes: 10 * 1024 ** 3,
+    });
+    expect(loadConfig({ DATA_DIR: dataDir(), UPLOAD_CONCURRENCY: '3' }).uploads.concurrencyPerPublisher).toBe(
+      2,
+    );
+    expect(
+      loadConfig({ DATA_DIR: dataDir(), UPLOAD_CONCURRENCY: '2', UPLOAD_CONCURRENCY_PER_PUBLISHER: '5' })
+        .uploads.concurrencyPerPublisher,
+    ).toBe(2);
+    expect(() =>
+      loadConfig({
+        DATA_DIR: dataDir(),
+        UPLOAD_CONCURRENCY_PER_PUBLISHER: '0',
+        UPLOAD_IDLE_TIMEOUT_SECONDS: '0',
+        PUBLISHER_QUOTA_BYTES: 'lots',
+      }),
+    ).toThrow(
+      /UPLOAD_CONCURRENCY_PER_PUBLISHER[\s\S]*UPLOAD_IDLE_TIMEOUT_SECONDS[\s\S]*PUBLISHER_QUOTA_BYTES/,
+    );
+  });
+
   it('requires S3 settings only when the s3 driver is chosen', () => {
     expect(() => loadConfig({ DATA_DIR: dataDir(), BLOB_STORE: 's3' })).toThrow(/S3_BUCKET/);
     const c = loadConfig({

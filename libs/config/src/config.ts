@@ -177,6 +177,33 @@ export class EnvironmentVariables {
   @Max(1000)
   UPLOAD_CONCURRENCY = 8;
 
+  /** Of those, at most this many for one publisher; unset → half of UPLOAD_CONCURRENCY, rounded up. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  UPLOAD_CONCURRENCY_PER_PUBLISHER?: number;
+
+  /** An upload body that sends no byte for this long is cut off with 408 upload_too_slow. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(300)
+  UPLOAD_IDLE_TIMEOUT_SECONDS = 15;
+
+  /** After UPLOAD_IDLE_TIMEOUT_SECONDS, an upload body averaging fewer bytes per second is cut off (408). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  UPLOAD_MIN_BYTES_PER_SECOND = 16 * 1024;
+
+  /** Stored bytes (charts and .prov files, yanked ones included) one publisher may hold. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  PUBLISHER_QUOTA_BYTES = 10 * 1024 * 1024 * 1024;
+
   @Type(() => Number)
   @IsInt()
   @Min(1024)
@@ -273,6 +300,10 @@ export interface AppConfig {
   };
   uploads: {
     concurrency: number;
+    concurrencyPerPublisher: number;
+    idleTimeoutSeconds: number;
+    minBytesPerSecond: number;
+    publisherQuotaBytes: number;
     maxBytes: number;
     maxDecompressedBytes: number;
     maxFileBytes: number;
@@ -399,6 +430,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     uploads: {
       concurrency: vars.UPLOAD_CONCURRENCY,
+      concurrencyPerPublisher: Math.min(
+        vars.UPLOAD_CONCURRENCY_PER_PUBLISHER ?? Math.ceil(vars.UPLOAD_CONCURRENCY / 2),
+        vars.UPLOAD_CONCURRENCY,
+      ),
+      idleTimeoutSeconds: vars.UPLOAD_IDLE_TIMEOUT_SECONDS,
+      minBytesPerSecond: vars.UPLOAD_MIN_BYTES_PER_SECOND,
+      publisherQuotaBytes: vars.PUBLISHER_QUOTA_BYTES,
       maxBytes: vars.UPLOAD_MAX_BYTES,
       maxDecompressedBytes: vars.CHART_MAX_DECOMPRESSED_BYTES,
       maxFileBytes: vars.CHART_MAX_FILE_BYTES,

@@ -7,27 +7,47 @@ import { APP_CONFIG, AppConfig } from '@berth/config';
 import { indexEntry } from '@berth/helm-repo';
 import type { Request } from 'express';
 import { ChartMuseumErrorDto } from './common.dto';
-import { readUploadBody } from './upload-body';
+import { BodyPace, readUploadBody, UploadErrorCode } from './upload-body';
 
-/** Bounds the uploads buffered in memory at once; the rest are told to retry. */
-class UploadSlots {
+/**
+ * Bounds the uploads buffered in memory at once, and what one publisher may hold of them, so one
+ * publisher's slow uploads never take every slot; the rest are told to retry.
+ */
+export class UploadSlots {
   private busy = 0;
-  constructor(private readonly max: number) {}
+  private readonly byPublisher = new Map<string, number>();
+  constructor(
+    private readonly max: number,
+    private readonly maxPerPublisher: number,
+  ) {}
 
-  async run<T>(work: () => Promise<T>): Promise<T> {
+  async run<T>(publisherId: string, work: () => Promise<T>): Promise<T> {
     if (this.busy >= this.max) {
       throw new DomainError(
         ErrorKind.Unavailable,
-        'uploads_busy',
+        UploadErrorCode.UploadsBusy,
         'Too many uploads in progress; retry shortly.',
         { retryAfterSeconds: 2 },
       );
     }
+    const mine = this.byPublisher.get(publisherId) ?? 0;
+    if (mine >= this.maxPerPublisher) {
+      throw new DomainError(
+        ErrorKind.RateLimited,
+        UploadErrorCode.PublisherUploadsBusy,
+        `This publisher already has ${this.maxPerPublisher} uploads in progress; retry shortly.`,
+        { retryAfterSeconds: 2 },
+      );
+    }
     this.busy += 1;
+    this.byPublisher.set(publisherId, mine + 1);
     try {
       return await work();
     } finally {
       this.busy -= 1;
+      const left = (this.byPublisher.get(publisherId) ?? 1) - 1;
+      if (left > 0) this.byPublisher.set(publisherId, left);
+      else this.byPublisher.delete(publisherId);
     }
   }
 }
@@ -49,10 +69,13 @@ export class ChartMuseumController {
     private readonly yanks: ChartYankService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.slots = new UploadSlots(config.uploads.concurrency);
+    const u = config.uploads;
+    this.slots = new UploadSlots(u.concurrency, u.concurrencyPerPublisher);
+    this.pace = { idleTimeoutMs: u.idleTimeoutSeconds * 1000, minBytesPerSecond: u.minBytesPerSecond };
   }
 
   private readonly slots: UploadSlots;
+  private readonly pace: BodyPace;
 
   @Post('charts')
   @HttpCode(201)
@@ -67,18 +90,29 @@ export class ChartMuseumController {
     status: 201,
     schema: { type: 'object', properties: { saved: { type: 'boolean', example: true } } },
   })
-  @ApiResponse({ status: 400, type: ChartMuseumErrorDto, description: 'archive_* and chart_* codes' })
+  @ApiResponse({
+    status: 400,
+    type: ChartMuseumErrorDto,
+    description: 'archive_*, chart_* and values_schema_invalid codes',
+  })
   @ApiResponse({ status: 401, type: ChartMuseumErrorDto })
   @ApiResponse({ status: 403, type: ChartMuseumErrorDto })
+  @ApiResponse({ status: 408, type: ChartMuseumErrorDto, description: 'upload_too_slow' })
   @ApiResponse({ status: 409, type: ChartMuseumErrorDto, description: 'chart_version_exists' })
-  @ApiResponse({ status: 413, type: ChartMuseumErrorDto, description: 'upload_too_large, archive_too_large' })
+  @ApiResponse({
+    status: 413,
+    type: ChartMuseumErrorDto,
+    description: 'upload_too_large, archive_too_large, publisher_quota_exceeded',
+  })
+  @ApiResponse({ status: 429, type: ChartMuseumErrorDto, description: 'publisher_uploads_busy' })
+  @ApiResponse({ status: 503, type: ChartMuseumErrorDto, description: 'uploads_busy' })
   async upload(@Param('slug') slug: string, @Req() req: Request): Promise<{ saved: true }> {
     const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'charts:write');
-    return this.slots.run(() => this.receive(publisher.id, req));
+    return this.slots.run(publisher.id, () => this.receive(publisher.id, req));
   }
 
   private async receive(publisherId: string, req: Request): Promise<{ saved: true }> {
-    const body = await readUploadBody(req, this.config.uploads.maxBytes);
+    const body = await readUploadBody(req, this.config.uploads.maxBytes, this.pace);
     if (!body.chart?.length) {
       if (body.prov) {
         await this.provenance.attach(publisherId, body.prov);
@@ -99,10 +133,14 @@ export class ChartMuseumController {
     schema: { type: 'object', properties: { saved: { type: 'boolean', example: true } } },
   })
   @ApiResponse({ status: 400, type: ChartMuseumErrorDto, description: 'provenance_invalid' })
+  @ApiResponse({ status: 408, type: ChartMuseumErrorDto, description: 'upload_too_slow' })
   @ApiResponse({ status: 409, type: ChartMuseumErrorDto, description: 'provenance_exists' })
+  @ApiResponse({ status: 413, type: ChartMuseumErrorDto, description: 'publisher_quota_exceeded' })
   async uploadProv(@Param('slug') slug: string, @Req() req: Request): Promise<{ saved: true }> {
     const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'charts:write');
-    const body = await this.slots.run(() => readUploadBody(req, this.config.uploads.maxBytes));
+    const body = await this.slots.run(publisher.id, () =>
+      readUploadBody(req, this.config.uploads.maxBytes, this.pace),
+    );
     const prov = body.prov ?? body.chart;
     if (!prov?.length) throw invalid('provenance_invalid', 'The request holds no provenance file.');
     await this.provenance.attach(publisher.id, prov);

@@ -12,6 +12,7 @@ const STATUS: Record<ErrorKind, number> = {
   [ErrorKind.Conflict]: 409,
   [ErrorKind.TooLarge]: 413,
   [ErrorKind.RateLimited]: 429,
+  [ErrorKind.Timeout]: 408,
   [ErrorKind.Unavailable]: 503,
 };
 

@@ -1,40 +1,111 @@
 import { MAX_PROVENANCE_BYTES } from '@berth/catalog';
-import { invalid, tooLarge } from '@berth/common';
+import { DomainError, ErrorKind, invalid, tooLarge } from '@berth/common';
 import busboy from 'busboy';
 import type { Request } from 'express';
+
+/** Stable codes of the upload edge (reading bodies, upload slots). */
+export enum UploadErrorCode {
+  UploadTooLarge = 'upload_too_large',
+  MultipartInvalid = 'multipart_invalid',
+  /** 408: the body stalled or came in below the minimum rate. */
+  UploadTooSlow = 'upload_too_slow',
+  /** 503: every upload slot of this replica is taken. */
+  UploadsBusy = 'uploads_busy',
+  /** 429: this publisher already holds its share of the upload slots. */
+  PublisherUploadsBusy = 'publisher_uploads_busy',
+}
 
 export interface UploadBody {
   chart?: Buffer;
   prov?: Buffer;
 }
 
-const uploadTooLarge = (max: number) =>
-  tooLarge('upload_too_large', `The upload is larger than the limit of ${max} bytes.`);
+/**
+ * How slow a body may be: no byte for `idleTimeoutMs` ends it, and so does an average below
+ * `minBytesPerSecond` once `idleTimeoutMs` has passed since the first byte was awaited.
+ */
+export interface BodyPace {
+  idleTimeoutMs: number;
+  minBytesPerSecond: number;
+}
 
-/** Reads the raw request body up to `max` bytes, failing as soon as it is passed. */
+const uploadTooLarge = (max: number) =>
+  tooLarge(UploadErrorCode.UploadTooLarge, `The upload is larger than the limit of ${max} bytes.`);
+const multipartInvalid = () => invalid(UploadErrorCode.MultipartInvalid, 'The multipart body is malformed.');
+
+/**
+ * Watches a body's pace; `fed(n)` for every chunk, `stop()` when reading ends. Calls `onStall` once, with
+ * a 408 error, after the response was marked to close the connection (the rest of a stalled body is not
+ * waited for, so the upload's slot is free at once).
+ */
+function watchPace(req: Request, pace: BodyPace | undefined, onStall: (e: DomainError) => void) {
+  if (!pace) return { fed: () => undefined, stop: () => undefined };
+  const started = Date.now();
+  let received = 0;
+  let done = false;
+  const stall = (why: string) => {
+    if (done) return;
+    done = true;
+    clearTimeout(idle);
+    req.res?.setHeader('Connection', 'close');
+    onStall(new DomainError(ErrorKind.Timeout, UploadErrorCode.UploadTooSlow, why));
+  };
+  const idle = setTimeout(
+    () => stall(`The upload body sent nothing for ${pace.idleTimeoutMs / 1000} seconds.`),
+    pace.idleTimeoutMs,
+  );
+  return {
+    fed(n: number) {
+      if (done) return;
+      received += n;
+      idle.refresh();
+      const elapsedMs = Date.now() - started;
+      if (elapsedMs > pace.idleTimeoutMs && (received * 1000) / elapsedMs < pace.minBytesPerSecond) {
+        stall(`The upload body came in slower than ${pace.minBytesPerSecond} bytes per second.`);
+      }
+    },
+    stop() {
+      done = true;
+      clearTimeout(idle);
+    },
+  };
+}
+
+/** Reads the raw request body up to `max` bytes, failing as soon as it is passed (or, with `pace`, stalls). */
 export function readRawBody(
   req: Request,
   max: number,
   bodyTooLarge: (max: number) => Error = uploadTooLarge,
+  pace?: BodyPace,
 ): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > max) return Promise.reject(bodyTooLarge(max));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let failed = false;
+    const fail = (e: Error) => {
+      if (failed) return;
+      failed = true;
+      watch.stop();
+      req.off('data', onData);
+      req.resume(); // drain what is in flight so the error can be written; the socket closes after it
+      reject(e);
+    };
+    const watch = watchPace(req, pace, fail);
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > max) {
-        req.off('data', onData);
-        req.resume(); // drain what is in flight so the 413 can be written; the socket closes after it
-        reject(bodyTooLarge(max));
-        return;
-      }
+      if (size > max) return fail(bodyTooLarge(max));
       chunks.push(chunk);
+      watch.fed(chunk.length);
     };
     req.on('data', onData);
-    req.once('end', () => size <= max && resolve(Buffer.concat(chunks)));
-    req.once('error', reject);
+    req.once('end', () => {
+      watch.stop();
+      if (!failed) resolve(Buffer.concat(chunks));
+    });
+    req.once('error', (e) => fail(e));
+    req.once('close', () => watch.stop());
   });
 }
 
@@ -42,10 +113,10 @@ export function readRawBody(
  * ChartMuseum's upload: a raw `.tgz` body, or multipart with file fields `chart` and `prov`
  * (what `helm cm-push` sends). Nothing is written anywhere until the caller has inspected it.
  */
-export async function readUploadBody(req: Request, max: number): Promise<UploadBody> {
+export async function readUploadBody(req: Request, max: number, pace?: BodyPace): Promise<UploadBody> {
   const type = req.headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(type)) {
-    const raw = await readRawBody(req, max);
+    const raw = await readRawBody(req, max, uploadTooLarge, pace);
     return { chart: raw };
   }
   const declared = Number(req.headers['content-length'] ?? NaN);
@@ -55,7 +126,7 @@ export async function readUploadBody(req: Request, max: number): Promise<UploadB
     try {
       bb = busboy({ headers: req.headers, limits: { fileSize: max, files: 2, fields: 10, parts: 12 } });
     } catch {
-      reject(invalid('multipart_invalid', 'The multipart body is malformed.'));
+      reject(multipartInvalid());
       return;
     }
     const out: UploadBody = {};
@@ -64,10 +135,16 @@ export async function readUploadBody(req: Request, max: number): Promise<UploadB
     const fail = (e: Error) => {
       if (failed) return;
       failed = true;
+      watch.stop();
       req.unpipe(bb);
       req.resume();
       reject(e);
     };
+    const watch = watchPace(req, pace, fail);
+    req.on('data', (c: Buffer) => watch.fed(c.length));
+    req.once('close', () => watch.stop());
+    // A client that goes away mid-body: busboy never hears of it, so its slot would be held for good.
+    req.once('error', (e) => fail(e));
     bb.on('file', (field, stream) => {
       if (field !== 'chart' && field !== 'prov') {
         stream.resume();
@@ -94,8 +171,11 @@ export async function readUploadBody(req: Request, max: number): Promise<UploadB
         if (!failed) out[field] = Buffer.concat(chunks);
       });
     });
-    bb.on('error', () => fail(invalid('multipart_invalid', 'The multipart body is malformed.')));
-    bb.on('close', () => !failed && resolve(out));
+    bb.on('error', () => fail(multipartInvalid()));
+    bb.on('close', () => {
+      watch.stop();
+      if (!failed) resolve(out);
+    });
     req.pipe(bb);
   });
 }

@@ -49,6 +49,11 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   list(prefix: string): AsyncIterable<BlobInfo>;
   ping(): Promise<void>;
+  /**
+   * Drivers that stage writes in temporary files (fs) remove those older than `olderThanMs`: what a process
+   * killed mid-put leaves behind. Returns how many were removed.
+   */
+  purgeStaleTemp?(olderThanMs: number): Promise<number>;
 }
 
 /** DI token for the configured `BlobStore`. */

@@ -5,6 +5,8 @@ import { parseChartYaml } from './chart-yaml';
 import { InspectionErrorCode as Code } from './codes';
 import { type InspectionLimits, resolveLimits } from './limits';
 import { entryPathSegments } from './paths';
+import { DEFAULT_GO_YAML_LIMITS } from './go-yaml';
+import { findUnstorable, storableText } from './storable';
 
 export interface InspectedChart {
   name: string;
@@ -71,7 +73,7 @@ export async function inspectChartArchive(
     maxBytes: lim.maxChartYamlBytes,
   });
   const readme = contents.readme ? readmeText(contents.readme.data, contents.readme.truncated) : undefined;
-  const valuesSchema = contents.valuesSchema ? parseJson(contents.valuesSchema) : undefined;
+  const valuesSchema = contents.valuesSchema ? parseValuesSchema(contents.valuesSchema) : undefined;
   return {
     name: chart.name,
     version: chart.version,
@@ -258,7 +260,15 @@ function readArchive(archive: Buffer, lim: Required<InspectionLimits>): Promise<
           rel === 'Chart.yaml' ? (contents.chartYaml = data) : (contents.requirementsYaml = data),
         );
       }
-      if (rel === 'values.schema.json') return whole((data) => (contents.valuesSchema = data));
+      if (rel === 'values.schema.json') {
+        if (size > lim.maxValuesSchemaBytes) {
+          throw invalid(
+            Code.ValuesSchemaInvalid,
+            `values.schema.json is larger than ${lim.maxValuesSchemaBytes} bytes.`,
+          );
+        }
+        return whole((data) => (contents.valuesSchema = data));
+      }
       if (rel.toLowerCase() === 'readme.md') {
         const exactName = rel === 'README.md';
         if (contents.readme && (contents.readme.exactName || !exactName)) return undefined;
@@ -291,16 +301,40 @@ function readmeText(data: Buffer, truncated: boolean): string {
     const need = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
     if (lead >= 0 && lead + need > end) end = lead;
   }
-  return data
-    .subarray(0, end)
-    .toString('utf8')
-    .replace(/^\uFEFF/, '');
+  return storableText(
+    data
+      .subarray(0, end)
+      .toString('utf8')
+      .replace(/^\uFEFF/, ''),
+  );
 }
 
-function parseJson(data: Buffer): unknown {
+/** Deepest `values.schema.json` accepted: the nesting limit `Chart.yaml` has. */
+export const MAX_VALUES_SCHEMA_DEPTH = DEFAULT_GO_YAML_LIMITS.maxDepth;
+
+/**
+ * The schema as stored (jsonb) and served; undefined when it is not JSON (kept as before: Helm reports that
+ * at install time). JSON the database would refuse, or nested past `MAX_VALUES_SCHEMA_DEPTH`, is refused.
+ */
+function parseValuesSchema(data: Buffer): unknown {
+  let schema: unknown;
   try {
-    return JSON.parse(data.toString('utf8').replace(/^\uFEFF/, '')) as unknown;
+    schema = JSON.parse(data.toString('utf8').replace(/^\uFEFF/, '')) as unknown;
   } catch {
     return undefined;
   }
+  const why = findUnstorable(schema, MAX_VALUES_SCHEMA_DEPTH);
+  if (why === 'depth') {
+    throw invalid(
+      Code.ValuesSchemaInvalid,
+      `values.schema.json is nested more than ${MAX_VALUES_SCHEMA_DEPTH} levels deep.`,
+    );
+  }
+  if (why) {
+    throw invalid(
+      Code.ValuesSchemaInvalid,
+      'values.schema.json holds a NUL character or an unpaired surrogate (in a key or a string).',
+    );
+  }
+  return schema;
 }

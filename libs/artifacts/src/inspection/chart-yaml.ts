@@ -9,7 +9,8 @@ import {
   zeroOf,
 } from './go-json';
 import { type GoValue, sanitizeGoString } from './go-semantics';
-import { decodeGoYaml, GoYamlError } from './go-yaml';
+import { decodeGoYaml, DEFAULT_GO_YAML_LIMITS, GoYamlError } from './go-yaml';
+import { findUnstorable } from './storable';
 import { InspectionErrorCode as Code } from './codes';
 
 /** One maintainer as `helm repo index` writes it (`chart.Maintainer`, every field omitempty). */
@@ -208,6 +209,14 @@ export function parseChartYaml(text: string | Buffer, options: ParseChartYamlOpt
 
   validate(md);
   const metadata = marshal(METADATA, md) as ChartMetadata;
+  // Annotations (keys too) and import-values are not sanitised by Helm; a `"\0"` or `"\ud800"` escape in
+  // them would pass every rule above and then be refused by the database.
+  if (findUnstorable(metadata, DEFAULT_GO_YAML_LIMITS.maxDepth)) {
+    throw invalid(
+      Code.ChartYamlInvalid,
+      'Chart.yaml holds a NUL character or an unpaired surrogate (in a key or a value).',
+    );
+  }
   return {
     name: metadata.name,
     version: metadata.version,

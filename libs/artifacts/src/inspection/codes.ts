@@ -18,6 +18,8 @@ export const InspectionErrorCode = {
   ChartApiVersionInvalid: 'chart_api_version_invalid',
   ChartNameInvalid: 'chart_name_invalid',
   ChartVersionInvalid: 'chart_version_invalid',
+  /** values.schema.json too large, nested too deeply, or holding a character the database refuses. */
+  ValuesSchemaInvalid: 'values_schema_invalid',
 } as const;
 
 export type InspectionErrorCode = (typeof InspectionErrorCode)[keyof typeof InspectionErrorCode];

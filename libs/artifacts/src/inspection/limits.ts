@@ -11,6 +11,8 @@ export interface InspectionLimits {
   maxChartYamlBytes?: number;
   /** The README is kept up to this many bytes and truncated beyond; default 1 MiB. */
   maxReadmeBytes?: number;
+  /** Largest `values.schema.json` (stored as jsonb with every version); default 1 MiB. */
+  maxValuesSchemaBytes?: number;
 }
 
 export const DEFAULT_INSPECTION_LIMITS: Readonly<Required<InspectionLimits>> = Object.freeze({
@@ -19,6 +21,7 @@ export const DEFAULT_INSPECTION_LIMITS: Readonly<Required<InspectionLimits>> = O
   maxEntries: 10_000,
   maxChartYamlBytes: MiB,
   maxReadmeBytes: MiB,
+  maxValuesSchemaBytes: MiB,
 });
 
 /** The defaults overridden by every limit that is given (undefined means "use the default"). */
