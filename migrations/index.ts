@@ -4,9 +4,11 @@ import type { MigrationInterface } from 'typeorm';
 import { Init1795840809629 } from './1795840809629-Init';
 import { LicensesAndOrders1795843807179 } from './1795843807179-LicensesAndOrders';
 import { OrderAnchorDisputesRefunds1795870488566 } from './1795870488566-OrderAnchorDisputesRefunds';
+import { RateLimitWindows1796179386473 } from './1796179386473-RateLimitWindows';
 
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Init1795840809629,
   LicensesAndOrders1795843807179,
   OrderAnchorDisputesRefunds1795870488566,
+  RateLimitWindows1796179386473,
 ];

@@ -17,6 +17,12 @@ import { SessionService } from './session.service';
     PublisherAccessService,
     SessionService,
   ],
-  exports: [AccountRegistrationService, ApiTokenService, PublisherAccessService, SessionService],
+  exports: [
+    AccountRegistrationService,
+    ApiTokenService,
+    PasswordHasher,
+    PublisherAccessService,
+    SessionService,
+  ],
 })
 export class AccountsModule {}

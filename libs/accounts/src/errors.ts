@@ -13,4 +13,5 @@ export enum AccountsErrorCode {
   PublisherNotFound = 'publisher_not_found',
   NotPublisherOwner = 'not_publisher_owner',
   ApiTokenNotFound = 'api_token_not_found',
+  PasswordChecksBusy = 'password_checks_busy',
 }

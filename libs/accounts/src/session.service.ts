@@ -16,23 +16,20 @@ export class SessionService {
     private readonly tokens: AccessTokens,
   ) {}
 
-  /** Password login; throttled per e-mail and per client so guessing costs lockouts. */
+  /** Password login; throttled per (client, e-mail) and per e-mail (see LoginThrottle). */
   async login(
     emailInput: string,
     password: string,
     clientKey: string,
   ): Promise<{ accessToken: string; expiresIn: number }> {
     const email = emailInput.trim().toLowerCase();
-    const keys = [`email:${email}`, `client-email:${clientKey}:${email}`];
-    const wait = this.throttle.begin(keys);
-    if (wait > 0) {
+    const reservation = await this.throttle.begin(clientKey, email);
+    if ('wait' in reservation) {
       throw new DomainError(
         ErrorKind.RateLimited,
         AccountsErrorCode.LoginThrottled,
         'Too many failed logins; try again later.',
-        {
-          retryAfterSeconds: wait,
-        },
+        { retryAfterSeconds: reservation.wait },
       );
     }
     let ok = false;
@@ -40,9 +37,12 @@ export class SessionService {
     try {
       account = await this.dataSource.getRepository(AccountEntity).findOne({ where: { email } });
       ok = (await this.hasher.verify(account?.passwordHash ?? null, password)) && account !== null;
-    } finally {
-      this.throttle.end(keys, ok);
+    } catch (e) {
+      // Not checked (the hasher is busy, the database away): not a failed guess either.
+      await this.throttle.end(reservation, 'unchecked').catch(() => undefined);
+      throw e;
     }
+    await this.throttle.end(reservation, ok ? 'ok' : 'failed');
     if (!ok || !account)
       throw unauthenticated(AccountsErrorCode.InvalidCredentials, 'The e-mail or password is wrong.');
     return this.tokens.issue(account.id);

@@ -17,6 +17,8 @@ import {
   CreateSessionDto,
   SessionDto,
 } from './accounts.dto';
+import { ClientLimits } from './client-limits';
+import { clientKey } from './client-key';
 import { ErrorResponseDto } from './common.dto';
 import { Principal, PublisherRoute } from './publisher-auth.guard';
 
@@ -36,13 +38,17 @@ export class AccountsController {
     private readonly registration: AccountRegistrationService,
     private readonly sessions: SessionService,
     private readonly tokens: ApiTokenService,
+    private readonly limits: ClientLimits,
   ) {}
 
   @Post('accounts')
   @ApiOperation({ summary: 'Sign up and claim a publisher namespace' })
   @ApiResponse({ status: 201, type: AccountDto })
   @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'email_taken, publisher_slug_taken' })
-  async register(@Body() dto: CreateAccountDto): Promise<AccountDto> {
+  @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'too_many_signups (Retry-After)' })
+  @ApiResponse({ status: 503, type: ErrorResponseDto, description: 'password_checks_busy (Retry-After)' })
+  async register(@Body() dto: CreateAccountDto, @Req() req: Request): Promise<AccountDto> {
+    await this.limits.consume('signup', req);
     return this.registration.register(dto);
   }
 
@@ -51,9 +57,15 @@ export class AccountsController {
   @ApiOperation({ summary: 'Log in with e-mail and password' })
   @ApiResponse({ status: 200, type: SessionDto })
   @ApiResponse({ status: 401, type: ErrorResponseDto, description: 'invalid_credentials' })
-  @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'login_throttled (Retry-After)' })
+  @ApiResponse({
+    status: 429,
+    type: ErrorResponseDto,
+    description: 'login_throttled, too_many_auth_failures (Retry-After)',
+  })
+  @ApiResponse({ status: 503, type: ErrorResponseDto, description: 'password_checks_busy (Retry-After)' })
   async login(@Body() dto: CreateSessionDto, @Req() req: Request): Promise<SessionDto> {
-    return this.sessions.login(dto.email, dto.password, req.socket.remoteAddress ?? 'unknown');
+    // The client as the rate limits name it: behind TRUST_PROXY, the forwarded address; IPv6 by /64.
+    return this.sessions.login(dto.email, dto.password, clientKey(req.ip ?? req.socket.remoteAddress));
   }
 
   @Post('publishers/:slug/tokens')
