@@ -290,3 +290,48 @@ describe('limits shared by two replicas on one database', () => {
     expect(statuses).toEqual([201, 201, 201, 201, 429]);
   });
 });
+
+describe('the same limits on the embedded database (npm start)', () => {
+  let store: InProcessStore;
+
+  beforeAll(async () => {
+    store = await startInProcess('embedded', {
+      TRUST_PROXY: 'loopback',
+      SIGNUPS_PER_CLIENT: '2',
+      AUTH_FAILURES_PER_CREDENTIAL: '3',
+    });
+  });
+  afterAll(async () => store?.close());
+
+  it('counts sign-ups, logins and refused credentials in PGlite too', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++)
+      statuses.push(
+        (await send(store, 'POST', '/v1/accounts', '198.51.100.80', signup(`e${i}@example.test`, `e${i}`)))
+          .status,
+      );
+    expect(statuses).toEqual([201, 201, 429]);
+    const logins: number[] = [];
+    for (let i = 0; i < 7; i++)
+      logins.push(
+        (
+          await send(store, 'POST', '/v1/sessions', '198.51.100.81', {
+            email: 'e0@example.test',
+            password: 'nope',
+          })
+        ).status,
+      );
+    expect(logins).toEqual([401, 401, 401, 401, 401, 429, 429]);
+    const wrong = `Bearer berth_pat_${randomBytes(8).toString('hex')}`;
+    const guesses: number[] = [];
+    for (let i = 0; i < 4; i++)
+      guesses.push(
+        (
+          await send(store, 'GET', '/api/e0/charts', `198.51.100.${90 + i}`, undefined, {
+            authorization: wrong,
+          })
+        ).status,
+      );
+    expect(guesses).toEqual([401, 401, 401, 429]);
+  });
+});
