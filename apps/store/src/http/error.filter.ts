@@ -106,7 +106,8 @@ export function sendError(req: Request, res: Response, e: ErrorBody, requestId: 
     const count = res.locals.countRejection as CountRejection | undefined;
     if (count) {
       res.locals.countRejection = undefined;
-      void count().finally(() => writeError(req, res, e, requestId));
+      const write = () => writeError(req, res, e, requestId);
+      void count().then(write, write);
       return;
     }
   }
