@@ -67,6 +67,8 @@ export async function startBerth(dataDir: string, uploadConcurrency: number, mai
       STRIPE_API_URL: stripe.url,
       AUTH_FAILURES_PER_CLIENT: '1000000',
       AUTH_FAILURES_PER_CREDENTIAL: '1000000',
+      CHECKOUTS_PER_CLIENT: '1000000',
+      SIGNUPS_PER_CLIENT: '1000000',
       UPLOAD_CONCURRENCY: String(Math.max(8, uploadConcurrency * 2)),
       LOG_LEVEL: 'warn',
     };

@@ -6,6 +6,7 @@ import { LicensesAndOrders1795843807179 } from './1795843807179-LicensesAndOrder
 import { OrderAnchorDisputesRefunds1795870488566 } from './1795870488566-OrderAnchorDisputesRefunds';
 import { ProvenanceSize1795880000001 } from './1795880000001-ProvenanceSize';
 import { CheckoutExpiry1796179351000 } from './1796179351000-CheckoutExpiry';
+import { RateLimitWindows1796179386473 } from './1796179386473-RateLimitWindows';
 import { AccountSessionEpoch1796179470839 } from './1796179470839-AccountSessionEpoch';
 
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
@@ -14,5 +15,6 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   OrderAnchorDisputesRefunds1795870488566,
   ProvenanceSize1795880000001,
   CheckoutExpiry1796179351000,
+  RateLimitWindows1796179386473,
   AccountSessionEpoch1796179470839,
 ];

@@ -23,8 +23,14 @@ export async function startInProcess(
 ): Promise<InProcessStore> {
   const dataDir = mkdtempSync(join(tmpdir(), `berth-int-${kind}-`));
   const db = kind === 'postgres' ? await createTestDatabase() : undefined;
-  // Suites forge many credentials from one address; the limiter has its own tests (http-hardening, abuse).
-  const limits = { AUTH_FAILURES_PER_CLIENT: '100000', AUTH_FAILURES_PER_CREDENTIAL: '100000' };
+  // Suites forge many credentials and sign up many accounts from one address; the limits have their own
+  // tests (http-hardening, limits-hardening, abuse).
+  const limits = {
+    AUTH_FAILURES_PER_CLIENT: '100000',
+    AUTH_FAILURES_PER_CREDENTIAL: '100000',
+    SIGNUPS_PER_CLIENT: '100000',
+    CHECKOUTS_PER_CLIENT: '100000',
+  };
   const config = loadConfig({
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',

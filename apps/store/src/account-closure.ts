@@ -21,8 +21,8 @@ export class AccountClosure {
     private readonly catalog: PublisherCatalogRemoval,
   ) {}
 
-  async close(accountId: string, password: string): Promise<void> {
-    await this.sessions.confirmPassword(accountId, password);
+  async close(accountId: string, password: string, clientKey: string): Promise<void> {
+    await this.sessions.confirmPassword(accountId, password, clientKey);
     const { publishers, charts } = await this.dataSource.transaction(async (m) => {
       const publishers = await this.accounts.lock(m, accountId);
       for (const p of publishers) {

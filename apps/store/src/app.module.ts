@@ -19,6 +19,7 @@ import { CheckoutController } from './http/checkout.controller';
 import { CheckoutPagesController } from './http/checkout-pages.controller';
 import { LicensesController } from './http/licenses.controller';
 import { AuthFailureLimiter } from './http/auth-failure-limiter';
+import { ClientLimits } from './http/client-limits';
 import { HelmPullLane } from './http/helm-pull-lane';
 import { ErrorFilter } from './http/error.filter';
 import { HelmRepoController } from './http/helm-repo.controller';
@@ -61,6 +62,7 @@ export class AppModule {
         AccountClosure,
         Metrics,
         AuthFailureLimiter,
+        ClientLimits,
         HelmPullLane,
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_GUARD, useClass: PublisherAuthGuard },

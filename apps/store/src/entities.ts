@@ -1,6 +1,7 @@
 import { ACCOUNTS_ENTITIES } from '@berth/accounts';
 import { CATALOG_ENTITIES } from '@berth/catalog';
 import { COMMERCE_ENTITIES } from '@berth/commerce';
+import { DATABASE_ENTITIES } from '@berth/database';
 import { LICENSING_ENTITIES } from '@berth/licensing';
 
 /** Every entity of every context: the one schema the migrations describe. */
@@ -9,4 +10,5 @@ export const ENTITIES = [
   ...CATALOG_ENTITIES,
   ...LICENSING_ENTITIES,
   ...COMMERCE_ENTITIES,
+  ...DATABASE_ENTITIES,
 ];

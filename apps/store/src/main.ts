@@ -58,6 +58,15 @@ async function main(): Promise<void> {
       publicUrl: config.publicUrl,
       database: config.database.url ? 'postgres' : 'embedded',
       blobStore: config.blobStore.driver,
+      // Counted in the database, so every replica enforces the same totals; hashing is bounded per replica.
+      limits: {
+        authFailuresPerClient: config.http.authFailuresPerClient,
+        authFailuresPerCredential: config.http.authFailuresPerCredential,
+        loginMaxFailures: config.auth.loginMaxFailures,
+        signupsPerClient: config.http.signupsPerClient,
+        checkoutsPerClient: config.http.checkoutsPerClient,
+        passwordHashConcurrency: config.auth.hashConcurrency,
+      },
     },
     'Bootstrap',
   );

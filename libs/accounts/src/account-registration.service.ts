@@ -32,6 +32,17 @@ export class AccountRegistrationService {
     const slug = input.publisher.slug;
     const refusal = slugRefusal(slug);
     if (refusal) throw invalid(AccountsErrorCode.PublisherSlugReserved, refusal);
+    // Taken names are refused before the (deliberately slow) hash: a flood of sign-ups with a known
+    // e-mail must cost a lookup, not a hash each. The unique indexes still settle races below.
+    const [taken] = (await this.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM account WHERE email = $1) AS email,
+              EXISTS (SELECT 1 FROM publisher WHERE slug = $2) AS slug`,
+      [email, slug],
+    )) as Array<{ email: boolean; slug: boolean }>;
+    if (taken.email)
+      throw conflict(AccountsErrorCode.EmailTaken, 'An account with this e-mail already exists.');
+    if (taken.slug)
+      throw conflict(AccountsErrorCode.PublisherSlugTaken, `The publisher name "${slug}" is taken.`);
     const passwordHash = await this.hasher.hash(input.password);
     try {
       return await this.dataSource.transaction(async (m) => {

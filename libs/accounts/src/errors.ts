@@ -15,4 +15,5 @@ export enum AccountsErrorCode {
   NotPublisherOwner = 'not_publisher_owner',
   ApiTokenNotFound = 'api_token_not_found',
   AccountHasPaidLicenses = 'account_has_paid_licenses',
+  PasswordChecksBusy = 'password_checks_busy',
 }

@@ -12,3 +12,5 @@ export { ApiTokenService, API_TOKEN_PREFIX } from './api-token.service';
 export type { ApiTokenView, AuthenticatedApiToken } from './api-token.service';
 export { PublisherAccessService, credentialFromAuthorization } from './publisher-access.service';
 export type { PublisherPrincipal, PublisherRef } from './publisher-access.service';
+export { PasswordHasher } from './password-hasher';
+export type { PasswordHasherStats } from './password-hasher';

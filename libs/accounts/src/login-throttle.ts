@@ -1,63 +1,56 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
+import { RateLimitWindows, WindowCount } from '@berth/database';
 
-interface Window {
-  failures: number;
-  inFlight: number;
-  first: number;
-  lockedUntil: number;
+/** An attempt admitted by `begin`: what `end` gives back or keeps. */
+export interface LoginReservation {
+  counts: WindowCount[];
 }
 
 /**
- * Counts failed logins per e-mail and per (client, e-mail); after too many failures in the window the
- * key is locked for a while. Attempts still being checked count too, so a burst of parallel guesses
- * cannot slip past the limit while the slow password hash runs. Not keyed on the client alone: behind
- * an ingress every user shares one address. In memory, per replica (the abuse issue adds a shared limit).
+ * Counts logins per (client, e-mail) and per e-mail, in the shared windows (every replica), reserving
+ * the attempt when it starts so a burst of parallel guesses cannot slip past while the slow hash runs.
+ *
+ * - (client, e-mail): a hard lock after LOGIN_MAX_FAILURES failures, until the window ends.
+ * - e-mail alone: past the limit, only clients that have themselves tried this e-mail in the window are
+ *   refused; a client that has not is still let in. So guesses from anywhere slow an attacker down to one
+ *   try per address, but cannot lock the owner out of their own account (to revoke a leaked token, say).
+ *
+ * Not keyed on the client alone here: behind an ingress every user shares one address (the HTTP edge has
+ * its own per-client limit).
  */
 @Injectable()
 export class LoginThrottle {
-  private readonly windows = new Map<string, Window>();
-  private readonly maxKeys = 100_000;
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly windows: RateLimitWindows,
+  ) {}
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
-
-  private window(key: string, now: number): Window {
-    const windowMs = this.config.auth.loginLockoutSeconds * 1000;
-    let w = this.windows.get(key);
-    if (!w || (now - w.first > windowMs && w.lockedUntil <= now && w.inFlight === 0)) {
-      w = { failures: 0, inFlight: 0, first: now, lockedUntil: 0 };
-      if (this.windows.size >= this.maxKeys) this.windows.delete(this.windows.keys().next().value as string);
-      this.windows.set(key, w);
-    }
-    return w;
+  private keys(client: string, email: string): [string, string] {
+    return [
+      this.windows.keyOf('login-client-email', `${client}\n${email}`),
+      this.windows.keyOf('login-email', email),
+    ];
   }
 
-  /** Reserves an attempt; returns the seconds to wait instead when the keys are locked or saturated. */
-  begin(keys: string[], now = Date.now()): number {
-    const max = this.config.auth.loginMaxFailures;
-    let wait = 0;
-    for (const key of keys) {
-      const w = this.window(key, now);
-      if (w.lockedUntil > now) wait = Math.max(wait, Math.ceil((w.lockedUntil - now) / 1000));
-      else if (w.failures + w.inFlight >= max) wait = Math.max(wait, 1);
-    }
-    if (wait > 0) return wait;
-    for (const key of keys) this.window(key, now).inFlight += 1;
-    return 0;
+  /** Reserves an attempt; or answers the seconds to wait instead. */
+  async begin(client: string, email: string): Promise<LoginReservation | { wait: number }> {
+    const { loginMaxFailures: max, loginLockoutSeconds } = this.config.auth;
+    const counts = await this.windows.hit(this.keys(client, email), loginLockoutSeconds);
+    const [byClient, byEmail] = counts;
+    const refused =
+      byClient.count > max ||
+      // Past the e-mail's limit only a client new to this e-mail (its own attempt is its first) gets in.
+      (byEmail.count > max && byClient.count > 1);
+    if (!refused) return { counts };
+    await this.windows.release(counts);
+    const resetAt = byClient.count > max ? byClient.resetAt : Math.min(byClient.resetAt, byEmail.resetAt);
+    return { wait: Math.max(1, Math.ceil((resetAt - Date.now()) / 1000)) };
   }
 
-  /** Releases the reservation and records the result. */
-  end(keys: string[], ok: boolean, now = Date.now()): void {
-    const windowMs = this.config.auth.loginLockoutSeconds * 1000;
-    for (const key of keys) {
-      const w = this.window(key, now);
-      w.inFlight = Math.max(0, w.inFlight - 1);
-      if (ok) {
-        w.failures = 0;
-        continue;
-      }
-      w.failures += 1;
-      if (w.failures >= this.config.auth.loginMaxFailures) w.lockedUntil = now + windowMs;
-    }
+  /** A failed attempt stays counted; a success clears both keys' failures; an unchecked one is given back. */
+  async end(reservation: LoginReservation, outcome: 'ok' | 'failed' | 'unchecked'): Promise<void> {
+    if (outcome === 'ok') await this.windows.reset(reservation.counts.map((c) => c.key));
+    else if (outcome === 'unchecked') await this.windows.release(reservation.counts);
   }
 }

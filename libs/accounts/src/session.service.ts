@@ -17,23 +17,20 @@ export class SessionService {
     private readonly tokens: AccessTokens,
   ) {}
 
-  /** Password login; throttled per e-mail and per client so guessing costs lockouts. */
+  /** Password login; throttled per (client, e-mail) and per e-mail (see LoginThrottle). */
   async login(
     emailInput: string,
     password: string,
     clientKey: string,
   ): Promise<{ accessToken: string; expiresIn: number }> {
     const email = canonicalEmail(emailInput);
-    const keys = [`email:${email}`, `client-email:${clientKey}:${email}`];
-    const wait = this.throttle.begin(keys);
-    if (wait > 0) {
+    const reservation = await this.throttle.begin(clientKey, email);
+    if ('wait' in reservation) {
       throw new DomainError(
         ErrorKind.RateLimited,
         AccountsErrorCode.LoginThrottled,
         'Too many failed logins; try again later.',
-        {
-          retryAfterSeconds: wait,
-        },
+        { retryAfterSeconds: reservation.wait },
       );
     }
     let ok = false;
@@ -41,9 +38,12 @@ export class SessionService {
     try {
       account = await this.dataSource.getRepository(AccountEntity).findOne({ where: { email } });
       ok = (await this.hasher.verify(account?.passwordHash ?? null, password)) && account !== null;
-    } finally {
-      this.throttle.end(keys, ok);
+    } catch (e) {
+      // Not checked (the hasher is busy, the database away): not a failed guess either.
+      await this.throttle.end(reservation, 'unchecked').catch(() => undefined);
+      throw e;
     }
+    await this.throttle.end(reservation, ok ? 'ok' : 'failed');
     if (!ok || !account)
       throw unauthenticated(AccountsErrorCode.InvalidCredentials, 'The e-mail or password is wrong.');
     return this.tokens.issue(account.id, account.sessionEpoch);
@@ -67,25 +67,27 @@ export class SessionService {
    * Checks the account's password for a sensitive change, counted by the same per-e-mail throttle as
    * logins, so a stolen access token cannot be used to guess the password faster than logging in.
    */
-  async confirmPassword(accountId: string, password: string): Promise<AccountEntity> {
+  async confirmPassword(accountId: string, password: string, clientKey: string): Promise<AccountEntity> {
     const account = await this.dataSource.getRepository(AccountEntity).findOne({ where: { id: accountId } });
     if (!account) throw AccessTokens.invalid();
-    const keys = [`email:${account.email}`];
-    const wait = this.throttle.begin(keys);
-    if (wait > 0) {
+    const reservation = await this.throttle.begin(clientKey, account.email);
+    if ('wait' in reservation) {
       throw new DomainError(
         ErrorKind.RateLimited,
         AccountsErrorCode.LoginThrottled,
         'Too many wrong passwords; try again later.',
-        { retryAfterSeconds: wait },
+        { retryAfterSeconds: reservation.wait },
       );
     }
     let ok = false;
     try {
       ok = await this.hasher.verify(account.passwordHash, password);
-    } finally {
-      this.throttle.end(keys, ok);
+    } catch (e) {
+      // Not checked (the hasher is busy, the database away): not a failed guess either.
+      await this.throttle.end(reservation, 'unchecked').catch(() => undefined);
+      throw e;
     }
+    await this.throttle.end(reservation, ok ? 'ok' : 'failed');
     if (!ok) throw unauthenticated(AccountsErrorCode.PasswordIncorrect, 'The password is wrong.');
     return account;
   }
@@ -99,8 +101,9 @@ export class SessionService {
     accountId: string,
     currentPassword: string,
     newPassword: string,
+    clientKey: string,
   ): Promise<{ accessToken: string; expiresIn: number }> {
-    await this.confirmPassword(accountId, currentPassword);
+    await this.confirmPassword(accountId, currentPassword, clientKey);
     const passwordHash = await this.hasher.hash(newPassword);
     const epoch = await this.nextEpoch(accountId, { passwordHash });
     return this.tokens.issue(accountId, epoch);

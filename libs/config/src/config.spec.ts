@@ -115,4 +115,33 @@ describe('loadConfig', () => {
       /CHECKOUT_EXPIRY_SECONDS/,
     );
   });
+
+  it('reads the request limits and the password-hash bound, with defaults, and refuses nonsense', () => {
+    const d = loadConfig({ DATA_DIR: dataDir() });
+    expect(d.http).toMatchObject({
+      signupsPerClient: 10,
+      checkoutsPerClient: 30,
+      clientLimitWindowSeconds: 3600,
+    });
+    expect(d.auth).toMatchObject({ hashConcurrency: 2, hashQueue: 32 });
+    const c = loadConfig({
+      DATA_DIR: dataDir(),
+      SIGNUPS_PER_CLIENT: '3',
+      CHECKOUTS_PER_CLIENT: '7',
+      CLIENT_LIMIT_WINDOW_SECONDS: '60',
+      PASSWORD_HASH_CONCURRENCY: '4',
+      PASSWORD_HASH_QUEUE: '0',
+    });
+    expect(c.http).toMatchObject({
+      signupsPerClient: 3,
+      checkoutsPerClient: 7,
+      clientLimitWindowSeconds: 60,
+    });
+    expect(c.auth).toMatchObject({ hashConcurrency: 4, hashQueue: 0 });
+    expect(() =>
+      loadConfig({ DATA_DIR: dataDir(), SIGNUPS_PER_CLIENT: '0', PASSWORD_HASH_CONCURRENCY: '0' }),
+    ).toThrow(
+      /SIGNUPS_PER_CLIENT[\s\S]*PASSWORD_HASH_CONCURRENCY|PASSWORD_HASH_CONCURRENCY[\s\S]*SIGNUPS_PER_CLIENT/,
+    );
+  });
 });

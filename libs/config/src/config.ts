@@ -237,6 +237,20 @@ export class EnvironmentVariables {
   @Min(1)
   LOGIN_LOCKOUT_SECONDS = 900;
 
+  /** Argon2id hashes/verifications running at once per replica (each ~19 MiB and a libuv worker). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  PASSWORD_HASH_CONCURRENCY = 2;
+
+  /** Password checks that may wait for a slot; more get 503 password_checks_busy with Retry-After. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  PASSWORD_HASH_QUEUE = 32;
+
   @Type(() => Number)
   @IsInt()
   @Min(60)
@@ -259,6 +273,24 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(86400)
   AUTH_FAILURE_WINDOW_SECONDS = 300;
+
+  /** Sign-ups (POST /v1/accounts) one client may attempt per CLIENT_LIMIT_WINDOW_SECONDS, on all replicas. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SIGNUPS_PER_CLIENT = 10;
+
+  /** Checkouts (POST /v1/checkout) one client may start per CLIENT_LIMIT_WINDOW_SECONDS, on all replicas. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  CHECKOUTS_PER_CLIENT = 30;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  CLIENT_LIMIT_WINDOW_SECONDS = 3600;
 
   /**
    * Which proxies' X-Forwarded-For names the client, for rate limits only (Express `trust proxy`:
@@ -297,6 +329,8 @@ export interface AppConfig {
     accessTokenTtlSeconds: number;
     loginMaxFailures: number;
     loginLockoutSeconds: number;
+    hashConcurrency: number;
+    hashQueue: number;
   };
   uploads: {
     concurrency: number;
@@ -319,6 +353,9 @@ export interface AppConfig {
     authFailuresPerClient: number;
     authFailuresPerCredential: number;
     authFailureWindowSeconds: number;
+    signupsPerClient: number;
+    checkoutsPerClient: number;
+    clientLimitWindowSeconds: number;
     trustProxy: boolean | number | string;
     corsOrigins: string[];
   };
@@ -427,6 +464,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       accessTokenTtlSeconds: vars.ACCESS_TOKEN_TTL_SECONDS,
       loginMaxFailures: vars.LOGIN_MAX_FAILURES,
       loginLockoutSeconds: vars.LOGIN_LOCKOUT_SECONDS,
+      hashConcurrency: vars.PASSWORD_HASH_CONCURRENCY,
+      hashQueue: vars.PASSWORD_HASH_QUEUE,
     },
     uploads: {
       concurrency: vars.UPLOAD_CONCURRENCY,
@@ -460,6 +499,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       authFailuresPerClient: vars.AUTH_FAILURES_PER_CLIENT,
       authFailuresPerCredential: vars.AUTH_FAILURES_PER_CREDENTIAL,
       authFailureWindowSeconds: vars.AUTH_FAILURE_WINDOW_SECONDS,
+      signupsPerClient: vars.SIGNUPS_PER_CLIENT,
+      checkoutsPerClient: vars.CHECKOUTS_PER_CLIENT,
+      clientLimitWindowSeconds: vars.CLIENT_LIMIT_WINDOW_SECONDS,
       trustProxy: parseTrustProxy(vars.TRUST_PROXY),
       corsOrigins: (vars.CORS_ORIGINS ?? '')
         .split(',')

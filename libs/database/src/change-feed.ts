@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 
 /** What changed. Payloads are ids, never secrets: every session on the database can LISTEN. */
-export type ChangeTopic = 'licenses' | 'signing_keys' | 'catalog' | 'publishers';
+export type ChangeTopic = 'licenses' | 'signing_keys' | 'catalog' | 'publishers' | 'rate_limits';
 
 /** Delivered to every subscriber when changes may have been missed (listener (re)connected). */
 export const CHANGES_MISSED = Symbol('changes-missed');

@@ -4,6 +4,7 @@ import { DataSource, EntitySchema, MigrationInterface } from 'typeorm';
 import { startEmbeddedPostgres, EmbeddedPostgres } from './embedded-postgres';
 import { runMigrationsLocked } from './migrations-runner';
 import { ChangeFeed } from './change-feed';
+import { RateLimitWindows } from './rate-limit-windows';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 type EntityTarget = Function | EntitySchema;
@@ -92,8 +93,9 @@ export class DatabaseModule {
         },
         DatabaseLifecycle,
         ChangeFeed,
+        RateLimitWindows,
       ],
-      exports: [DataSource, ChangeFeed],
+      exports: [DataSource, ChangeFeed, RateLimitWindows],
     };
   }
 }

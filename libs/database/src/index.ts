@@ -3,3 +3,4 @@ export * from './embedded-postgres';
 export * from './migrations-runner';
 export * from './errors';
 export * from './change-feed';
+export * from './rate-limit-windows';

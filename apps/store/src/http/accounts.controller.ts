@@ -20,6 +20,8 @@ import {
   CreateSessionDto,
   SessionDto,
 } from './accounts.dto';
+import { ClientLimits } from './client-limits';
+import { clientKey } from './client-key';
 import { ErrorResponseDto } from './common.dto';
 import { NoStore } from './no-store';
 import { AccountRoute, CurrentAccount, Principal, PublisherRoute } from './publisher-auth.guard';
@@ -41,6 +43,7 @@ export class AccountsController {
     private readonly sessions: SessionService,
     private readonly tokens: ApiTokenService,
     private readonly closure: AccountClosure,
+    private readonly limits: ClientLimits,
   ) {}
 
   @Post('accounts')
@@ -52,7 +55,10 @@ export class AccountsController {
     description: 'validation_failed, email_not_accepted, publisher_slug_reserved',
   })
   @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'email_taken, publisher_slug_taken' })
-  async register(@Body() dto: CreateAccountDto): Promise<AccountDto> {
+  @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'too_many_signups (Retry-After)' })
+  @ApiResponse({ status: 503, type: ErrorResponseDto, description: 'password_checks_busy (Retry-After)' })
+  async register(@Body() dto: CreateAccountDto, @Req() req: Request): Promise<AccountDto> {
+    await this.limits.consume('signup', req);
     return this.registration.register(dto);
   }
 
@@ -62,9 +68,15 @@ export class AccountsController {
   @ApiOperation({ summary: 'Log in with e-mail and password' })
   @ApiResponse({ status: 200, type: SessionDto })
   @ApiResponse({ status: 401, type: ErrorResponseDto, description: 'invalid_credentials' })
-  @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'login_throttled (Retry-After)' })
+  @ApiResponse({
+    status: 429,
+    type: ErrorResponseDto,
+    description: 'login_throttled, too_many_auth_failures (Retry-After)',
+  })
+  @ApiResponse({ status: 503, type: ErrorResponseDto, description: 'password_checks_busy (Retry-After)' })
   async login(@Body() dto: CreateSessionDto, @Req() req: Request): Promise<SessionDto> {
-    return this.sessions.login(dto.email, dto.password, req.socket.remoteAddress ?? 'unknown');
+    // The client as the rate limits name it: behind TRUST_PROXY, the forwarded address; IPv6 by /64.
+    return this.sessions.login(dto.email, dto.password, clientKey(req.ip ?? req.socket.remoteAddress));
   }
 
   @Post('account/password')
@@ -88,8 +100,14 @@ export class AccountsController {
   async changePassword(
     @CurrentAccount() accountId: string,
     @Body() dto: ChangePasswordDto,
+    @Req() req: Request,
   ): Promise<SessionDto> {
-    return this.sessions.changePassword(accountId, dto.currentPassword, dto.newPassword);
+    return this.sessions.changePassword(
+      accountId,
+      dto.currentPassword,
+      dto.newPassword,
+      clientKey(req.ip ?? req.socket.remoteAddress),
+    );
   }
 
   @Post('sessions/revoke-all')
@@ -123,8 +141,12 @@ export class AccountsController {
     description: 'password_incorrect, access_token_invalid',
   })
   @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'account_has_paid_licenses' })
-  async closeAccount(@CurrentAccount() accountId: string, @Body() dto: CloseAccountDto): Promise<void> {
-    await this.closure.close(accountId, dto.password);
+  async closeAccount(
+    @CurrentAccount() accountId: string,
+    @Body() dto: CloseAccountDto,
+    @Req() req: Request,
+  ): Promise<void> {
+    await this.closure.close(accountId, dto.password, clientKey(req.ip ?? req.socket.remoteAddress));
   }
 
   @Post('publishers/:slug/tokens')

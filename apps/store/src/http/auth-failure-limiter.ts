@@ -1,107 +1,136 @@
-import { createHash } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
+import { RateLimitWindows, WindowCount } from '@berth/database';
 import type { NextFunction, Request, Response } from 'express';
+import { clientKey } from './client-key';
 import { sendError } from './error.filter';
+import { HttpErrorCode } from './http-error-codes';
+import { LimitWindows } from './limit-windows';
 import { isLogin } from './login-route';
 
-interface Window {
-  failures: number;
-  resetAt: number;
-}
+/** Keys tracked in memory per replica (locks, and local counts while the database is unreachable). */
+export const LIMITER_MAX_KEYS = 100_000;
 
-class FixedWindows {
-  private readonly windows = new Map<string, Window>();
-
-  constructor(private readonly maxKeys: number) {}
-
-  /** Seconds until `key` may try again, or 0. */
-  blockedFor(key: string, limit: number, now: number): number {
-    const w = this.windows.get(key);
-    if (!w || w.resetAt <= now || w.failures < limit) return 0;
-    return Math.max(1, Math.ceil((w.resetAt - now) / 1000));
-  }
-
-  fail(key: string, windowMs: number, now: number): void {
-    let w = this.windows.get(key);
-    if (!w || w.resetAt <= now) {
-      this.windows.delete(key);
-      if (this.windows.size >= this.maxKeys) this.windows.delete(this.windows.keys().next().value as string);
-      w = { failures: 0, resetAt: now + windowMs };
-      this.windows.set(key, w);
-    }
-    w.failures += 1;
-  }
-}
+/** Set on `res.locals` by the limiter: sendError awaits it before writing a refused-credential 401. */
+export type CountRejection = () => Promise<void>;
 
 /**
  * Throttles guessing of credentials on every route: API tokens, access tokens, license keys and Basic
- * pairs and password logins alike. Each credential refused with 401 (see sendError) counts against the request's
- * client (address, behind TRUST_PROXY) and against that exact credential (by hash, whoever sends it).
- * Past either limit, requests carrying credentials get 429 with Retry-After until the window ends;
- * anonymous requests (the public index) are still served. In memory, per replica: N replicas allow N
- * times the limit, which still leaves a 256-bit key unguessable and bounds noisy clients.
+ * pairs and password logins alike. Each credential refused with 401 (see sendError) counts against the
+ * request's client (address, behind TRUST_PROXY; IPv6 by /64) and against that exact credential (by hash,
+ * whoever sends it), before the 401 is written, so even strictly sequential guesses cannot outrun it. A
+ * login reserves its place in the client's count when it arrives and gives it back when it does not fail,
+ * so a parallel burst cannot have more checks running than the limit. Past either limit, requests carrying
+ * credentials get 429 with Retry-After until the window ends; anonymous requests are still served.
+ *
+ * The counts live in Postgres (RateLimitWindows), so the limits hold across replicas; whether a request is
+ * blocked is an in-memory lookup, fed by those counts and by every replica's lock notices. While the
+ * database cannot be reached, failures are counted in memory on this replica.
  */
 @Injectable()
-export class AuthFailureLimiter {
-  private readonly byClient = new FixedWindows(100_000);
-  private readonly byCredential = new FixedWindows(100_000);
+export class AuthFailureLimiter implements OnModuleDestroy {
+  private readonly memory = new LimitWindows(LIMITER_MAX_KEYS);
+  private readonly unsubscribe: () => void;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
-
-  private static credentialKey(authorization: string): string {
-    return createHash('sha256').update(authorization.trim()).digest('base64url');
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly windows: RateLimitWindows,
+  ) {
+    this.unsubscribe = windows.onLock((n) => this.memory.lock(n.key, n.until));
   }
 
-  /** Whether the middleware would answer 429 to this client and credential right now. */
+  onModuleDestroy(): void {
+    this.unsubscribe();
+  }
+
+  private clientKey(address: string | undefined): string {
+    return this.windows.keyOf('auth-client', clientKey(address));
+  }
+
+  private credentialKey(authorization: string): string {
+    return this.windows.keyOf('auth-credential', authorization.trim());
+  }
+
+  /** Whether the middleware would answer 429 to this client and credential right now (in memory only). */
   blocks(client: string, authorization: string): boolean {
-    const { authFailuresPerClient, authFailuresPerCredential } = this.config.http;
-    const now = Date.now();
+    if (!this.memory.hasLocks()) return false;
     return (
-      this.byClient.blockedFor(client, authFailuresPerClient, now) > 0 ||
-      this.byCredential.blockedFor(
-        AuthFailureLimiter.credentialKey(authorization),
-        authFailuresPerCredential,
-        now,
-      ) > 0
+      this.memory.lockedFor(this.clientKey(client)) > 0 ||
+      this.memory.lockedFor(this.credentialKey(authorization)) > 0
     );
   }
 
   middleware() {
     const { authFailuresPerClient, authFailuresPerCredential, authFailureWindowSeconds } = this.config.http;
-    const windowMs = authFailureWindowSeconds * 1000;
+    const limitOf = (key: string, client: string) =>
+      key === client ? authFailuresPerClient : authFailuresPerCredential;
+
+    // Counted failures: lock a key that reached its limit, here at once and everywhere by notice.
+    const lockIfOver = async (counts: WindowCount[], client: string) => {
+      for (const c of counts) {
+        if (c.count < limitOf(c.key, client) || this.memory.lockedFor(c.key) > 0) continue;
+        this.memory.lock(c.key, c.resetAt);
+        await this.windows.lock({ key: c.key, until: c.resetAt }).catch(() => undefined);
+      }
+    };
+    const countLocally = (keys: string[], client: string) => {
+      for (const key of keys) this.memory.count(key, authFailureWindowSeconds * 1000, limitOf(key, client));
+    };
+
     return (req: Request, res: Response, next: NextFunction) => {
       const authorization = req.headers.authorization;
-      if (!authorization && !isLogin(req)) return next();
-      const client = req.ip ?? req.socket.remoteAddress ?? '';
+      const login = isLogin(req);
+      if (!authorization && !login) return next();
+      const client = this.clientKey(req.ip ?? req.socket.remoteAddress);
       // A login has no credential header; its e-mail has its own throttle (LoginThrottle).
-      const credential = authorization ? AuthFailureLimiter.credentialKey(authorization) : null;
-      const now = Date.now();
-      const wait = Math.max(
-        this.byClient.blockedFor(client, authFailuresPerClient, now),
-        credential ? this.byCredential.blockedFor(credential, authFailuresPerCredential, now) : 0,
-      );
-      if (wait > 0) {
-        const id = String((req as { id?: unknown }).id ?? '');
+      const credential = authorization ? this.credentialKey(authorization) : null;
+      const refuse = (wait: number) =>
         sendError(
           req,
           res,
           {
             status: 429,
-            code: 'too_many_auth_failures',
+            code: HttpErrorCode.TooManyAuthFailures,
             message: 'Too many failed authentication attempts; retry later.',
             retryAfterSeconds: wait,
           },
-          id,
+          String((req as { id?: unknown }).id ?? ''),
         );
-        return;
+      const wait = Math.max(
+        this.memory.lockedFor(client),
+        credential ? this.memory.lockedFor(credential) : 0,
+      );
+      if (wait > 0) return refuse(wait);
+
+      if (!login) {
+        const keys = credential ? [client, credential] : [client];
+        res.locals.countRejection = (async () => {
+          try {
+            await lockIfOver(await this.windows.hit(keys, authFailureWindowSeconds), client);
+          } catch {
+            countLocally(keys, client);
+          }
+        }) satisfies CountRejection;
+        return next();
       }
-      res.once('finish', () => {
-        if (!res.locals.credentialRejected) return;
-        this.byClient.fail(client, windowMs, Date.now());
-        if (credential) this.byCredential.fail(credential, windowMs, Date.now());
-      });
-      next();
+
+      // A login reserves its place first: the password hash is slow, and a burst must not all get checked.
+      this.windows.hit([client], authFailureWindowSeconds).then(
+        ([reserved]) => {
+          if (reserved.count > authFailuresPerClient) {
+            void lockIfOver([reserved], client);
+            return refuse(Math.max(1, Math.ceil((reserved.resetAt - Date.now()) / 1000)));
+          }
+          res.locals.countRejection = (() => lockIfOver([reserved], client)) satisfies CountRejection;
+          res.once('close', () => {
+            // Not a refused credential (or the client left first): the reservation is given back.
+            if (!res.locals.credentialRejected) void this.windows.release([reserved]).catch(() => undefined);
+          });
+          next();
+        },
+        // The database is unreachable: so is the account; the error filter answers 503.
+        (e: unknown) => next(e),
+      );
     };
   }
 }

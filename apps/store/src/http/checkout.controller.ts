@@ -11,6 +11,7 @@ import {
 } from '@berth/commerce';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import type { Request } from 'express';
+import { ClientLimits } from './client-limits';
 import { ErrorResponseDto } from './common.dto';
 import { CheckoutStateDto, StartCheckoutDto, StartedCheckoutDto } from './commerce.dto';
 import { NoStore } from './no-store';
@@ -55,6 +56,7 @@ export class CheckoutController {
     private readonly publishers: PublisherAccessService,
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly limits: ClientLimits,
   ) {}
 
   @Post('checkout')
@@ -66,7 +68,9 @@ export class CheckoutController {
   @ApiResponse({ status: 201, type: StartedCheckoutDto })
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'validation_failed, chart_is_free' })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'chart_not_for_sale (unknown, draft)' })
-  async start(@Body() dto: StartCheckoutDto): Promise<StartedCheckoutDto> {
+  @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'too_many_checkouts (Retry-After)' })
+  async start(@Body() dto: StartCheckoutDto, @Req() req: Request): Promise<StartedCheckoutDto> {
+    await this.limits.consume('checkout', req);
     const publisher = await this.publishers.findBySlug(dto.publisher);
     if (!publisher) throw notFound('chart_not_for_sale', 'No such chart for sale.');
     return this.checkout.start(publisher, dto.chart, dto.email);

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { DomainError, ErrorKind } from '@berth/common';
 import { isConnectionError } from '@berth/database';
 import type { Request, Response } from 'express';
+import type { CountRejection } from './auth-failure-limiter';
 import { isLogin } from './login-route';
 
 const STATUS: Record<ErrorKind, number> = {
@@ -98,11 +99,28 @@ export function sendError(req: Request, res: Response, e: ErrorBody, requestId: 
     res.destroy();
     return;
   }
-  if (e.retryAfterSeconds) res.setHeader('Retry-After', String(e.retryAfterSeconds));
   // A credential that was presented and refused (not a valid key that merely does not cover a version,
-  // nor a revoked one shown again): the AuthFailureLimiter counts these.
-  if (e.status === 401 && (req.headers.authorization || isLogin(req)) && !NOT_A_GUESS.has(e.code))
+  // nor a revoked one shown again): the AuthFailureLimiter counts these, before the answer goes out, so
+  // the next guess already meets the count.
+  if (e.status === 401 && (req.headers.authorization || isLogin(req)) && !NOT_A_GUESS.has(e.code)) {
     res.locals.credentialRejected = true;
+    const count = res.locals.countRejection as CountRejection | undefined;
+    if (count) {
+      res.locals.countRejection = undefined;
+      const write = () => writeError(req, res, e, requestId);
+      void count().then(write, write);
+      return;
+    }
+  }
+  writeError(req, res, e, requestId);
+}
+
+function writeError(req: Request, res: Response, e: ErrorBody, requestId: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (e.retryAfterSeconds) res.setHeader('Retry-After', String(e.retryAfterSeconds));
   if (e.status === 401) {
     // Helm and ChartMuseum clients speak Basic (a token or license key as the password); /v1 is Bearer.
     res.setHeader(

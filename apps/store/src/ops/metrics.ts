@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { PasswordHasher } from '@berth/accounts';
 import { ChartFileCache, IndexFragmentCache } from '@berth/helm-repo';
 import { VerifiedKeyCache } from '@berth/licensing';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
@@ -28,7 +29,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(keys: VerifiedKeyCache, indexes: IndexFragmentCache, files: ChartFileCache) {
+  constructor(
+    keys: VerifiedKeyCache,
+    indexes: IndexFragmentCache,
+    files: ChartFileCache,
+    hasher: PasswordHasher,
+  ) {
     collectDefaultMetrics({ register: this.registry });
     // Read at scrape time from the caches' own counts: what a repeated pull or an upload really costs.
     const fromCounts = (name: string, help: string, read: () => number | Record<string, number>) =>
@@ -64,6 +70,11 @@ export class Metrics {
       'berth_index_fragments_rendered_total',
       'Charts whose index entries were read and rendered; an upload re-renders one chart, not the repository.',
       () => indexes.stats.fragmentsRendered,
+    );
+    fromCounts(
+      'berth_password_hashes_total',
+      'Argon2id work: "hashed" (sign-up), "verified" (login), "refused" (every slot and the queue taken: 503).',
+      () => ({ hashed: hasher.stats.hashed, verified: hasher.stats.verified, refused: hasher.stats.refused }),
     );
   }
 

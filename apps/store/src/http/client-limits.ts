@@ -1,0 +1,44 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainError, ErrorKind } from '@berth/common';
+import { APP_CONFIG, AppConfig } from '@berth/config';
+import { RateLimitWindows } from '@berth/database';
+import type { Request } from 'express';
+import { clientKey } from './client-key';
+import { HttpErrorCode } from './http-error-codes';
+
+const LIMITS = {
+  signup: {
+    limit: (c: AppConfig) => c.http.signupsPerClient,
+    code: HttpErrorCode.TooManySignups,
+    message: 'Too many sign-ups from this address; retry later.',
+  },
+  checkout: {
+    limit: (c: AppConfig) => c.http.checkoutsPerClient,
+    code: HttpErrorCode.TooManyCheckouts,
+    message: 'Too many checkouts from this address; retry later.',
+  },
+} as const;
+
+/**
+ * Per-client limits on anonymous routes that cost the store real work or clutter (sign-up hashes a
+ * password; every checkout is an order row and a payment session). Counted in the shared windows, so the
+ * limit holds across replicas; every attempt counts, whatever its outcome.
+ */
+@Injectable()
+export class ClientLimits {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly windows: RateLimitWindows,
+  ) {}
+
+  /** Counts this attempt; throws 429 with Retry-After once the client is past its limit. */
+  async consume(kind: keyof typeof LIMITS, req: Request): Promise<void> {
+    const { limit, code, message } = LIMITS[kind];
+    const key = this.windows.keyOf(`client-${kind}`, clientKey(req.ip ?? req.socket.remoteAddress));
+    const [count] = await this.windows.hit([key], this.config.http.clientLimitWindowSeconds);
+    if (count.count <= limit(this.config)) return;
+    throw new DomainError(ErrorKind.RateLimited, code, message, {
+      retryAfterSeconds: Math.max(1, Math.ceil((count.resetAt - Date.now()) / 1000)),
+    });
+  }
+}
