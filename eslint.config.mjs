@@ -8,12 +8,32 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   prettier,
   {
+    // Type-aware promise rules: a promise nobody awaits loses its error (an unhandled rejection kills
+    // the process) and its ordering. Only these rules need types, so only they pay for the program.
+    // Not require-await: its hits here are async interface implementations (BlobStore.close,
+    // PaymentProvider.createCheckout), async generators fed to Readable.from and waitFor predicates.
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+    },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@berth/*/*', '**/libs/*/src/**'], message: 'Import a library through its public entry @berth/<name>.' }] },
+        {
+          patterns: [
+            {
+              group: ['@berth/*/*', '**/libs/*/src/**'],
+              message: 'Import a library through its public entry @berth/<name>.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -22,17 +42,30 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@berth/*/*', '../../*/src/*', '../../../*/src/*'], message: 'Import a library through its public entry @berth/<name>.' }] },
+        {
+          patterns: [
+            {
+              group: ['@berth/*/*', '../../*/src/*', '../../../*/src/*'],
+              message: 'Import a library through its public entry @berth/<name>.',
+            },
+          ],
+        },
       ],
     },
   },
   {
     files: ['**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     files: ['**/*.mjs'],
-    languageOptions: { sourceType: 'module', globals: { process: 'readonly', Buffer: 'readonly', fetch: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      sourceType: 'module',
+      globals: { process: 'readonly', Buffer: 'readonly', fetch: 'readonly', console: 'readonly' },
+    },
   },
 );
