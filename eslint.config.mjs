@@ -2,6 +2,20 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
+// The dependency direction README.md states: each library → the libraries it may import.
+const BASE = ['config', 'database', 'common'];
+const LIBRARY_DEPENDENCIES = {
+  common: [],
+  config: ['common'],
+  database: ['config', 'common'],
+  accounts: BASE,
+  artifacts: BASE,
+  licensing: BASE,
+  catalog: ['artifacts', ...BASE],
+  commerce: ['licensing', 'catalog', ...BASE],
+  'helm-repo': ['licensing', 'catalog', 'artifacts', ...BASE],
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'data/**', 'coverage/**', 'eslint.config.mjs'] },
   js.configs.recommended,
@@ -37,22 +51,33 @@ export default tseslint.config(
       ],
     },
   },
-  {
-    files: ['libs/**/*.ts'],
+  // Each library imports only what the README's dependency direction allows, and never the app.
+  ...Object.entries(LIBRARY_DEPENDENCIES).map(([lib, allowed]) => ({
+    files: [`libs/${lib}/**/*.ts`],
     rules: {
       'no-restricted-imports': [
         'error',
         {
+          paths: Object.keys(LIBRARY_DEPENDENCIES)
+            .filter((other) => other !== lib && !allowed.includes(other))
+            .map((other) => ({
+              name: `@berth/${other}`,
+              message: `${lib} may import only ${allowed.join(', ') || 'no other library'} (dependency direction in README.md).`,
+            })),
           patterns: [
             {
               group: ['@berth/*/*', '../../*/src/*', '../../../*/src/*'],
               message: 'Import a library through its public entry @berth/<name>.',
             },
+            {
+              group: ['**/apps/**', '@berth/store', '@berth/store/*'],
+              message: 'No library imports the app.',
+            },
           ],
         },
       ],
     },
-  },
+  })),
   {
     files: ['**/*.js'],
     languageOptions: {
