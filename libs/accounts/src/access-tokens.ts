@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
-import { unauthenticated } from '@berth/common';
 import jwt from 'jsonwebtoken';
-import { AccountsErrorCode } from './errors';
+import { AccountsErrors } from './errors';
 
 const AUDIENCE = 'berth:access';
 
@@ -34,7 +33,7 @@ export class AccessTokens {
       if (typeof claims.sub !== 'string') throw new Error('no subject');
       return claims.sub;
     } catch {
-      throw unauthenticated(AccountsErrorCode.AccessTokenInvalid, 'The access token is invalid or expired.');
+      throw AccountsErrors.AccessTokenInvalid();
     }
   }
 

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { conflict, invalid } from '@berth/common';
 import { isUniqueViolation } from '@berth/database';
 import { DataSource } from 'typeorm';
 import { AccountEntity, PublisherEntity } from './entities';
-import { AccountsErrorCode } from './errors';
 import { PasswordHasher } from './password-hasher';
 import { RESERVED_SLUGS } from './scopes';
+import { AccountsErrors } from './errors';
 
 export interface RegisterAccountInput {
   email: string;
@@ -30,7 +29,7 @@ export class AccountRegistrationService {
     const email = input.email.trim().toLowerCase();
     const slug = input.publisher.slug;
     if (RESERVED_SLUGS.has(slug)) {
-      throw invalid(AccountsErrorCode.PublisherSlugReserved, `The publisher name "${slug}" is reserved.`);
+      throw AccountsErrors.PublisherSlugReserved(slug);
     }
     const passwordHash = await this.hasher.hash(input.password);
     try {
@@ -50,10 +49,8 @@ export class AccountRegistrationService {
         };
       });
     } catch (e) {
-      if (isUniqueViolation(e, 'account_email_key'))
-        throw conflict(AccountsErrorCode.EmailTaken, 'An account with this e-mail already exists.');
-      if (isUniqueViolation(e, 'publisher_slug_key'))
-        throw conflict(AccountsErrorCode.PublisherSlugTaken, `The publisher name "${slug}" is taken.`);
+      if (isUniqueViolation(e, 'account_email_key')) throw AccountsErrors.EmailTaken();
+      if (isUniqueViolation(e, 'publisher_slug_key')) throw AccountsErrors.PublisherSlugTaken(slug);
       throw e;
     }
   }

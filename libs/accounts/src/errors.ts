@@ -1,3 +1,5 @@
+import { defineErrors, ErrorKind } from '@berth/common';
+
 /** Stable error codes of the accounts context (API surface: never rename). */
 export enum AccountsErrorCode {
   EmailTaken = 'email_taken',
@@ -14,3 +16,33 @@ export enum AccountsErrorCode {
   NotPublisherOwner = 'not_publisher_owner',
   ApiTokenNotFound = 'api_token_not_found',
 }
+
+/** Each accounts code's kind and message, declared once; throw `AccountsErrors.<Code>(…)`. */
+export const AccountsErrors = defineErrors(AccountsErrorCode, {
+  EmailTaken: { kind: ErrorKind.Conflict, message: 'An account with this e-mail already exists.' },
+  PublisherSlugTaken: {
+    kind: ErrorKind.Conflict,
+    message: (slug: string) => `The publisher name "${slug}" is taken.`,
+  },
+  PublisherSlugReserved: {
+    kind: ErrorKind.Invalid,
+    message: (slug: string) => `The publisher name "${slug}" is reserved.`,
+  },
+  InvalidCredentials: { kind: ErrorKind.Unauthenticated, message: 'The e-mail or password is wrong.' },
+  LoginThrottled: {
+    kind: ErrorKind.RateLimited,
+    message: (_retryAfterSeconds: number) => 'Too many failed logins; try again later.',
+    retryAfterSeconds: (retryAfterSeconds: number) => retryAfterSeconds,
+  },
+  AuthRequired: { kind: ErrorKind.Unauthenticated, message: 'Authentication is required.' },
+  AccessTokenInvalid: { kind: ErrorKind.Unauthenticated, message: 'The access token is invalid or expired.' },
+  ApiTokenInvalid: { kind: ErrorKind.Unauthenticated, message: 'The API token is invalid or revoked.' },
+  TokenWrongPublisher: { kind: ErrorKind.Forbidden, message: 'This API token belongs to another publisher.' },
+  TokenScopeMissing: {
+    kind: ErrorKind.Forbidden,
+    message: (scope: string) => `This API token lacks the "${scope}" scope.`,
+  },
+  PublisherNotFound: { kind: ErrorKind.NotFound, message: 'No such publisher.' },
+  NotPublisherOwner: { kind: ErrorKind.Forbidden, message: 'You do not own this publisher.' },
+  ApiTokenNotFound: { kind: ErrorKind.NotFound, message: 'No such API token.' },
+});

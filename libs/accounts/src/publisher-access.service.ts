@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { forbidden, notFound, unauthenticated } from '@berth/common';
 import { DataSource, In } from 'typeorm';
 import { AccessTokens } from './access-tokens';
 import { API_TOKEN_PREFIX, ApiTokenService } from './api-token.service';
 import { PublisherEntity } from './entities';
-import { AccountsErrorCode } from './errors';
 import { ApiTokenScope } from './scopes';
+import { AccountsErrors } from './errors';
 
 export interface PublisherRef {
   id: string;
@@ -76,7 +75,7 @@ export class PublisherAccessService {
 
   async requireBySlug(slug: string): Promise<PublisherRef> {
     const p = await this.findBySlug(slug);
-    if (!p) throw notFound(AccountsErrorCode.PublisherNotFound, 'No such publisher.');
+    if (!p) throw AccountsErrors.PublisherNotFound();
     return p;
   }
 
@@ -90,29 +89,26 @@ export class PublisherAccessService {
     scope: ApiTokenScope,
   ): Promise<PublisherPrincipal> {
     const credential = credentialFromAuthorization(authorization);
-    if (!credential) throw unauthenticated(AccountsErrorCode.AuthRequired, 'Authentication is required.');
+    if (!credential) throw AccountsErrors.AuthRequired();
     if (credential.startsWith(API_TOKEN_PREFIX)) {
       const token = await this.apiTokens.authenticate(credential);
       if (token.publisherSlug !== slug) {
-        throw forbidden(
-          AccountsErrorCode.TokenWrongPublisher,
-          'This API token belongs to another publisher.',
-        );
+        throw AccountsErrors.TokenWrongPublisher();
       }
       if (!token.scopes.includes(scope)) {
-        throw forbidden(AccountsErrorCode.TokenScopeMissing, `This API token lacks the "${scope}" scope.`);
+        throw AccountsErrors.TokenScopeMissing(scope);
       }
       const publisher = await this.requireBySlug(slug);
       return { kind: 'api_token', tokenId: token.tokenId, scopes: token.scopes, publisher };
     }
     if (!AccessTokens.looksLikeJwt(credential)) {
-      throw unauthenticated(AccountsErrorCode.ApiTokenInvalid, 'The API token is invalid or revoked.');
+      throw AccountsErrors.ApiTokenInvalid();
     }
     const accountId = this.accessTokens.verify(credential);
     const row = await this.dataSource.getRepository(PublisherEntity).findOne({ where: { slug } });
     if (!row || row.ownerAccountId !== accountId) {
       // Same answer for "unknown publisher" and "not yours": do not reveal which publishers exist.
-      throw forbidden(AccountsErrorCode.NotPublisherOwner, 'You do not own this publisher.');
+      throw AccountsErrors.NotPublisherOwner();
     }
     return {
       kind: 'owner',

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, ErrorKind, unauthenticated } from '@berth/common';
 import { DataSource } from 'typeorm';
 import { AccessTokens } from './access-tokens';
 import { AccountEntity } from './entities';
-import { AccountsErrorCode } from './errors';
 import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
+import { AccountsErrors } from './errors';
 
 @Injectable()
 export class SessionService {
@@ -26,14 +25,7 @@ export class SessionService {
     const keys = [`email:${email}`, `client-email:${clientKey}:${email}`];
     const wait = this.throttle.begin(keys);
     if (wait > 0) {
-      throw new DomainError(
-        ErrorKind.RateLimited,
-        AccountsErrorCode.LoginThrottled,
-        'Too many failed logins; try again later.',
-        {
-          retryAfterSeconds: wait,
-        },
-      );
+      throw AccountsErrors.LoginThrottled(wait);
     }
     let ok = false;
     let account: AccountEntity | null = null;
@@ -43,8 +35,7 @@ export class SessionService {
     } finally {
       this.throttle.end(keys, ok);
     }
-    if (!ok || !account)
-      throw unauthenticated(AccountsErrorCode.InvalidCredentials, 'The e-mail or password is wrong.');
+    if (!ok || !account) throw AccountsErrors.InvalidCredentials();
     return this.tokens.issue(account.id);
   }
 }

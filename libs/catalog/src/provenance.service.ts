@@ -1,13 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { BLOB_STORE, BlobStore } from '@berth/artifacts';
-import { conflict, invalid, notFound } from '@berth/common';
 import { DataSource } from 'typeorm';
 import YAML from 'yaml';
 import { CatalogChanges } from './catalog-changes';
 import { chartFileCandidates } from './chart-file-name';
 import { ChartEntity, ChartVersionEntity } from './entities';
-import { CatalogErrorCode } from './errors';
+import { CatalogErrors } from './errors';
 
 export const MAX_PROVENANCE_BYTES = 256 * 1024;
 
@@ -25,8 +24,7 @@ export class ProvenanceService {
   ) {}
 
   parse(prov: Buffer): { file: string; sha256: string } {
-    const bad = (why: string) =>
-      invalid(CatalogErrorCode.ProvenanceInvalid, `The provenance file is invalid: ${why}.`);
+    const bad = (why: string) => CatalogErrors.ProvenanceInvalid(`The provenance file is invalid: ${why}.`);
     if (prov.length === 0 || prov.length > MAX_PROVENANCE_BYTES) throw bad('empty or too large');
     const text = prov.toString('utf8');
     const begin = text.indexOf('-----BEGIN PGP SIGNED MESSAGE-----');
@@ -55,10 +53,7 @@ export class ProvenanceService {
     const p = this.parse(prov);
     const digest = createHash('sha256').update(archive).digest('hex');
     if (p.file !== `${chart.name}-${chart.version}.tgz` || p.sha256 !== digest) {
-      throw invalid(
-        CatalogErrorCode.ProvenanceInvalid,
-        'The provenance file does not match the uploaded chart.',
-      );
+      throw CatalogErrors.ProvenanceInvalid('The provenance file does not match the uploaded chart.');
     }
   }
 
@@ -82,18 +77,11 @@ export class ProvenanceService {
       if (target) break;
     }
     if (!target)
-      throw notFound(
-        CatalogErrorCode.ChartVersionNotFound,
-        `No chart version ${p.file} to attach this provenance to.`,
-      );
+      throw CatalogErrors.ChartVersionNotFound(`No chart version ${p.file} to attach this provenance to.`);
     if (target.digest !== p.sha256) {
-      throw invalid(
-        CatalogErrorCode.ProvenanceInvalid,
-        'The provenance file does not match the stored chart archive.',
-      );
+      throw CatalogErrors.ProvenanceInvalid('The provenance file does not match the stored chart archive.');
     }
-    if (target.provBlobKey)
-      throw conflict(CatalogErrorCode.ProvenanceExists, `${p.file}.prov already exists.`);
+    if (target.provBlobKey) throw CatalogErrors.ProvenanceExists(p.file);
     // A fresh key per attempt: two racing attaches never overwrite each other's bytes, and the loser's
     // blob is deleted (or swept) without touching the winner's.
     const key = `${target.blobKey}.${randomUUID()}.prov`;
@@ -114,7 +102,7 @@ export class ProvenanceService {
     if (updated.affected) this.changes.committed(publisherId, chart);
     else {
       await this.blobs.delete(key).catch(() => undefined);
-      throw conflict(CatalogErrorCode.ProvenanceExists, `${p.file}.prov already exists.`);
+      throw CatalogErrors.ProvenanceExists(p.file);
     }
   }
 }

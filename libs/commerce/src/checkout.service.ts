@@ -1,13 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ChartQueryService, ListingService } from '@berth/catalog';
-import { invalid, notFound } from '@berth/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { LicenseService, LicenseView, newestStable } from '@berth/licensing';
 import { DataSource } from 'typeorm';
 import { OrderEntity, OrderStatus } from './entities';
-import { CommerceErrorCode } from './errors';
 import { FulfilmentService } from './fulfilment.service';
 import { PAYMENT_PROVIDER, PaymentProvider } from './payment-provider';
+import { CommerceErrors } from './errors';
 
 export interface StartedCheckout {
   orderId: string;
@@ -50,13 +49,10 @@ export class CheckoutService {
   ): Promise<StartedCheckout> {
     const listing = await this.listings.find(publisher.id, chartName);
     if (!listing || !listing.published) {
-      throw notFound(CommerceErrorCode.ChartNotForSale, 'No such chart for sale.');
+      throw CommerceErrors.ChartNotForSale('No such chart for sale.');
     }
     if (listing.priceAmount === 0) {
-      throw invalid(
-        CommerceErrorCode.ChartIsFree,
-        'This chart is free: add the repository, no purchase needed.',
-      );
+      throw CommerceErrors.ChartIsFree();
     }
     // `major` and `minor` are anchored on the newest stable version the buyer saw now, not at payment
     // (a release between checkout and a late or asynchronous payment must not move the license).
@@ -119,7 +115,7 @@ export class CheckoutService {
             .getRepository(OrderEntity)
             .findOne({ where: { providerSessionId: sessionId } })
         : null;
-    if (!order) throw notFound(CommerceErrorCode.CheckoutNotFound, 'No such checkout session.');
+    if (!order) throw CommerceErrors.CheckoutNotFound();
     const license = order.status === 'paid' ? await this.licenses.findByOrder(order.id) : null;
     return {
       status: order.status,
@@ -137,11 +133,11 @@ export class CheckoutService {
   /** The local pay page's button: fulfils through the same path as a Stripe completion. */
   async payLocal(sessionId: string): Promise<void> {
     if (!sessionId.startsWith('local_cs_') || this.provider.name !== 'local') {
-      throw notFound(CommerceErrorCode.CheckoutNotFound, 'No such checkout session.');
+      throw CommerceErrors.CheckoutNotFound();
     }
     await this.dataSource.transaction(async (m) => {
       const found = await m.findOne(OrderEntity, { where: { providerSessionId: sessionId } });
-      if (!found) throw notFound(CommerceErrorCode.CheckoutNotFound, 'No such checkout session.');
+      if (!found) throw CommerceErrors.CheckoutNotFound();
       const order = await this.fulfilment.lockOrder(m, found.id);
       await this.fulfilment.fulfil(m, order as OrderEntity, sessionId);
     });

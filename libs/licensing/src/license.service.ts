@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
-import { notFound } from '@berth/common';
 import jwt from 'jsonwebtoken';
 import { ChangeFeed } from '@berth/database';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { LicenseEntity } from './entities';
-import { LicenseInvalidReason, LicensingErrorCode } from './errors';
+import { LicenseInvalidReason, LicensingErrors } from './errors';
 import { LicenseStatusCache } from './license-status-cache';
 import { SigningKeysService } from './signing-keys.service';
 import { VerifiedClaims, VerifiedKeyCache } from './verified-key-cache';
@@ -296,7 +295,7 @@ export class LicenseService {
 
   async requireForPublisher(publisherId: string, id: string): Promise<LicenseView> {
     const row = await this.dataSource.getRepository(LicenseEntity).findOne({ where: { id, publisherId } });
-    if (!row) throw notFound(LicensingErrorCode.LicenseNotFound, 'No such license.');
+    if (!row) throw LicensingErrors.LicenseNotFound();
     return toLicenseView(row);
   }
 }

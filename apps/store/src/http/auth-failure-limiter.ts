@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import type { NextFunction, Request, Response } from 'express';
-import { sendError } from './error.filter';
+import { sendError, domainErrorBody } from './error.filter';
 import { isLogin } from './login-route';
+import { HttpErrors } from './http-errors';
 
 interface Window {
   failures: number;
@@ -83,17 +84,7 @@ export class AuthFailureLimiter {
       );
       if (wait > 0) {
         const id = String((req as { id?: unknown }).id ?? '');
-        sendError(
-          req,
-          res,
-          {
-            status: 429,
-            code: 'too_many_auth_failures',
-            message: 'Too many failed authentication attempts; retry later.',
-            retryAfterSeconds: wait,
-          },
-          id,
-        );
+        sendError(req, res, domainErrorBody(HttpErrors.TooManyAuthFailures(wait)), id);
         return;
       }
       res.once('finish', () => {

@@ -1,13 +1,20 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { PublisherAccessService } from '@berth/accounts';
-import { ChartQueryService, ChartUploadService, ChartYankService, ProvenanceService } from '@berth/catalog';
-import { DomainError, ErrorKind, invalid, notFound } from '@berth/common';
+import {
+  ChartQueryService,
+  ChartUploadService,
+  ChartYankService,
+  ProvenanceService,
+  CatalogErrors,
+} from '@berth/catalog';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { indexEntry } from '@berth/helm-repo';
 import type { Request } from 'express';
 import { ChartMuseumErrorDto } from './common.dto';
 import { readUploadBody } from './upload-body';
+import { InspectionErrors } from '@berth/artifacts';
+import { HttpErrors } from './http-errors';
 
 /** Bounds the uploads buffered in memory at once; the rest are told to retry. */
 class UploadSlots {
@@ -16,12 +23,7 @@ class UploadSlots {
 
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.busy >= this.max) {
-      throw new DomainError(
-        ErrorKind.Unavailable,
-        'uploads_busy',
-        'Too many uploads in progress; retry shortly.',
-        { retryAfterSeconds: 2 },
-      );
+      throw HttpErrors.UploadsBusy();
     }
     this.busy += 1;
     try {
@@ -84,7 +86,7 @@ export class ChartMuseumController {
         await this.provenance.attach(publisherId, body.prov);
         return { saved: true };
       }
-      throw invalid('archive_empty', 'The request holds no chart archive.');
+      throw InspectionErrors.ArchiveEmpty('The request holds no chart archive.');
     }
     await this.uploads.upload(publisherId, body.chart, body.prov);
     return { saved: true };
@@ -104,7 +106,7 @@ export class ChartMuseumController {
     const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'charts:write');
     const body = await this.slots.run(() => readUploadBody(req, this.config.uploads.maxBytes));
     const prov = body.prov ?? body.chart;
-    if (!prov?.length) throw invalid('provenance_invalid', 'The request holds no provenance file.');
+    if (!prov?.length) throw CatalogErrors.ProvenanceInvalid('The request holds no provenance file.');
     await this.provenance.attach(publisher.id, prov);
     return { saved: true };
   }
@@ -130,7 +132,7 @@ export class ChartMuseumController {
   ): Promise<unknown[]> {
     const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'charts:read');
     const versions = (await this.query.listVersions(publisher.id, 'publisher', name)).get(name);
-    if (!versions?.length) throw notFound('chart_not_found', 'chart not found');
+    if (!versions?.length) throw CatalogErrors.ChartNotFound('chart not found');
     return versions.map(indexEntry);
   }
 
@@ -146,7 +148,7 @@ export class ChartMuseumController {
     const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'charts:read');
     if (version === 'latest') {
       const newest = (await this.query.listVersions(publisher.id, 'publisher', name)).get(name)?.[0];
-      if (!newest) throw notFound('chart_version_not_found', 'chart version not found');
+      if (!newest) throw CatalogErrors.ChartVersionNotFound('chart version not found');
       return indexEntry(newest);
     }
     return indexEntry(await this.query.findVersion(publisher.id, name, version));

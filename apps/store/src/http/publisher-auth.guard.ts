@@ -1,8 +1,8 @@
 import { CanActivate, createParamDecorator, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiTokenScope, PublisherAccessService, PublisherPrincipal } from '@berth/accounts';
-import { forbidden } from '@berth/common';
 import type { Request } from 'express';
+import { HttpErrors } from './http-errors';
 
 const SCOPE = 'berth:publisher-scope';
 type Requirement = ApiTokenScope | 'owner';
@@ -37,7 +37,7 @@ export class PublisherAuthGuard implements CanActivate {
       requirement === 'owner' ? 'charts:write' : requirement,
     );
     if (requirement === 'owner' && principal.kind !== 'owner') {
-      throw forbidden('owner_required', 'Only the publisher owner, logged in, can do this.');
+      throw HttpErrors.OwnerRequired();
     }
     req.principal = principal;
     return true;

@@ -1,15 +1,14 @@
-import { MAX_PROVENANCE_BYTES } from '@berth/catalog';
-import { invalid, tooLarge } from '@berth/common';
+import { CatalogErrors, MAX_PROVENANCE_BYTES } from '@berth/catalog';
 import busboy from 'busboy';
 import type { Request } from 'express';
+import { HttpErrors } from './http-errors';
 
 export interface UploadBody {
   chart?: Buffer;
   prov?: Buffer;
 }
 
-const uploadTooLarge = (max: number) =>
-  tooLarge('upload_too_large', `The upload is larger than the limit of ${max} bytes.`);
+const uploadTooLarge = (max: number) => HttpErrors.UploadTooLarge(max);
 
 /** Reads the raw request body up to `max` bytes, failing as soon as it is passed. */
 export function readRawBody(
@@ -55,7 +54,7 @@ export async function readUploadBody(req: Request, max: number): Promise<UploadB
     try {
       bb = busboy({ headers: req.headers, limits: { fileSize: max, files: 2, fields: 10, parts: 12 } });
     } catch {
-      reject(invalid('multipart_invalid', 'The multipart body is malformed.'));
+      reject(HttpErrors.MultipartInvalid());
       return;
     }
     const out: UploadBody = {};
@@ -83,7 +82,7 @@ export async function readUploadBody(req: Request, max: number): Promise<UploadB
           stream.resume();
           return fail(
             field === 'prov'
-              ? invalid('provenance_invalid', 'The provenance file is too large.')
+              ? CatalogErrors.ProvenanceInvalid('The provenance file is too large.')
               : uploadTooLarge(max),
           );
         }
@@ -94,7 +93,7 @@ export async function readUploadBody(req: Request, max: number): Promise<UploadB
         if (!failed) out[field] = Buffer.concat(chunks);
       });
     });
-    bb.on('error', () => fail(invalid('multipart_invalid', 'The multipart body is malformed.')));
+    bb.on('error', () => fail(HttpErrors.MultipartInvalid()));
     bb.on('close', () => !failed && resolve(out));
     req.pipe(bb);
   });
