@@ -4,13 +4,14 @@ import { performance } from 'node:perf_hooks';
 import { API_TOKEN_SCOPES } from '@berth/accounts';
 import { createPublisher, json, Publisher, putListing, uploadChart } from '../test/support/api';
 import { createTestDatabase } from '../test/support/postgres';
+import { startCheckout } from '../test/support/checkout';
 import { startStore, StoreProcess } from '../test/support/store-process';
 import {
+  checkoutCompletedEvent,
   signStripe,
   startStripeMock,
   STRIPE_TEST_KEY,
   STRIPE_WEBHOOK_SECRET,
-  stripeEvent,
 } from '../test/support/stripe';
 import { onCleanup, trackChild } from './lifecycle';
 import { BenchFailure, firstOk, http, LoadSpec, measure, pool, ScenarioResult, timedPool } from './load';
@@ -330,32 +331,25 @@ export async function createOrders(berth: Berth, chart: string, count: number): 
     Array.from({ length: count }, (_, i) => i),
     8,
     async (i) => {
-      const res = await fetch(`${berth.url}/v1/checkout`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ publisher: 'vendor', chart, email: `buyer-${i}@bench.example` }),
-      });
-      const body = (await json(res)) as Partial<Order>;
-      if (res.status !== 201 || !body.orderId || !body.sessionId) {
-        throw new BenchFailure(`checkout ${i}: ${res.status} ${JSON.stringify(body)}`);
+      try {
+        const { orderId, sessionId } = await startCheckout(berth.url, {
+          publisher: 'vendor',
+          chart,
+          email: `buyer-${i}@bench.example`,
+        });
+        return { orderId, sessionId };
+      } catch (e) {
+        throw new BenchFailure(`checkout ${i}: ${(e as Error).message}`);
       }
-      return { orderId: body.orderId, sessionId: body.sessionId };
     },
   );
 }
 
-/** A paid checkout.session.completed for `o`, shaped like the test suites' (amount, currency and ids match). */
+/** A paid checkout.session.completed for `o`, built like the test suites' (amount, currency and ids match). */
 function completion(o: Order, i: number): { payload: string; signature: string } {
-  const payload = stripeEvent('checkout.session.completed', {
-    id: o.sessionId,
-    object: 'checkout.session',
-    mode: 'payment',
-    metadata: { orderId: o.orderId },
-    client_reference_id: o.orderId,
+  const payload = checkoutCompletedEvent(o, {
     amount_total: VENDOR_PRICE.amount,
     currency: VENDOR_PRICE.currency,
-    payment_status: 'paid',
-    status: 'complete',
     payment_intent: `pi_bench${i}${randomBytes(6).toString('hex')}`,
   });
   return { payload, signature: signStripe(payload) };

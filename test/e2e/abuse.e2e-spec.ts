@@ -3,12 +3,13 @@ import { createPublisher, Publisher, putListing, uploadChart } from '../support/
 import { simpleChart } from '../support/charts';
 import { createTestDatabase, TestDatabase } from '../support/postgres';
 import { startStore, StoreProcess } from '../support/store-process';
+import { startCheckout } from '../support/checkout';
 import {
+  checkoutCompletedEvent,
   postWebhook,
   startStripeMock,
   STRIPE_TEST_KEY,
   STRIPE_WEBHOOK_SECRET,
-  stripeEvent,
   StripeMock,
 } from '../support/stripe';
 
@@ -165,26 +166,13 @@ describe('abuse', () => {
     license = await grant(acme, 'other');
     rivalLicense = await grant(rival, 'secret');
     // One paid checkout through Stripe, so its session id (which reads a key) is a secret in play too.
-    const started = await fetch(`${store.url}/v1/checkout`, {
-      method: 'POST',
-      body: JSON.stringify({ publisher: 'acme', chart: 'secret', email: 'payer@example.test' }),
+    const started = await startCheckout(store.url, {
+      publisher: 'acme',
+      chart: 'secret',
+      email: 'payer@example.test',
     });
-    const body = (await started.json()) as { orderId: string; sessionId: string };
-    expect(started.status).toBe(201);
-    sessionId = body.sessionId;
-    const paid = await postWebhook(
-      store.url,
-      stripeEvent('checkout.session.completed', {
-        id: sessionId,
-        object: 'checkout.session',
-        metadata: { orderId: body.orderId },
-        client_reference_id: body.orderId,
-        amount_total: 4900,
-        currency: 'usd',
-        payment_status: 'paid',
-        payment_intent: 'pi_abuse_1',
-      }),
-    );
+    sessionId = started.sessionId;
+    const paid = await postWebhook(store.url, checkoutCompletedEvent(started));
     expect(paid.status).toBe(200);
   });
 

@@ -7,7 +7,10 @@ import { createPublisher, json, Publisher, putListing, uploadChart } from '../su
 import { simpleChart } from '../support/charts';
 import { createTestDatabase, TestDatabase } from '../support/postgres';
 import { startStore, StoreProcess } from '../support/store-process';
+import { startCheckout } from '../support/checkout';
 import {
+  checkoutCompletedEvent,
+  checkoutSessionObject,
   postWebhook,
   signStripe,
   startStripeMock,
@@ -15,6 +18,7 @@ import {
   STRIPE_WEBHOOK_SECRET,
   stripeEvent,
   StripeMock,
+  TEST_PRICE,
 } from '../support/stripe';
 
 jest.setTimeout(120_000);
@@ -107,7 +111,7 @@ describe('concurrency: racing uploads, webhooks and revocations against real sto
     const up = await uploadChart(a.url, SLUG, pub.apiToken, paidChart);
     expect(up.status).toBe(201);
     const listing = await putListing(a.url, SLUG, pub.apiToken, 'vault', {
-      price: { amount: 4900, currency: 'usd' },
+      price: { amount: TEST_PRICE, currency: 'usd' },
       updatePolicy: { kind: 'all' },
       published: true,
     });
@@ -292,30 +296,7 @@ describe('concurrency: racing uploads, webhooks and revocations against real sto
   // ---------------------------------------------------------------------------------------------
   // 2. Webhook deliveries of one payment
 
-  async function startCheckout(email: string): Promise<{ orderId: string; sessionId: string }> {
-    const res = await fetch(`${a.url}/v1/checkout`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ publisher: SLUG, chart: 'vault', email }),
-    });
-    const body = (await json(res)) as { orderId: string; sessionId: string };
-    expect({ status: res.status, body }).toMatchObject({
-      status: 201,
-      body: { orderId: expect.any(String), sessionId: expect.any(String) },
-    });
-    return body;
-  }
-
-  const paidSession = (orderId: string, sessionId: string, paymentIntent: string) => ({
-    id: sessionId,
-    object: 'checkout.session',
-    metadata: { orderId },
-    client_reference_id: orderId,
-    amount_total: 4900,
-    currency: 'usd',
-    payment_status: 'paid',
-    payment_intent: paymentIntent,
-  });
+  const buyVault = (email: string) => startCheckout(a.url, { publisher: SLUG, chart: 'vault', email });
 
   /** Posts every delivery at once, alternating replicas (Stripe posts to one URL behind a balancer). */
   async function deliverAll(payloads: string[]): Promise<Array<{ status: number; body: unknown }>> {
@@ -368,12 +349,8 @@ describe('concurrency: racing uploads, webhooks and revocations against real sto
   };
 
   it(`${CONTENDERS} simultaneous deliveries of one signed checkout.session.completed event: all 2xx, one fulfilment, one license`, async () => {
-    const { orderId, sessionId } = await startCheckout('same-event@buyer.test');
-    const payload = stripeEvent(
-      'checkout.session.completed',
-      paidSession(orderId, sessionId, `pi_same${Date.now().toString(36)}`),
-      `evt_same_${Date.now().toString(36)}`,
-    );
+    const { orderId, sessionId } = await buyVault('same-event@buyer.test');
+    const payload = checkoutCompletedEvent({ orderId, sessionId }, {}, `evt_same_${Date.now().toString(36)}`);
     const results = await deliverAll(Array.from({ length: CONTENDERS }, () => payload));
     expect(countBy(results, (r) => r.status)).toEqual({ 200: CONTENDERS });
     expect(countBy(results, (r) => (r.body as { outcome: string }).outcome)).toEqual({
@@ -398,8 +375,8 @@ describe('concurrency: racing uploads, webhooks and revocations against real sto
   });
 
   it(`${CONTENDERS} simultaneous deliveries of different events (completed and async_payment_succeeded) for one session: one license`, async () => {
-    const { orderId, sessionId } = await startCheckout('many-events@buyer.test');
-    const session = paidSession(orderId, sessionId, `pi_many${Date.now().toString(36)}`);
+    const { orderId, sessionId } = await buyVault('many-events@buyer.test');
+    const session = checkoutSessionObject({ orderId, sessionId });
     const ids = Array.from(
       { length: CONTENDERS },
       (_, i) => `evt_many_${i}_${randomBytes(4).toString('hex')}`,
@@ -429,14 +406,8 @@ describe('concurrency: racing uploads, webhooks and revocations against real sto
   // 3. Pulls racing a revocation
 
   async function purchase(email: string): Promise<License> {
-    const { orderId, sessionId } = await startCheckout(email);
-    const done = await postWebhook(
-      a.url,
-      stripeEvent(
-        'checkout.session.completed',
-        paidSession(orderId, sessionId, `pi_${randomBytes(6).toString('hex')}`),
-      ),
-    );
+    const { orderId, sessionId } = await buyVault(email);
+    const done = await postWebhook(a.url, checkoutCompletedEvent({ orderId, sessionId }));
     expect(await json(done)).toEqual({ received: true, outcome: 'fulfilled' });
     const state = (await (await fetch(`${a.url}/v1/checkout/${sessionId}`)).json()) as { license: License };
     expect(state.license).toMatchObject({

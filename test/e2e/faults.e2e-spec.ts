@@ -12,11 +12,11 @@ import { PgCluster, startPgCluster } from '../support/pg-cluster';
 import { createTestDatabase, TestDatabase } from '../support/postgres';
 import { snapshotBuild, startStore, StoreProcess } from '../support/store-process';
 import {
+  checkoutCompletedEvent,
   signStripe,
   startStripeMock,
   STRIPE_TEST_KEY,
   STRIPE_WEBHOOK_SECRET,
-  stripeEvent,
   StripeMock,
 } from '../support/stripe';
 
@@ -453,20 +453,7 @@ describe('PostgreSQL stopped mid-load (a private cluster: pg_ctl stop, then star
       expect(r.status).toBe(201);
       const { orderId, sessionId } = r.body as { orderId: string; sessionId: string };
       const eventId = `evt_fault_${tag}_${i}_${Date.now().toString(36)}`;
-      const payload = stripeEvent(
-        'checkout.session.completed',
-        {
-          id: sessionId,
-          object: 'checkout.session',
-          metadata: { orderId },
-          client_reference_id: orderId,
-          amount_total: 4900,
-          currency: 'usd',
-          payment_status: 'paid',
-          payment_intent: `pi_fault_${tag}_${i}_${Date.now().toString(36)}`,
-        },
-        eventId,
-      );
+      const payload = checkoutCompletedEvent({ orderId, sessionId }, {}, eventId);
       orders.push({ orderId, sessionId, payload, eventId });
     }
     return orders;

@@ -9,13 +9,18 @@ import { simpleChart } from '../support/charts';
 import { Helm, HelmResult } from '../support/helm';
 import { createTestDatabase, TestDatabase } from '../support/postgres';
 import { ROOT, startStore, StoreProcess } from '../support/store-process';
+import { postCheckout, startCheckout } from '../support/checkout';
 import {
+  checkoutSessionObject,
+  disputeObject,
   postWebhook,
+  refundedChargeObject,
   startStripeMock,
   STRIPE_TEST_KEY,
   STRIPE_WEBHOOK_SECRET,
   stripeEvent,
   StripeMock,
+  TEST_PRICE,
 } from '../support/stripe';
 
 const execFileP = promisify(execFile);
@@ -134,7 +139,7 @@ describe.each([
   }
 
   const paid = (policy: Record<string, unknown>) => ({
-    price: { amount: 4900, currency: 'usd' },
+    price: { amount: TEST_PRICE, currency: 'usd' },
     updatePolicy: policy,
     published: true,
   });
@@ -157,16 +162,7 @@ describe.each([
 
   /** Buys `chart` as a buyer would, through whichever provider this store runs. */
   async function buy(chart: string, email: string, t?: Transcript): Promise<Purchase> {
-    const started = await fetch(`${store.url}/v1/checkout`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ publisher: SLUG, chart, email }),
-    });
-    const startedBody = (await json(started)) as { orderId: string; sessionId: string; checkoutUrl: string };
-    expect({ status: started.status, body: startedBody }).toMatchObject({
-      status: 201,
-      body: { orderId: expect.any(String), sessionId: expect.any(String) },
-    });
+    const startedBody = await startCheckout(store.url, { publisher: SLUG, chart, email });
     const { orderId, sessionId, checkoutUrl } = startedBody;
     buyerSecrets.push(sessionId);
     t?.note(
@@ -216,16 +212,7 @@ describe.each([
       const waiting = await fetch(`${store.url}/checkout/success?session_id=${sessionId}`);
       expect(waiting.status).toBe(200);
       expect(await waiting.text()).toContain('Payment processing');
-      const session = {
-        id: sessionId,
-        object: 'checkout.session',
-        metadata: { orderId },
-        client_reference_id: orderId,
-        amount_total: 4900,
-        currency: 'usd',
-        payment_status: 'paid',
-        payment_intent: paymentIntent,
-      };
+      const session = checkoutSessionObject({ orderId, sessionId }, { payment_intent: paymentIntent });
       // The signed event is cross-checked against our order: a different amount issues nothing.
       const mismatch = await webhook('checkout.session.completed', { ...session, amount_total: 100 });
       expect(mismatch.status).toBe(400);
@@ -390,11 +377,7 @@ describe.each([
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('license_required');
     }
     // A free chart cannot be bought.
-    const free = await fetch(`${store.url}/v1/checkout`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ publisher: SLUG, chart: 'freebie', email: 'x@buyer.test' }),
-    });
+    const free = await postCheckout(store.url, { publisher: SLUG, chart: 'freebie', email: 'x@buyer.test' });
     expect(free.status).toBe(400);
   });
 
@@ -488,13 +471,10 @@ describe.each([
 
       if (provider === 'stripe') {
         // A dispute suspends the license at once …
-        const opened = await webhook('charge.dispute.created', {
-          id: 'dp_x',
-          object: 'dispute',
-          payment_intent: p.paymentIntent,
-          charge: 'ch_x',
-          status: 'needs_response',
-        });
+        const opened = await webhook(
+          'charge.dispute.created',
+          disputeObject(p.paymentIntent!, 'needs_response', { id: 'dp_x', charge: 'ch_x' }),
+        );
         expect(opened).toEqual({ status: 200, body: { received: true, outcome: 'suspended' } });
         t.note('(signed charge.dispute.created posted → {"received":true,"outcome":"suspended"})');
         await sleep(cacheBoundMs);
@@ -517,13 +497,10 @@ describe.each([
           message: expect.stringMatching(/suspended/),
         });
         // … and winning it gives access back.
-        const won = await webhook('charge.dispute.closed', {
-          id: 'dp_x',
-          object: 'dispute',
-          payment_intent: p.paymentIntent,
-          charge: 'ch_x',
-          status: 'won',
-        });
+        const won = await webhook(
+          'charge.dispute.closed',
+          disputeObject(p.paymentIntent!, 'won', { id: 'dp_x', charge: 'ch_x' }),
+        );
         expect(won).toEqual({ status: 200, body: { received: true, outcome: 'reinstated' } });
         t.note(
           '(signed charge.dispute.closed, status "won", posted → {"received":true,"outcome":"reinstated"})',
@@ -535,15 +512,10 @@ describe.each([
         expect((await checkoutState(p.sessionId)).status).toBe('paid');
 
         // A full refund revokes.
-        const refunded = await webhook('charge.refunded', {
-          id: 'ch_x',
-          object: 'charge',
-          payment_intent: p.paymentIntent,
-          amount: 4900,
-          amount_refunded: 4900,
-          currency: 'usd',
-          metadata: {},
-        });
+        const refunded = await webhook(
+          'charge.refunded',
+          refundedChargeObject(p.paymentIntent!, TEST_PRICE, { id: 'ch_x' }),
+        );
         expect(refunded).toEqual({ status: 200, body: { received: true, outcome: 'refunded' } });
         t.note('(signed charge.refunded, 4900 of 4900, posted → {"received":true,"outcome":"refunded"})');
         const after = await checkoutState(p.sessionId);
@@ -830,10 +802,10 @@ describe.each([
     expect(yanked.status).toBe(200);
     expect(yanked.body.equals(charts.get('majordb-1.0.0')!)).toBe(true);
     // Unpublished: no longer for sale, still nobody else's.
-    const sale = await fetch(`${store.url}/v1/checkout`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ publisher: SLUG, chart: 'majordb', email: 'late@buyer.test' }),
+    const sale = await postCheckout(store.url, {
+      publisher: SLUG,
+      chart: 'majordb',
+      email: 'late@buyer.test',
     });
     expect(sale.status).toBe(404);
     expect((await fetch(`${store.url}/helm/${SLUG}/charts/majordb-1.2.0.tgz`)).status).toBeGreaterThanOrEqual(
@@ -843,12 +815,11 @@ describe.each([
   });
 
   it('fulfils concurrent completions of one order exactly once', async () => {
-    const res = await fetch(`${store.url}/v1/checkout`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ publisher: SLUG, chart: 'superdb', email: 'race@buyer.test' }),
+    const { orderId, sessionId } = await startCheckout(store.url, {
+      publisher: SLUG,
+      chart: 'superdb',
+      email: 'race@buyer.test',
     });
-    const { orderId, sessionId } = (await res.json()) as { orderId: string; sessionId: string };
     buyerSecrets.push(sessionId);
     if (provider === 'local') {
       const pays = await Promise.all(
@@ -859,16 +830,7 @@ describe.each([
       expect(pays.map((r) => r.status)).toEqual([303, 303, 303]);
     } else {
       // Stripe may deliver completion twice under different event ids (completed + async_payment_succeeded).
-      const session = {
-        id: sessionId,
-        object: 'checkout.session',
-        metadata: { orderId },
-        client_reference_id: orderId,
-        amount_total: 4900,
-        currency: 'usd',
-        payment_status: 'paid',
-        payment_intent: `pi_race${Date.now().toString(36)}`,
-      };
+      const session = checkoutSessionObject({ orderId, sessionId });
       const outcomes = await Promise.all([
         webhook('checkout.session.completed', session),
         webhook('checkout.session.async_payment_succeeded', session),
@@ -922,15 +884,10 @@ describe.each([
         );
         const dest = mkdtempSync(join(tmpdir(), 'berth-replica-'));
         await helm.ok('pull', `${SLUG}/superdb`, '--version', '1.2.0', '--destination', dest); // the replica caches the row now
-        const refunded = await webhook('charge.refunded', {
-          id: 'ch_r',
-          object: 'charge',
-          payment_intent: p.paymentIntent,
-          amount: 4900,
-          amount_refunded: 4900,
-          currency: 'usd',
-          metadata: {},
-        });
+        const refunded = await webhook(
+          'charge.refunded',
+          refundedChargeObject(p.paymentIntent!, TEST_PRICE, { id: 'ch_r' }),
+        );
         expect(refunded.body).toMatchObject({ outcome: 'refunded' });
         await sleep(2_500);
         const refused = await helm.run(
@@ -950,11 +907,12 @@ describe.each([
 
     it('a lost dispute revokes for good', async () => {
       const p = await buy('superdb', 'lost@buyer.test');
-      const dispute = { id: 'dp_l', object: 'dispute', payment_intent: p.paymentIntent, charge: 'ch_l' };
-      expect(
-        (await webhook('charge.dispute.created', { ...dispute, status: 'needs_response' })).body,
-      ).toMatchObject({ outcome: 'suspended' });
-      expect((await webhook('charge.dispute.closed', { ...dispute, status: 'lost' })).body).toMatchObject({
+      const dispute = (status: string) =>
+        disputeObject(p.paymentIntent!, status, { id: 'dp_l', charge: 'ch_l' });
+      expect((await webhook('charge.dispute.created', dispute('needs_response'))).body).toMatchObject({
+        outcome: 'suspended',
+      });
+      expect((await webhook('charge.dispute.closed', dispute('lost'))).body).toMatchObject({
         outcome: 'revoked',
       });
       const res = await licensedFetch(p, 'charts/superdb-1.2.0.tgz');
@@ -966,20 +924,13 @@ describe.each([
 
     it('a dispute won after a full refund does not bring the order back to paid', async () => {
       const p = await buy('superdb', 'refund-then-dispute@buyer.test');
-      const refund = {
-        id: 'ch_rd',
-        object: 'charge',
-        payment_intent: p.paymentIntent,
-        amount: 4900,
-        amount_refunded: 4900,
-        currency: 'usd',
-        metadata: {},
-      };
+      const refund = refundedChargeObject(p.paymentIntent!, TEST_PRICE, { id: 'ch_rd' });
       expect((await webhook('charge.refunded', refund)).body).toMatchObject({ outcome: 'refunded' });
       // Stripe lets a buyer dispute a charge that was already refunded; the bank sides with the merchant.
-      const dispute = { id: 'dp_rd', object: 'dispute', payment_intent: p.paymentIntent, charge: 'ch_rd' };
-      await webhook('charge.dispute.created', { ...dispute, status: 'needs_response' });
-      await webhook('charge.dispute.closed', { ...dispute, status: 'won' });
+      const dispute = (status: string) =>
+        disputeObject(p.paymentIntent!, status, { id: 'dp_rd', charge: 'ch_rd' });
+      await webhook('charge.dispute.created', dispute('needs_response'));
+      await webhook('charge.dispute.closed', dispute('won'));
       // The money went back to the buyer: the license stays revoked and the order stays refunded.
       expect((await licensedFetch(p, 'charts/superdb-1.2.0.tgz')).status).toBe(401);
       const orders = await fetch(`${store.url}/v1/publishers/${SLUG}/orders`, {
@@ -995,33 +946,23 @@ describe.each([
     });
 
     it('a dispute that overtakes the completion event leaves the new license suspended', async () => {
-      const res = await fetch(`${store.url}/v1/checkout`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ publisher: SLUG, chart: 'superdb', email: 'early-dispute@buyer.test' }),
+      const { orderId, sessionId } = await startCheckout(store.url, {
+        publisher: SLUG,
+        chart: 'superdb',
+        email: 'early-dispute@buyer.test',
       });
-      const { orderId, sessionId } = (await res.json()) as { orderId: string; sessionId: string };
       buyerSecrets.push(sessionId);
       const pi = `pi_early${Date.now().toString(36)}`;
       // Webhooks arrive late and out of order (Stripe retries a failed delivery for days).
-      const dispute = await webhook('charge.dispute.created', {
-        id: 'dp_e',
-        object: 'dispute',
-        payment_intent: pi,
-        charge: 'ch_e',
-        status: 'needs_response',
-      });
+      const dispute = await webhook(
+        'charge.dispute.created',
+        disputeObject(pi, 'needs_response', { id: 'dp_e', charge: 'ch_e' }),
+      );
       expect(dispute.status).toBe(200);
-      const completed = await webhook('checkout.session.completed', {
-        id: sessionId,
-        object: 'checkout.session',
-        metadata: { orderId },
-        client_reference_id: orderId,
-        amount_total: 4900,
-        currency: 'usd',
-        payment_status: 'paid',
-        payment_intent: pi,
-      });
+      const completed = await webhook(
+        'checkout.session.completed',
+        checkoutSessionObject({ orderId, sessionId }, { payment_intent: pi }),
+      );
       expect(completed.status).toBe(200);
       const licenses = await fetch(`${store.url}/v1/publishers/${SLUG}/licenses`, {
         headers: { authorization: `Bearer ${pub.accessToken}` },
@@ -1034,37 +975,25 @@ describe.each([
     });
 
     it('a refund that overtakes the completion event leaves the order refunded and issues no license', async () => {
-      const res = await fetch(`${store.url}/v1/checkout`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ publisher: SLUG, chart: 'superdb', email: 'late@buyer.test' }),
+      const { orderId, sessionId } = await startCheckout(store.url, {
+        publisher: SLUG,
+        chart: 'superdb',
+        email: 'late@buyer.test',
       });
-      const { orderId, sessionId } = (await res.json()) as { orderId: string; sessionId: string };
       buyerSecrets.push(sessionId);
       const pi = `pi_late${Date.now().toString(36)}`;
-      const refund = await webhook('charge.refunded', {
-        id: 'ch_late',
-        object: 'charge',
-        payment_intent: pi,
-        amount: 4900,
-        amount_refunded: 4900,
-        currency: 'usd',
-        metadata: {},
-      });
+      const refund = await webhook(
+        'charge.refunded',
+        refundedChargeObject(pi, TEST_PRICE, { id: 'ch_late' }),
+      );
       expect(refund).toEqual({
         status: 200,
         body: { received: true, outcome: 'refunded_before_completion' },
       });
-      const completed = await webhook('checkout.session.completed', {
-        id: sessionId,
-        object: 'checkout.session',
-        metadata: { orderId },
-        client_reference_id: orderId,
-        amount_total: 4900,
-        currency: 'usd',
-        payment_status: 'paid',
-        payment_intent: pi,
-      });
+      const completed = await webhook(
+        'checkout.session.completed',
+        checkoutSessionObject({ orderId, sessionId }, { payment_intent: pi }),
+      );
       expect(completed).toEqual({
         status: 200,
         body: { received: true, outcome: 'refunded_before_completion' },

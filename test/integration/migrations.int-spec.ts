@@ -12,7 +12,7 @@ describe('migrations at start', () => {
     db = await createTestDatabase();
   });
   afterAll(async () => {
-    await Promise.all(sources.map((s) => s.isInitialized && s.destroy()));
+    await Promise.all(sources.filter((s) => s.isInitialized).map((s) => s.destroy()));
     await db?.drop();
   });
 

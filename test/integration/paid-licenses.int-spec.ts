@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { createPublisher, json, Publisher, putListing, uploadChart } from '../support/api';
 import { simpleChart } from '../support/charts';
 import { InProcessStore, startInProcess } from '../support/in-process';
+import { startCheckout } from '../support/checkout';
 
 /**
  * License keys and the licensed Helm repository, on the local payment provider and the default license
@@ -88,9 +89,7 @@ describe('license keys and the licensed repository on postgres', () => {
   };
   /** Buys through the local provider's pay page, exactly as a browser would. */
   const buyLocally = async (publisher: string, chart: string, email = 'buyer@example.com') => {
-    const start = await post(`${store.url}/v1/checkout`, { publisher, chart, email });
-    expect(start.status).toBe(201);
-    const c = (await start.json()) as { orderId: string; sessionId: string; checkoutUrl: string };
+    const c = await startCheckout(store.url, { publisher, chart, email });
     expect(c.checkoutUrl).toBe(`${PUBLIC_URL}/checkout/local/${c.sessionId}`);
     const path = new URL(c.checkoutUrl).pathname;
     expect((await fetch(`${store.url}${path}`)).status).toBe(200);
@@ -661,12 +660,11 @@ describe('license keys and the licensed repository on postgres', () => {
           ).status,
         ).toBe(200);
         // The buyer starts a checkout on 1.x …
-        const start = await post(`${store.url}/v1/checkout`, {
+        const c = await startCheckout(store.url, {
           publisher: 'acme',
           chart: name,
           email: 'slow@example.com',
         });
-        const c = (await start.json()) as { orderId: string; sessionId: string };
         // … 2.0.0 is released before the payment completes …
         expect(
           (await uploadChart(store.url, 'acme', acme.apiToken, await simpleChart(name, '2.0.0'))).status,
@@ -887,13 +885,7 @@ describe('the local pay page behind a path prefix, in zero- and two-decimal curr
       ['yenmore', '1234 JPY', '12.34 JPY'],
       ['dollars', '49.05 USD', '4905 USD'],
     ]) {
-      const start = await post(`${store.url}/v1/checkout`, {
-        publisher: 'acme',
-        chart,
-        email: 'b@example.com',
-      });
-      expect(start.status).toBe(201);
-      const c = (await start.json()) as { sessionId: string; checkoutUrl: string };
+      const c = await startCheckout(store.url, { publisher: 'acme', chart, email: 'b@example.com' });
       expect(c.checkoutUrl).toBe(`${PREFIXED}/checkout/local/${c.sessionId}`);
       const page = await fetch(`${store.url}/checkout/local/${c.sessionId}`);
       expect(page.status).toBe(200);

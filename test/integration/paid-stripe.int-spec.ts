@@ -4,12 +4,18 @@ import { DataSource } from 'typeorm';
 import { createPublisher, json, Publisher, putListing, uploadChart } from '../support/api';
 import { simpleChart } from '../support/charts';
 import { InProcessStore, startInProcess } from '../support/in-process';
+import { postCheckout, startCheckout } from '../support/checkout';
 import {
+  checkoutSessionObject,
+  disputeObject,
+  paymentIntentId,
   postWebhook,
+  refundedChargeObject,
   signStripe,
   startStripeMock,
   STRIPE_WEBHOOK_SECRET,
   StripeMock,
+  TEST_PRICE,
   stripeEvent,
 } from '../support/stripe';
 
@@ -25,9 +31,8 @@ const MOCK_ACCEPTED_KEY = 'sk_test_berth0123456789';
  */
 
 const PUBLIC_URL = 'https://berth.example.test';
-const PRICE = 4900;
+const PRICE = TEST_PRICE;
 
-type Checkout = { orderId: string; sessionId: string; checkoutUrl: string };
 type CheckoutState = {
   status: string;
   license?: { id: string; key: string; versionRange: string; updatesUntil: string | null };
@@ -48,7 +53,7 @@ const code = async (res: Response) => [
 const basic = (user: string, pass: string) => ({
   authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`,
 });
-const pi = () => `pi_${randomBytes(12).toString('hex')}`;
+const pi = paymentIntentId;
 
 describe('paid charts with Stripe (stripe-mock) on postgres', () => {
   let mock: StripeMock;
@@ -70,29 +75,8 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       )
     )[0];
 
-  const checkout = async (chart = 'superdb', email = 'buyer@example.com'): Promise<Checkout> => {
-    const res = await post(`${store.url}/v1/checkout`, { publisher: 'acme', chart, email });
-    const body = (await json(res)) as Checkout;
-    expect([res.status, body]).toEqual([
-      201,
-      expect.objectContaining({ orderId: expect.any(String), sessionId: expect.any(String) }),
-    ]);
-    return body;
-  };
-  /** A checkout.session object as Stripe would send it for `c`, with the real amount and currency. */
-  const session = (c: Checkout, over: Record<string, unknown> = {}) => ({
-    id: c.sessionId,
-    object: 'checkout.session',
-    mode: 'payment',
-    metadata: { orderId: c.orderId },
-    client_reference_id: c.orderId,
-    amount_total: PRICE,
-    currency: 'usd',
-    payment_status: 'paid',
-    status: 'complete',
-    payment_intent: pi(),
-    ...over,
-  });
+  const checkout = (chart = 'superdb', email = 'buyer@example.com') =>
+    startCheckout(store.url, { publisher: 'acme', chart, email });
   const send = async (type: string, object: Record<string, unknown>, id?: string) => {
     const res = await postWebhook(store.url, stripeEvent(type, object, id));
     return {
@@ -108,7 +92,7 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
   /** Checkout, then a paid completion: the license the buyer sees. */
   const buy = async (chart = 'superdb') => {
     const c = await checkout(chart);
-    const s = session(c);
+    const s = checkoutSessionObject(c);
     expect((await send('checkout.session.completed', s)).body.outcome).toBe('fulfilled');
     const st = await state(c.sessionId);
     expect(st.license).toBeDefined();
@@ -199,7 +183,10 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       const paymentIntent = pi();
       const res = await postWebhook(
         store.url,
-        stripeEvent('checkout.session.completed', session(c, { payment_intent: paymentIntent })),
+        stripeEvent(
+          'checkout.session.completed',
+          checkoutSessionObject(c, { payment_intent: paymentIntent }),
+        ),
       );
       expect([res.status, await res.json()]).toEqual([200, { received: true, outcome: 'fulfilled' }]);
       expect(await count('license', 'order_id = $1', [c.orderId])).toBe(1);
@@ -301,7 +288,7 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
         ],
       ];
       for (const [body, status, errorCode] of cases) {
-        expect([body, ...(await code(await post(`${store.url}/v1/checkout`, body)))]).toEqual([
+        expect([body, ...(await code(await postCheckout(store.url, body)))]).toEqual([
           body,
           status,
           errorCode,
@@ -334,11 +321,7 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       // Still free: checkout still says so.
       expect(
         await code(
-          await post(`${store.url}/v1/checkout`, {
-            publisher: 'acme',
-            chart: 'cheap',
-            email: 'b@example.com',
-          }),
+          await postCheckout(store.url, { publisher: 'acme', chart: 'cheap', email: 'b@example.com' }),
         ),
       ).toEqual([400, 'chart_is_free']);
       const ok = await putListing(store.url, 'acme', pub.apiToken, 'cheap', {
@@ -355,7 +338,7 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
   describe('webhook authenticity', () => {
     it('refuses missing, wrong-secret, stale and re-serialised signatures, changing nothing, then accepts the genuine delivery', async () => {
       const c = await checkout();
-      const payload = stripeEvent('checkout.session.completed', session(c));
+      const payload = stripeEvent('checkout.session.completed', checkoutSessionObject(c));
       const before = await counts();
       const events = await count('webhook_event');
       const attempts: Array<[string, string, string | null, string]> = [
@@ -415,9 +398,9 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       const c = await checkout();
       const before = await counts();
       for (const object of [
-        session({ orderId: randomUUID(), sessionId: 'cs_test_unknown', checkoutUrl: '' }),
-        session({ orderId: 'not-a-uuid', sessionId: 'cs_test_unknown', checkoutUrl: '' }),
-        session({ ...c, sessionId: 'cs_test_someone_elses' }),
+        checkoutSessionObject({ orderId: randomUUID(), sessionId: 'cs_test_unknown' }),
+        checkoutSessionObject({ orderId: 'not-a-uuid', sessionId: 'cs_test_unknown' }),
+        checkoutSessionObject({ ...c, sessionId: 'cs_test_someone_elses' }),
       ]) {
         expect(await send('checkout.session.completed', object)).toEqual({
           status: 200,
@@ -426,7 +409,9 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       }
       expect(await counts()).toEqual(before);
       expect((await orderRow(c.orderId)).status).toBe('pending');
-      expect((await send('checkout.session.completed', session(c))).body.outcome).toBe('fulfilled');
+      expect((await send('checkout.session.completed', checkoutSessionObject(c))).body.outcome).toBe(
+        'fulfilled',
+      );
       expect(await counts()).toEqual({ ...before, licenses: before.licenses + 1 });
     });
 
@@ -440,9 +425,9 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
         { currency: 'eur' },
         { amount_total: null },
       ]) {
-        const r = await send('checkout.session.completed', session(c, over));
+        const r = await send('checkout.session.completed', checkoutSessionObject(c, over));
         expect([over, r.status, r.body.error?.code]).toEqual([over, 400, 'webhook_payload_mismatch']);
-        const async = await send('checkout.session.async_payment_succeeded', session(c, over));
+        const async = await send('checkout.session.async_payment_succeeded', checkoutSessionObject(c, over));
         expect([over, async.status, async.body.error?.code]).toEqual([over, 400, 'webhook_payload_mismatch']);
       }
       expect(await counts()).toEqual(before);
@@ -450,9 +435,10 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       expect(await count('webhook_event')).toBe(events);
       expect((await orderRow(c.orderId)).status).toBe('pending');
       expect(await state(c.sessionId)).toEqual({ status: 'pending' });
-      expect((await send('checkout.session.completed', session(c, { currency: 'USD' }))).body.outcome).toBe(
-        'fulfilled',
-      );
+      expect(
+        (await send('checkout.session.completed', checkoutSessionObject(c, { currency: 'USD' }))).body
+          .outcome,
+      ).toBe('fulfilled');
       expect(await counts()).toEqual({ ...before, licenses: before.licenses + 1 });
     });
 
@@ -462,14 +448,14 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       const paymentIntent = pi();
       const r = await send(
         'checkout.session.completed',
-        session(c, { payment_status: 'unpaid', payment_intent: paymentIntent }),
+        checkoutSessionObject(c, { payment_status: 'unpaid', payment_intent: paymentIntent }),
       );
       expect(r).toEqual({ status: 200, body: { received: true, outcome: 'awaiting_payment' } });
       expect(await counts()).toEqual(before);
       expect(await state(c.sessionId)).toEqual({ status: 'pending' });
       const ok = await send(
         'checkout.session.async_payment_succeeded',
-        session(c, { payment_intent: paymentIntent }),
+        checkoutSessionObject(c, { payment_intent: paymentIntent }),
       );
       expect(ok).toEqual({ status: 200, body: { received: true, outcome: 'fulfilled' } });
       expect(await count('license', 'order_id = $1', [c.orderId])).toBe(1);
@@ -483,27 +469,41 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       const expired = await checkout();
       const before = await counts();
       expect(
-        (await send('checkout.session.completed', session(failed, { payment_status: 'unpaid' }))).body
-          .outcome,
+        (
+          await send(
+            'checkout.session.completed',
+            checkoutSessionObject(failed, { payment_status: 'unpaid' }),
+          )
+        ).body.outcome,
       ).toBe('awaiting_payment');
       expect(
-        (await send('checkout.session.async_payment_failed', session(failed, { payment_status: 'unpaid' })))
-          .body.outcome,
+        (
+          await send(
+            'checkout.session.async_payment_failed',
+            checkoutSessionObject(failed, { payment_status: 'unpaid' }),
+          )
+        ).body.outcome,
       ).toBe('failed');
       expect(
         (
           await send(
             'checkout.session.expired',
-            session(expired, { payment_status: 'unpaid', status: 'expired', payment_intent: null }),
+            checkoutSessionObject(expired, {
+              payment_status: 'unpaid',
+              status: 'expired',
+              payment_intent: null,
+            }),
           )
         ).body.outcome,
       ).toBe('expired');
       expect((await orderRow(failed.orderId)).status).toBe('failed');
       expect((await orderRow(expired.orderId)).status).toBe('expired');
-      expect((await send('checkout.session.async_payment_succeeded', session(failed))).body.outcome).toBe(
+      expect(
+        (await send('checkout.session.async_payment_succeeded', checkoutSessionObject(failed))).body.outcome,
+      ).toBe('not_pending');
+      expect((await send('checkout.session.completed', checkoutSessionObject(expired))).body.outcome).toBe(
         'not_pending',
       );
-      expect((await send('checkout.session.completed', session(expired))).body.outcome).toBe('not_pending');
       expect(await counts()).toEqual(before);
       expect(await state(failed.sessionId)).toEqual({ status: 'failed' });
     });
@@ -511,7 +511,7 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
     it('fulfils once when the same event arrives 20 times at once', async () => {
       const c = await checkout();
       const before = await counts();
-      const payload = stripeEvent('checkout.session.completed', session(c));
+      const payload = stripeEvent('checkout.session.completed', checkoutSessionObject(c));
       const sig = signStripe(payload);
       const results = await Promise.all(
         Array.from({ length: 20 }, () =>
@@ -531,7 +531,7 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
 
     it('fulfils once when completion and async success (different event ids) race', async () => {
       const c = await checkout();
-      const s = session(c);
+      const s = checkoutSessionObject(c);
       const results = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
           send(i % 2 ? 'checkout.session.completed' : 'checkout.session.async_payment_succeeded', s),
@@ -544,36 +544,10 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
   });
 
   describe('refunds and disputes', () => {
-    const refund = (
-      paymentIntent: string,
-      amountRefunded: number,
-      metadata: Record<string, string> = {},
-    ) => ({
-      id: `ch_${randomBytes(8).toString('hex')}`,
-      object: 'charge',
-      payment_intent: paymentIntent,
-      amount: PRICE,
-      amount_refunded: amountRefunded,
-      currency: 'usd',
-      refunded: amountRefunded >= PRICE,
-      metadata,
-    });
-    /** A dispute event; one dispute per payment unless `id` says otherwise (Stripe keeps the id from created to closed). */
-    const dispute = (
-      type: 'created' | 'closed',
-      paymentIntent: string,
-      status: string,
-      id = `dp_${paymentIntent.slice(3)}`,
-    ) =>
-      send(`charge.dispute.${type}`, {
-        id,
-        object: 'dispute',
-        payment_intent: paymentIntent,
-        charge: `ch_${randomBytes(8).toString('hex')}`,
-        amount: PRICE,
-        currency: 'usd',
-        status,
-      });
+    const refund = refundedChargeObject;
+    /** A dispute event; one dispute per payment unless `id` says otherwise. */
+    const dispute = (type: 'created' | 'closed', paymentIntent: string, status: string, id?: string) =>
+      send(`charge.dispute.${type}`, disputeObject(paymentIntent, status, { id }));
     const licenseRow = async (orderId: string) =>
       (await db.query(
         `SELECT revoked_at IS NOT NULL AS revoked, suspended_at IS NOT NULL AS suspended, reason FROM license WHERE order_id = $1`,
@@ -591,7 +565,10 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       expect((await send('charge.refunded', refund(paymentIntent, PRICE))).body.outcome).toBe(
         'refunded_before_completion',
       );
-      const late = await send('checkout.session.completed', session(c, { payment_intent: paymentIntent }));
+      const late = await send(
+        'checkout.session.completed',
+        checkoutSessionObject(c, { payment_intent: paymentIntent }),
+      );
       expect(late.status).toBe(200);
       expect(late.body.outcome).toBe('refunded_before_completion');
       expect(
@@ -606,10 +583,16 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       const c = await checkout();
       const before = await counts();
       const paymentIntent = pi();
-      const r = await send('charge.refunded', refund(paymentIntent, PRICE, { orderId: c.orderId }));
+      const r = await send(
+        'charge.refunded',
+        refund(paymentIntent, PRICE, { metadata: { orderId: c.orderId } }),
+      );
       expect(r.status).toBe(200);
       expect(['refunded', 'refunded_before_completion']).toContain(r.body.outcome);
-      const late = await send('checkout.session.completed', session(c, { payment_intent: paymentIntent }));
+      const late = await send(
+        'checkout.session.completed',
+        checkoutSessionObject(c, { payment_intent: paymentIntent }),
+      );
       expect(late.status).toBe(200);
       expect(late.body.outcome).not.toBe('fulfilled');
       expect(
@@ -623,7 +606,10 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       const c = await checkout();
       const paymentIntent = pi();
       expect((await send('charge.refunded', refund(paymentIntent, 1000))).status).toBe(200);
-      const late = await send('checkout.session.completed', session(c, { payment_intent: paymentIntent }));
+      const late = await send(
+        'checkout.session.completed',
+        checkoutSessionObject(c, { payment_intent: paymentIntent }),
+      );
       expect(late).toEqual({ status: 200, body: { received: true, outcome: 'fulfilled' } });
       const st = await state(c.sessionId);
       expect(st.status).toBe('paid');
@@ -640,7 +626,7 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
         ['a bigger charge', { ...refund(paymentIntent, PRICE * 2), amount: PRICE * 2 }],
         ['no amount', { ...refund(paymentIntent, PRICE), amount: null }],
         // The order id in the charge's metadata, but another payment: somebody else's charge.
-        ['another payment naming this order', refund(pi(), PRICE, { orderId: c.orderId })],
+        ['another payment naming this order', refund(pi(), PRICE, { metadata: { orderId: c.orderId } })],
       ];
       for (const [what, object] of foreign) {
         const r = await send('charge.refunded', object);
@@ -683,8 +669,12 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
         (await send('charge.refunded', { ...refund(paymentIntent, PRICE), currency: 'eur' })).body.outcome,
       ).toBe('refunded_before_completion');
       expect(
-        (await send('checkout.session.completed', session(c, { payment_intent: paymentIntent }))).body
-          .outcome,
+        (
+          await send(
+            'checkout.session.completed',
+            checkoutSessionObject(c, { payment_intent: paymentIntent }),
+          )
+        ).body.outcome,
       ).toBe('fulfilled');
       const st = await state(c.sessionId);
       expect(st.status).toBe('paid');
@@ -804,7 +794,10 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
             (await dispute(type, paymentIntent, type === 'created' ? 'needs_response' : 'lost')).body.outcome,
           ).toMatch(/^(unknown_order|stale_dispute_event)$/);
         }
-        const late = await send('checkout.session.completed', session(c, { payment_intent: paymentIntent }));
+        const late = await send(
+          'checkout.session.completed',
+          checkoutSessionObject(c, { payment_intent: paymentIntent }),
+        );
         expect([order, late.status, late.body.outcome]).toEqual([
           order,
           200,
@@ -827,8 +820,12 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
         for (const type of order)
           await dispute(type, paymentIntent, type === 'created' ? 'needs_response' : 'won');
         expect(
-          (await send('checkout.session.completed', session(c, { payment_intent: paymentIntent }))).body
-            .outcome,
+          (
+            await send(
+              'checkout.session.completed',
+              checkoutSessionObject(c, { payment_intent: paymentIntent }),
+            )
+          ).body.outcome,
         ).toBe('fulfilled');
         const st = await state(c.sessionId);
         expect([order, st.status]).toEqual([order, 'paid']);
@@ -841,8 +838,12 @@ describe('paid charts with Stripe (stripe-mock) on postgres', () => {
       const paymentIntent = pi();
       expect((await dispute('created', paymentIntent, 'needs_response')).body.outcome).toBe('unknown_order');
       expect(
-        (await send('checkout.session.completed', session(c, { payment_intent: paymentIntent }))).body
-          .outcome,
+        (
+          await send(
+            'checkout.session.completed',
+            checkoutSessionObject(c, { payment_intent: paymentIntent }),
+          )
+        ).body.outcome,
       ).toBe('fulfilled');
       expect((await orderRow(c.orderId)).status).toBe('disputed');
       expect(await licenseRow(c.orderId)).toEqual([{ revoked: false, suspended: true, reason: 'disputed' }]);
@@ -925,7 +926,7 @@ describe('checkout when Stripe is unreachable', () => {
   afterAll(async () => store?.close());
 
   it('answers 503 payment_provider_unavailable and leaves no pending order behind (it is recorded as failed)', async () => {
-    const res = await post(`${store.url}/v1/checkout`, {
+    const res = await postCheckout(store.url, {
       publisher: 'acme',
       chart: 'superdb',
       email: 'b@example.com',

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ChildProcess, spawn } from 'node:child_process';
 import Stripe from 'stripe';
 import { freePorts } from './minio';
@@ -78,4 +79,87 @@ export function postWebhook(
     headers: { 'content-type': 'application/json', ...(signature ? { 'stripe-signature': signature } : {}) },
     body: payload,
   });
+}
+
+/** The price most suites list their paid charts at (integer minor units of `usd`). */
+export const TEST_PRICE = 4900;
+
+/** A fresh PaymentIntent id, as Stripe makes them. */
+export const paymentIntentId = () => `pi_${randomBytes(12).toString('hex')}`;
+
+/** The checkout a Stripe object belongs to: our order id travels in its metadata and client_reference_id. */
+export interface CheckoutRef {
+  orderId: string;
+  sessionId: string;
+}
+
+/**
+ * A `checkout.session` object as Stripe sends it once the buyer of `c` has paid `TEST_PRICE` usd;
+ * `over` changes any field (another amount, `payment_status: 'unpaid'`, a given `payment_intent`, …).
+ */
+export function checkoutSessionObject(
+  c: CheckoutRef,
+  over: Record<string, unknown> = {},
+): Record<string, unknown> & { payment_intent: string } {
+  return {
+    id: c.sessionId,
+    object: 'checkout.session',
+    mode: 'payment',
+    metadata: { orderId: c.orderId },
+    client_reference_id: c.orderId,
+    amount_total: TEST_PRICE,
+    currency: 'usd',
+    payment_status: 'paid',
+    status: 'complete',
+    payment_intent: paymentIntentId(),
+    ...over,
+  };
+}
+
+/** The `checkout.session.completed` event (a JSON body, ready to sign) for a paid checkout `c`. */
+export function checkoutCompletedEvent(
+  c: CheckoutRef,
+  over: Record<string, unknown> = {},
+  id?: string,
+): string {
+  return stripeEvent('checkout.session.completed', checkoutSessionObject(c, over), id);
+}
+
+/** A `charge` object as `charge.refunded` carries it: `amountRefunded` of `amount` refunded so far. */
+export function refundedChargeObject(
+  paymentIntent: string,
+  amountRefunded: number,
+  over: { amount?: number; currency?: string; metadata?: Record<string, string>; id?: string } = {},
+): Record<string, unknown> {
+  const amount = over.amount ?? TEST_PRICE;
+  return {
+    id: over.id ?? `ch_${randomBytes(8).toString('hex')}`,
+    object: 'charge',
+    payment_intent: paymentIntent,
+    amount,
+    amount_refunded: amountRefunded,
+    currency: over.currency ?? 'usd',
+    refunded: amountRefunded >= amount,
+    metadata: over.metadata ?? {},
+  };
+}
+
+/**
+ * A `dispute` object as `charge.dispute.created` / `.closed` carry it. Stripe keeps a dispute's id from
+ * created to closed: by default one dispute per payment.
+ */
+export function disputeObject(
+  paymentIntent: string,
+  status: string,
+  over: { id?: string; amount?: number; currency?: string; charge?: string } = {},
+): Record<string, unknown> {
+  return {
+    id: over.id ?? `dp_${paymentIntent.slice(3)}`,
+    object: 'dispute',
+    payment_intent: paymentIntent,
+    charge: over.charge ?? `ch_${randomBytes(8).toString('hex')}`,
+    amount: over.amount ?? TEST_PRICE,
+    currency: over.currency ?? 'usd',
+    status,
+  };
 }

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { AccountClosureService, AccountsErrorCode, SessionService } from '@berth/accounts';
+import { AccountClosureService, AccountsErrors, SessionService } from '@berth/accounts';
 import { PublisherCatalogRemoval } from '@berth/catalog';
-import { conflict } from '@berth/common';
 import { LicenseService } from '@berth/licensing';
 import { DataSource } from 'typeorm';
 
@@ -27,10 +26,7 @@ export class AccountClosure {
       const publishers = await this.accounts.lock(m, accountId);
       for (const p of publishers) {
         if (await this.licenses.hasLivePaid(p.id, m)) {
-          throw conflict(
-            AccountsErrorCode.AccountHasPaidLicenses,
-            `The publisher "${p.slug}" has sold licenses still in force; revoke or refund them first.`,
-          );
+          throw AccountsErrors.AccountHasPaidLicenses(p.slug);
         }
       }
       const charts = new Map<string, string[]>();

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
-import { unauthenticated } from '@berth/common';
 import jwt from 'jsonwebtoken';
-import { AccountsErrorCode } from './errors';
+import { AccountsErrors } from './errors';
 
 const AUDIENCE = 'berth:access';
 
@@ -50,7 +49,7 @@ export class AccessTokens {
 
   /** One answer for a forged, expired, signed-out or deleted account's token. */
   static invalid() {
-    return unauthenticated(AccountsErrorCode.AccessTokenInvalid, 'The access token is invalid or expired.');
+    return AccountsErrors.AccessTokenInvalid();
   }
 
   /** Cheap shape test so callers can tell an access token from an API token without verifying. */

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { conflict, invalid } from '@berth/common';
 import { isUniqueViolation } from '@berth/database';
 import { DataSource } from 'typeorm';
 import { AccountEntity, PublisherEntity } from './entities';
-import { AccountsErrorCode } from './errors';
 import { PasswordHasher } from './password-hasher';
 import { acceptableEmail } from './email';
+import { AccountsErrors } from './errors';
 import { slugRefusal } from './scopes';
 
 export interface RegisterAccountInput {
@@ -31,7 +30,7 @@ export class AccountRegistrationService {
     const email = acceptableEmail(input.email);
     const slug = input.publisher.slug;
     const refusal = slugRefusal(slug);
-    if (refusal) throw invalid(AccountsErrorCode.PublisherSlugReserved, refusal);
+    if (refusal) throw AccountsErrors.PublisherSlugReserved(refusal);
     // Taken names are refused before the (deliberately slow) hash: a flood of sign-ups with a known
     // e-mail must cost a lookup, not a hash each. The unique indexes still settle races below.
     const [taken] = (await this.dataSource.query(
@@ -39,10 +38,8 @@ export class AccountRegistrationService {
               EXISTS (SELECT 1 FROM publisher WHERE slug = $2) AS slug`,
       [email, slug],
     )) as Array<{ email: boolean; slug: boolean }>;
-    if (taken.email)
-      throw conflict(AccountsErrorCode.EmailTaken, 'An account with this e-mail already exists.');
-    if (taken.slug)
-      throw conflict(AccountsErrorCode.PublisherSlugTaken, `The publisher name "${slug}" is taken.`);
+    if (taken.email) throw AccountsErrors.EmailTaken();
+    if (taken.slug) throw AccountsErrors.PublisherSlugTaken(slug);
     const passwordHash = await this.hasher.hash(input.password);
     try {
       return await this.dataSource.transaction(async (m) => {
@@ -61,10 +58,8 @@ export class AccountRegistrationService {
         };
       });
     } catch (e) {
-      if (isUniqueViolation(e, 'account_email_key'))
-        throw conflict(AccountsErrorCode.EmailTaken, 'An account with this e-mail already exists.');
-      if (isUniqueViolation(e, 'publisher_slug_key'))
-        throw conflict(AccountsErrorCode.PublisherSlugTaken, `The publisher name "${slug}" is taken.`);
+      if (isUniqueViolation(e, 'account_email_key')) throw AccountsErrors.EmailTaken();
+      if (isUniqueViolation(e, 'publisher_slug_key')) throw AccountsErrors.PublisherSlugTaken(slug);
       throw e;
     }
   }

@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { notFound, unauthenticated } from '@berth/common';
 import { DataSource, IsNull } from 'typeorm';
 import { ApiTokenEntity, PublisherEntity } from './entities';
-import { AccountsErrorCode } from './errors';
 import { ApiTokenScope } from './scopes';
+import { AccountsErrors } from './errors';
 
 /** Recognisable prefix so secret scanners can find leaked tokens. */
 export const API_TOKEN_PREFIX = 'berth_pat_';
@@ -71,7 +70,7 @@ export class ApiTokenService {
   async revoke(publisherId: string, tokenId: string): Promise<void> {
     const repo = this.dataSource.getRepository(ApiTokenEntity);
     const found = await repo.findOne({ where: { id: tokenId, publisherId } });
-    if (!found) throw notFound(AccountsErrorCode.ApiTokenNotFound, 'No such API token.');
+    if (!found) throw AccountsErrors.ApiTokenNotFound();
     if (!found.revokedAt) await repo.update({ id: tokenId, revokedAt: IsNull() }, { revokedAt: new Date() });
   }
 
@@ -81,10 +80,7 @@ export class ApiTokenService {
    * whoever holds a token cannot learn from the answer which publisher it is not for.
    */
   async authenticate(token: string, publisherSlug?: string): Promise<AuthenticatedApiToken> {
-    const invalidToken = unauthenticated(
-      AccountsErrorCode.ApiTokenInvalid,
-      'The API token is invalid or revoked.',
-    );
+    const invalidToken = AccountsErrors.ApiTokenInvalid();
     if (!token.startsWith(API_TOKEN_PREFIX) || token.length > 200) throw invalidToken;
     const row = await this.dataSource
       .getRepository(ApiTokenEntity)

@@ -1,5 +1,4 @@
-import { invalid } from '@berth/common';
-import { AccountsErrorCode } from './errors';
+import { AccountsErrors } from './errors';
 
 /**
  * The one spelling of an e-mail address under which an account is stored and looked up: NFKC (so
@@ -23,10 +22,7 @@ export function acceptableEmail(input: string): string {
   const domain = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
   const at = email.lastIndexOf('@');
   if (at <= 0 || email.length > 320 || !local.test(email.slice(0, at)) || !domain.test(email.slice(at + 1))) {
-    throw invalid(
-      AccountsErrorCode.EmailNotAccepted,
-      'The e-mail address must be plain ASCII without quotes (internationalised domains in xn-- form).',
-    );
+    throw AccountsErrors.EmailNotAccepted();
   }
   return email;
 }

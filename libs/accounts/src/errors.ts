@@ -1,3 +1,5 @@
+import { defineErrors, ErrorKind, sentence } from '@berth/common';
+
 /** Stable error codes of the accounts context (API surface: never rename). */
 export enum AccountsErrorCode {
   EmailTaken = 'email_taken',
@@ -17,3 +19,46 @@ export enum AccountsErrorCode {
   AccountHasPaidLicenses = 'account_has_paid_licenses',
   PasswordChecksBusy = 'password_checks_busy',
 }
+
+/** Each accounts code's kind and message, declared once; throw `AccountsErrors.<Code>(…)`. */
+export const AccountsErrors = defineErrors(AccountsErrorCode, {
+  EmailTaken: { kind: ErrorKind.Conflict, message: 'An account with this e-mail already exists.' },
+  PublisherSlugTaken: {
+    kind: ErrorKind.Conflict,
+    message: (slug: string) => `The publisher name "${slug}" is taken.`,
+  },
+  // Reserved names and "--" (punycode look-alikes) each say which rule refused the name.
+  PublisherSlugReserved: { kind: ErrorKind.Invalid, message: sentence },
+  InvalidCredentials: { kind: ErrorKind.Unauthenticated, message: 'The e-mail or password is wrong.' },
+  LoginThrottled: {
+    kind: ErrorKind.RateLimited,
+    message: (_retryAfterSeconds: number) => 'Too many failed logins; try again later.',
+    retryAfterSeconds: (retryAfterSeconds: number) => retryAfterSeconds,
+  },
+  AuthRequired: { kind: ErrorKind.Unauthenticated, message: 'Authentication is required.' },
+  AccessTokenInvalid: { kind: ErrorKind.Unauthenticated, message: 'The access token is invalid or expired.' },
+  ApiTokenInvalid: { kind: ErrorKind.Unauthenticated, message: 'The API token is invalid or revoked.' },
+  TokenScopeMissing: {
+    kind: ErrorKind.Forbidden,
+    message: (scope: string) => `This API token lacks the "${scope}" scope.`,
+  },
+  PublisherNotFound: { kind: ErrorKind.NotFound, message: 'No such publisher.' },
+  NotPublisherOwner: { kind: ErrorKind.Forbidden, message: 'You do not own this publisher.' },
+  ApiTokenNotFound: { kind: ErrorKind.NotFound, message: 'No such API token.' },
+  EmailNotAccepted: {
+    kind: ErrorKind.Invalid,
+    message:
+      'The e-mail address must be plain ASCII without quotes (internationalised domains in xn-- form).',
+  },
+  PasswordIncorrect: { kind: ErrorKind.Unauthenticated, message: 'The password is wrong.' },
+  AccountHasPaidLicenses: {
+    kind: ErrorKind.Conflict,
+    message: (slug: string) =>
+      `The publisher "${slug}" has sold licenses still in force; revoke or refund them first.`,
+  },
+  PasswordChecksBusy: {
+    kind: ErrorKind.Unavailable,
+    message: 'Too many password checks at once; retry shortly.',
+    retryAfterSeconds: 1,
+  },
+});

@@ -1,6 +1,6 @@
 export { AccountsModule } from './accounts.module';
 export { ACCOUNTS_ENTITIES } from './entities';
-export { AccountsErrorCode } from './errors';
+export { AccountsErrorCode, AccountsErrors } from './errors';
 export { API_TOKEN_SCOPES, PUBLISHER_SLUG_PATTERN } from './scopes';
 export type { ApiTokenScope } from './scopes';
 export { AccountRegistrationService } from './account-registration.service';

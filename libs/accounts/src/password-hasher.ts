@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { hash, verify } from '@node-rs/argon2';
-import { DomainError, ErrorKind } from '@berth/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
-import { AccountsErrorCode } from './errors';
+import { AccountsErrors } from './errors';
 
 /** Argon2id with OWASP's minimum parameters (19 MiB, t=2, p=1). */
 const OPTIONS = { memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
@@ -60,12 +59,7 @@ export class PasswordHasher {
     if (this.stats.running >= hashConcurrency) {
       if (this.waiting.length >= hashQueue) {
         this.stats.refused += 1;
-        throw new DomainError(
-          ErrorKind.Unavailable,
-          AccountsErrorCode.PasswordChecksBusy,
-          'Too many password checks at once; retry shortly.',
-          { retryAfterSeconds: 1 },
-        );
+        throw AccountsErrors.PasswordChecksBusy();
       }
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {

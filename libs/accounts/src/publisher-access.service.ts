@@ -1,12 +1,11 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import { forbidden, notFound, unauthenticated } from '@berth/common';
 import { ChangeFeed, CHANGES_MISSED } from '@berth/database';
 import { DataSource, In } from 'typeorm';
 import { AccessTokens } from './access-tokens';
 import { API_TOKEN_PREFIX, ApiTokenService } from './api-token.service';
 import { AccountEntity, PublisherEntity } from './entities';
-import { AccountsErrorCode } from './errors';
 import { ApiTokenScope } from './scopes';
+import { AccountsErrors } from './errors';
 
 export interface PublisherRef {
   id: string;
@@ -96,7 +95,7 @@ export class PublisherAccessService implements OnModuleDestroy {
 
   async requireBySlug(slug: string): Promise<PublisherRef> {
     const p = await this.findBySlug(slug);
-    if (!p) throw notFound(AccountsErrorCode.PublisherNotFound, 'No such publisher.');
+    if (!p) throw AccountsErrors.PublisherNotFound();
     return p;
   }
 
@@ -110,18 +109,18 @@ export class PublisherAccessService implements OnModuleDestroy {
     scope: ApiTokenScope,
   ): Promise<PublisherPrincipal> {
     const credential = credentialFromAuthorization(authorization);
-    if (!credential) throw unauthenticated(AccountsErrorCode.AuthRequired, 'Authentication is required.');
+    if (!credential) throw AccountsErrors.AuthRequired();
     if (credential.startsWith(API_TOKEN_PREFIX)) {
       // Another publisher's live token gets the very answer of an unknown one (and counts as a failure).
       const token = await this.apiTokens.authenticate(credential, slug);
       if (!token.scopes.includes(scope)) {
-        throw forbidden(AccountsErrorCode.TokenScopeMissing, `This API token lacks the "${scope}" scope.`);
+        throw AccountsErrors.TokenScopeMissing(scope);
       }
       const publisher = await this.requireBySlug(slug);
       return { kind: 'api_token', tokenId: token.tokenId, scopes: token.scopes, publisher };
     }
     if (!AccessTokens.looksLikeJwt(credential)) {
-      throw unauthenticated(AccountsErrorCode.ApiTokenInvalid, 'The API token is invalid or revoked.');
+      throw AccountsErrors.ApiTokenInvalid();
     }
     const { accountId, sessionEpoch } = this.accessTokens.verify(credential);
     // The token's session must still be the account's (not signed out everywhere, password unchanged).
@@ -143,7 +142,7 @@ export class PublisherAccessService implements OnModuleDestroy {
         .exists({ where: { id: accountId, sessionEpoch } });
       if (!live) throw AccessTokens.invalid();
       // Same answer for "unknown publisher" and "not yours": do not reveal which publishers exist.
-      throw forbidden(AccountsErrorCode.NotPublisherOwner, 'You do not own this publisher.');
+      throw AccountsErrors.NotPublisherOwner();
     }
     return {
       kind: 'owner',

@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, ErrorKind, unauthenticated } from '@berth/common';
 import { DataSource } from 'typeorm';
 import { AccessTokens } from './access-tokens';
 import { canonicalEmail } from './email';
 import { AccountEntity } from './entities';
-import { AccountsErrorCode } from './errors';
 import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
+import { AccountsErrors } from './errors';
 
 @Injectable()
 export class SessionService {
@@ -26,12 +25,7 @@ export class SessionService {
     const email = canonicalEmail(emailInput);
     const reservation = await this.throttle.begin(clientKey, email);
     if ('wait' in reservation) {
-      throw new DomainError(
-        ErrorKind.RateLimited,
-        AccountsErrorCode.LoginThrottled,
-        'Too many failed logins; try again later.',
-        { retryAfterSeconds: reservation.wait },
-      );
+      throw AccountsErrors.LoginThrottled(reservation.wait);
     }
     let ok = false;
     let account: AccountEntity | null = null;
@@ -44,8 +38,7 @@ export class SessionService {
       throw e;
     }
     await this.throttle.end(reservation, ok ? 'ok' : 'failed');
-    if (!ok || !account)
-      throw unauthenticated(AccountsErrorCode.InvalidCredentials, 'The e-mail or password is wrong.');
+    if (!ok || !account) throw AccountsErrors.InvalidCredentials();
     return this.tokens.issue(account.id, account.sessionEpoch);
   }
 
@@ -72,12 +65,7 @@ export class SessionService {
     if (!account) throw AccessTokens.invalid();
     const reservation = await this.throttle.begin(clientKey, account.email);
     if ('wait' in reservation) {
-      throw new DomainError(
-        ErrorKind.RateLimited,
-        AccountsErrorCode.LoginThrottled,
-        'Too many wrong passwords; try again later.',
-        { retryAfterSeconds: reservation.wait },
-      );
+      throw AccountsErrors.LoginThrottled(reservation.wait);
     }
     let ok = false;
     try {
@@ -88,7 +76,7 @@ export class SessionService {
       throw e;
     }
     await this.throttle.end(reservation, ok ? 'ok' : 'failed');
-    if (!ok) throw unauthenticated(AccountsErrorCode.PasswordIncorrect, 'The password is wrong.');
+    if (!ok) throw AccountsErrors.PasswordIncorrect();
     return account;
   }
 

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { notFound } from '@berth/common';
 import semver from 'semver';
 import { DataSource, EntityManager } from 'typeorm';
 import { chartFileCandidates } from './chart-file-name';
 import { ChartEntity, ChartVersionEntity, ListingEntity } from './entities';
-import { CatalogErrorCode } from './errors';
+import { CatalogErrors } from './errors';
 
 /** Who looks: the public sees published free charts; the publisher itself sees all its charts. */
 export type CatalogAudience = 'public' | 'publisher';
@@ -216,8 +215,7 @@ export class ChartQueryService {
         },
       )
       .getRawOne<Row>();
-    if (!row)
-      throw notFound(CatalogErrorCode.ChartVersionNotFound, `No version ${version} of chart ${name}.`);
+    if (!row) throw CatalogErrors.ChartVersionNotFound(`No version ${version} of chart ${name}.`);
     return toStored(row);
   }
 }

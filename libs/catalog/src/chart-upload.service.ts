@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { BLOB_STORE, BlobStore, ChartInspector, InspectedChart } from '@berth/artifacts';
-import { conflict, invalid } from '@berth/common';
+import { BLOB_STORE, BlobStore, ChartInspector, InspectedChart, InspectionErrors } from '@berth/artifacts';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { isUniqueViolation } from '@berth/database';
 import semver from 'semver';
 import { DataSource, EntityManager } from 'typeorm';
 import { ChartEntity, ChartVersionEntity } from './entities';
 import { CatalogChanges } from './catalog-changes';
-import { CatalogErrorCode } from './errors';
 import { ProvenanceService } from './provenance.service';
 import { CommitOutcomeUnknown, PublisherQuota, runTransaction } from './stored-bytes';
+import { CatalogErrors } from './errors';
 
 export interface UploadedChartVersion {
   name: string;
@@ -28,13 +27,12 @@ function assertStorable(chart: InspectedChart): void {
     parsed = false;
   }
   if (!parsed) {
-    throw invalid(
-      'chart_version_invalid',
+    throw InspectionErrors.ChartVersionInvalid(
       'The chart version is too long or has numbers larger than 9007199254740991.',
     );
   }
   if (chart.appVersion !== undefined && chart.appVersion.length > 255) {
-    throw invalid('chart_app_version_invalid', 'The chart appVersion is longer than 255 characters.');
+    throw CatalogErrors.ChartAppVersionInvalid();
   }
 }
 
@@ -120,11 +118,7 @@ export class ChartUploadService {
   }
 
   private versionExists(chart: { name: string; version: string }) {
-    // Versions are immutable (buyers' digests pin them): no overwrite, whatever ?force says.
-    return conflict(
-      CatalogErrorCode.ChartVersionExists,
-      `${chart.name}-${chart.version}.tgz already exists; chart versions are immutable.`,
-    );
+    return CatalogErrors.ChartVersionExists(chart.name, chart.version);
   }
 
   private async insertVersion(

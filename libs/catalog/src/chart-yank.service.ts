@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { notFound } from '@berth/common';
 import { DataSource } from 'typeorm';
 import { CatalogChanges } from './catalog-changes';
-import { CatalogErrorCode } from './errors';
+import { CatalogErrors } from './errors';
 
 /**
  * ChartMuseum's DELETE, made safe for paid software: the version leaves every index but its bytes stay,
@@ -24,8 +23,7 @@ export class ChartYankService {
             AND chart_id = (SELECT id FROM chart WHERE publisher_id = $2 AND name = $3)`,
         [version, publisherId, name],
       )) as [unknown, number];
-      if (!affected)
-        throw notFound(CatalogErrorCode.ChartVersionNotFound, `No version ${version} of chart ${name}.`);
+      if (!affected) throw CatalogErrors.ChartVersionNotFound(`No version ${version} of chart ${name}.`);
       await this.changes.announce(m, publisherId, name);
     });
     this.changes.committed(publisherId, name);

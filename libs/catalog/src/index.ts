@@ -1,6 +1,6 @@
 export { CatalogModule } from './catalog.module';
 export { CATALOG_ENTITIES } from './entities';
-export { CatalogErrorCode } from './errors';
+export { CatalogErrorCode, CatalogErrors } from './errors';
 export { chartFileCandidates } from './chart-file-name';
 export { ChartQueryService, byVersionDesc } from './chart-query.service';
 export type {

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { invalid, notFound } from '@berth/common';
 import { DataSource } from 'typeorm';
 import { ChartEntity, ListingEntity } from './entities';
 import { CatalogChanges } from './catalog-changes';
-import { CatalogErrorCode } from './errors';
+import { CatalogErrors } from './errors';
 
 /**
  * ISO 4217 codes accepted for prices (lower case, as Stripe writes them), each with Stripe's minimum
@@ -92,39 +91,26 @@ export class ListingService {
   async upsert(publisherId: string, chartName: string, input: ListingInput): Promise<ListingView> {
     const currency = input.price.currency.toLowerCase();
     if (!SUPPORTED_CURRENCIES.has(currency)) {
-      throw invalid(
-        CatalogErrorCode.CurrencyInvalid,
-        `The currency "${input.price.currency}" is not supported.`,
-      );
+      throw CatalogErrors.CurrencyInvalid(input.price.currency);
     }
     if (
       !Number.isSafeInteger(input.price.amount) ||
       input.price.amount < 0 ||
       input.price.amount > 99_999_999
     ) {
-      throw invalid(
-        CatalogErrorCode.PriceInvalid,
-        'The price must be a whole number of minor units between 0 and 99999999.',
-      );
+      throw CatalogErrors.PriceInvalid();
     }
     if (input.price.amount > 0 && input.price.amount < MINIMUM_CHARGE[currency]) {
-      throw invalid(
-        CatalogErrorCode.PriceBelowMinimum,
-        `A paid price in ${currency.toUpperCase()} must be at least ${MINIMUM_CHARGE[currency]} minor units (the payment provider's minimum charge).`,
-      );
+      throw CatalogErrors.PriceBelowMinimum(currency, MINIMUM_CHARGE[currency]);
     }
     const { kind, months } = input.updatePolicy;
     if ((kind === 'window') !== (months !== undefined)) {
-      throw invalid(
-        CatalogErrorCode.UpdatePolicyInvalid,
-        'Give "months" exactly when the update policy is "window".',
-      );
+      throw CatalogErrors.UpdatePolicyInvalid();
     }
     const chart = await this.dataSource
       .getRepository(ChartEntity)
       .findOne({ where: { publisherId, name: chartName } });
-    if (!chart)
-      throw notFound(CatalogErrorCode.ChartNotFound, `No chart named ${chartName}; upload a version first.`);
+    if (!chart) throw CatalogErrors.ChartNotFound(`No chart named ${chartName}; upload a version first.`);
     const saved = await this.dataSource.transaction(async (m) => {
       const repo = m.getRepository(ListingEntity);
       await repo.upsert(

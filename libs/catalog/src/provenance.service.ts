@@ -1,15 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { BLOB_STORE, BlobStore } from '@berth/artifacts';
-import { conflict, invalid, notFound } from '@berth/common';
 import { DataSource } from 'typeorm';
 import YAML from 'yaml';
 import { CatalogChanges } from './catalog-changes';
 import { chartFileCandidates } from './chart-file-name';
 import { ChartEntity, ChartVersionEntity } from './entities';
-import { CatalogErrorCode } from './errors';
 import { MAX_PROVENANCE_BYTES } from './provenance-limits';
 import { CommitOutcomeUnknown, PublisherQuota, runTransaction } from './stored-bytes';
+import { CatalogErrors } from './errors';
 
 /**
  * Helm provenance files (`helm package --sign`): a PGP clear-signed message holding Chart.yaml, a
@@ -26,8 +25,7 @@ export class ProvenanceService {
   ) {}
 
   parse(prov: Buffer): { file: string; sha256: string } {
-    const bad = (why: string) =>
-      invalid(CatalogErrorCode.ProvenanceInvalid, `The provenance file is invalid: ${why}.`);
+    const bad = (why: string) => CatalogErrors.ProvenanceInvalid(`The provenance file is invalid: ${why}.`);
     if (prov.length === 0 || prov.length > MAX_PROVENANCE_BYTES) throw bad('empty or too large');
     const text = prov.toString('utf8');
     const begin = text.indexOf('-----BEGIN PGP SIGNED MESSAGE-----');
@@ -56,10 +54,7 @@ export class ProvenanceService {
     const p = this.parse(prov);
     const digest = createHash('sha256').update(archive).digest('hex');
     if (p.file !== `${chart.name}-${chart.version}.tgz` || p.sha256 !== digest) {
-      throw invalid(
-        CatalogErrorCode.ProvenanceInvalid,
-        'The provenance file does not match the uploaded chart.',
-      );
+      throw CatalogErrors.ProvenanceInvalid('The provenance file does not match the uploaded chart.');
     }
   }
 
@@ -83,18 +78,11 @@ export class ProvenanceService {
       if (target) break;
     }
     if (!target)
-      throw notFound(
-        CatalogErrorCode.ChartVersionNotFound,
-        `No chart version ${p.file} to attach this provenance to.`,
-      );
+      throw CatalogErrors.ChartVersionNotFound(`No chart version ${p.file} to attach this provenance to.`);
     if (target.digest !== p.sha256) {
-      throw invalid(
-        CatalogErrorCode.ProvenanceInvalid,
-        'The provenance file does not match the stored chart archive.',
-      );
+      throw CatalogErrors.ProvenanceInvalid('The provenance file does not match the stored chart archive.');
     }
-    if (target.provBlobKey)
-      throw conflict(CatalogErrorCode.ProvenanceExists, `${p.file}.prov already exists.`);
+    if (target.provBlobKey) throw CatalogErrors.ProvenanceExists(p.file);
     // A fresh key per attempt: two racing attaches never overwrite each other's bytes, and the loser's
     // blob is deleted (or swept) without touching the winner's.
     const key = `${target.blobKey}.${randomUUID()}.prov`;
@@ -124,7 +112,7 @@ export class ProvenanceService {
     if (updated.affected) this.changes.committed(publisherId, chart);
     else {
       await this.blobs.delete(key).catch(() => undefined);
-      throw conflict(CatalogErrorCode.ProvenanceExists, `${p.file}.prov already exists.`);
+      throw CatalogErrors.ProvenanceExists(p.file);
     }
   }
 }

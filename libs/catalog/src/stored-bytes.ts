@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { tooLarge } from '@berth/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { DataSource, EntityManager, QueryFailedError, QueryRunner } from 'typeorm';
-import { CatalogErrorCode } from './errors';
+import { CatalogErrors } from './errors';
 import { MAX_PROVENANCE_BYTES } from './provenance-limits';
 
 /** Advisory-lock class of the per-publisher quota lock (the second key is the publisher id's hash). */
@@ -43,10 +42,7 @@ export class PublisherQuota {
     )) as Array<{ used: string }>;
     const quota = this.config.uploads.publisherQuotaBytes;
     if (Number(row.used) + incoming > quota) {
-      throw tooLarge(
-        CatalogErrorCode.PublisherQuotaExceeded,
-        `This upload would take the publisher past its storage quota of ${quota} bytes.`,
-      );
+      throw CatalogErrors.PublisherQuotaExceeded(quota);
     }
   }
 }

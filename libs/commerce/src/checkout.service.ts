@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ChartQueryService, ListingService } from '@berth/catalog';
-import { conflict, DomainError, invalid, notFound } from '@berth/common';
+import type { DomainError } from '@berth/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { LicenseService, LicenseView, newestStable } from '@berth/licensing';
 import { DataSource } from 'typeorm';
 import { OrderEntity, OrderStatus } from './entities';
-import { CommerceErrorCode } from './errors';
 import { FulfilmentService } from './fulfilment.service';
 import { PAYMENT_PROVIDER, PaymentProvider } from './payment-provider';
+import { CommerceErrors } from './errors';
 
 export interface StartedCheckout {
   orderId: string;
@@ -52,13 +52,10 @@ export class CheckoutService {
   ): Promise<StartedCheckout> {
     const listing = await this.listings.find(publisher.id, chartName);
     if (!listing || !listing.published) {
-      throw notFound(CommerceErrorCode.ChartNotForSale, 'No such chart for sale.');
+      throw CommerceErrors.ChartNotForSale('No such chart for sale.');
     }
     if (listing.priceAmount === 0) {
-      throw invalid(
-        CommerceErrorCode.ChartIsFree,
-        'This chart is free: add the repository, no purchase needed.',
-      );
+      throw CommerceErrors.ChartIsFree();
     }
     // `major` and `minor` are anchored on the newest stable version the buyer saw now, not at payment
     // (a release between checkout and a late or asynchronous payment must not move the license).
@@ -126,7 +123,7 @@ export class CheckoutService {
             .getRepository(OrderEntity)
             .findOne({ where: { providerSessionId: sessionId } })
         : null;
-    if (!order) throw notFound(CommerceErrorCode.CheckoutNotFound, 'No such checkout session.');
+    if (!order) throw CommerceErrors.CheckoutNotFound();
     const license = order.status === 'paid' ? await this.licenses.findByOrder(order.id) : null;
     // A local checkout past its expiry is expired already, whether or not the sweep has marked it yet.
     const lapsed =
@@ -156,11 +153,11 @@ export class CheckoutService {
    */
   async payLocal(sessionId: string): Promise<void> {
     if (!sessionId.startsWith('local_cs_') || this.provider.name !== 'local') {
-      throw notFound(CommerceErrorCode.CheckoutNotFound, 'No such checkout session.');
+      throw CommerceErrors.CheckoutNotFound();
     }
     const refusal = await this.dataSource.transaction(async (m) => {
       const found = await m.findOne(OrderEntity, { where: { providerSessionId: sessionId } });
-      if (!found) throw notFound(CommerceErrorCode.CheckoutNotFound, 'No such checkout session.');
+      if (!found) throw CommerceErrors.CheckoutNotFound();
       const order = (await this.fulfilment.lockOrder(m, found.id)) as OrderEntity;
       if (order.status === 'pending') {
         const refused = await this.stillPayable(order);
@@ -169,7 +166,7 @@ export class CheckoutService {
           return refused;
         }
       } else if (order.status === 'expired') {
-        return conflict(CommerceErrorCode.CheckoutExpired, 'This checkout has expired: start a new one.');
+        return CommerceErrors.CheckoutExpired();
       }
       await this.fulfilment.fulfil(m, order, sessionId);
       return null;
@@ -180,7 +177,7 @@ export class CheckoutService {
   /** Why a pending local order can no longer be paid, or null when it can. */
   private async stillPayable(order: OrderEntity): Promise<DomainError | null> {
     if (order.expiresAt && order.expiresAt.getTime() <= Date.now()) {
-      return conflict(CommerceErrorCode.CheckoutExpired, 'This checkout has expired: start a new one.');
+      return CommerceErrors.CheckoutExpired();
     }
     const listing = await this.listings.find(order.publisherId, order.chartName);
     const same =
@@ -191,11 +188,6 @@ export class CheckoutService {
       listing.currency === order.currency &&
       listing.updatePolicy === order.updatePolicy &&
       (listing.updatePolicy !== 'window' || listing.updateWindowMonths === order.updateWindowMonths);
-    return same
-      ? null
-      : conflict(
-          CommerceErrorCode.CheckoutListingChanged,
-          'The chart is no longer sold on the terms this checkout showed: start a new checkout.',
-        );
+    return same ? null : CommerceErrors.CheckoutListingChanged();
   }
 }

@@ -1,12 +1,52 @@
+import { defineErrors, ErrorKind, sentence } from '@berth/common';
+
 export enum CommerceErrorCode {
   ChartNotForSale = 'chart_not_for_sale',
   ChartIsFree = 'chart_is_free',
   CheckoutNotFound = 'checkout_not_found',
   WebhookPayloadMismatch = 'webhook_payload_mismatch',
-  CheckoutNotLocal = 'checkout_not_local',
   VersionRangeInvalid = 'version_range_invalid',
   /** The local pay page after CHECKOUT_EXPIRY_SECONDS: start a new checkout. */
   CheckoutExpired = 'checkout_expired',
   /** The local pay page after the listing was unpublished, repriced or its policy changed. */
   CheckoutListingChanged = 'checkout_listing_changed',
+  WebhooksNotConfigured = 'webhooks_not_configured',
+  WebhookSignatureMissing = 'webhook_signature_missing',
+  WebhookSignatureInvalid = 'webhook_signature_invalid',
+  PaymentProviderUnavailable = 'payment_provider_unavailable',
 }
+
+/** Each commerce code's kind and message, declared once; throw `CommerceErrors.<Code>(…)`. */
+export const CommerceErrors = defineErrors(CommerceErrorCode, {
+  ChartNotForSale: { kind: ErrorKind.NotFound, message: sentence },
+  ChartIsFree: {
+    kind: ErrorKind.Invalid,
+    message: 'This chart is free: add the repository, no purchase needed.',
+  },
+  CheckoutNotFound: { kind: ErrorKind.NotFound, message: 'No such checkout session.' },
+  // The signed event is the truth about the payment; if it disagrees with our order, issue nothing.
+  WebhookPayloadMismatch: {
+    kind: ErrorKind.Invalid,
+    message: 'The event does not match the order it names.',
+  },
+  VersionRangeInvalid: { kind: ErrorKind.Invalid, message: sentence },
+  WebhooksNotConfigured: {
+    kind: ErrorKind.Invalid,
+    message: 'This store takes no Stripe webhooks: STRIPE_SECRET_KEY is not set.',
+  },
+  WebhookSignatureMissing: { kind: ErrorKind.Invalid, message: 'The Stripe-Signature header is missing.' },
+  WebhookSignatureInvalid: {
+    kind: ErrorKind.Invalid,
+    message: 'The webhook signature is invalid or too old.',
+  },
+  // Stripe's message may quote request data; say only what the buyer can act on.
+  PaymentProviderUnavailable: {
+    kind: ErrorKind.Unavailable,
+    message: 'The payment provider could not open a checkout; try again shortly.',
+  },
+  CheckoutExpired: { kind: ErrorKind.Conflict, message: 'This checkout has expired: start a new one.' },
+  CheckoutListingChanged: {
+    kind: ErrorKind.Conflict,
+    message: 'The chart is no longer sold on the terms this checkout showed: start a new checkout.',
+  },
+});

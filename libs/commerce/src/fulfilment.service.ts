@@ -1,11 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ChartQueryService } from '@berth/catalog';
-import { invalid } from '@berth/common';
 import { LicenseService, newestStable } from '@berth/licensing';
 import { DataSource, EntityManager } from 'typeorm';
 import { OrderEntity, PaymentDisputeEntity, PaymentRefundEntity, WebhookEventEntity } from './entities';
-import { CommerceErrorCode } from './errors';
 import { PaymentEvent } from './payment-provider';
+import { CommerceErrors } from './errors';
 
 export type EventOutcome =
   | 'duplicate'
@@ -98,10 +97,7 @@ export class FulfilmentService {
         if (!order || order.providerSessionId !== event.sessionId) return 'unknown_order';
         if (event.amount !== order.amount || event.currency?.toLowerCase() !== order.currency) {
           // The signed event is the truth about the payment; if it disagrees with our order, issue nothing.
-          throw invalid(
-            CommerceErrorCode.WebhookPayloadMismatch,
-            'The event does not match the order it names.',
-          );
+          throw CommerceErrors.WebhookPayloadMismatch();
         }
         if (event.paymentStatus !== 'paid') return 'awaiting_payment';
         return this.fulfil(m, order, event.paymentRef ?? event.sessionId);

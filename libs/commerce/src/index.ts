@@ -1,7 +1,7 @@
 export { CommerceModule } from './commerce.module';
 export { COMMERCE_ENTITIES } from './entities';
 export type { OrderStatus } from './entities';
-export { CommerceErrorCode } from './errors';
+export { CommerceErrorCode, CommerceErrors } from './errors';
 export { CheckoutService } from './checkout.service';
 export type { StartedCheckout, CheckoutState } from './checkout.service';
 export { FulfilmentService } from './fulfilment.service';

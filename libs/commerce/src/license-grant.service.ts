@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { ChartQueryService, ListingService } from '@berth/catalog';
-import { invalid, notFound } from '@berth/common';
 import { LicenseService, LicenseView, newestStable } from '@berth/licensing';
 import semver from 'semver';
-import { CommerceErrorCode } from './errors';
+import { CommerceErrors } from './errors';
 
 /** Complimentary licenses: no order, same keys and entitlement rules as a purchase. */
 @Injectable()
@@ -23,17 +22,16 @@ export class LicenseGrantService {
     const listing = await this.listings.find(publisher.id, chartName);
     const versions =
       (await this.charts.listVersions(publisher.id, 'publisher', chartName)).get(chartName) ?? [];
-    if (!versions.length) throw notFound(CommerceErrorCode.ChartNotForSale, `No chart named ${chartName}.`);
+    if (!versions.length) throw CommerceErrors.ChartNotForSale(`No chart named ${chartName}.`);
     // `semver` quietly widens an empty alternative ("1 || " means "1 || *"): a grant must say what it means.
     const normalised = versionRange === undefined ? null : semver.validRange(versionRange);
     const emptyAlternative =
       versionRange !== undefined && versionRange.split('||').some((set) => set.trim() === '');
     if (versionRange !== undefined && (normalised === null || emptyAlternative)) {
-      throw invalid(CommerceErrorCode.VersionRangeInvalid, 'versionRange is not a valid semver range.');
+      throw CommerceErrors.VersionRangeInvalid('versionRange is not a valid semver range.');
     }
     if (normalised !== null && normalised.length > 255) {
-      throw invalid(
-        CommerceErrorCode.VersionRangeInvalid,
+      throw CommerceErrors.VersionRangeInvalid(
         'versionRange is too long once written out as comparators (255 characters).',
       );
     }

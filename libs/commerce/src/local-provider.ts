@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { invalid } from '@berth/common';
 import { CheckoutRequest, CheckoutSession, PaymentEvent, PaymentProvider } from './payment-provider';
+import { CommerceErrors } from './errors';
 
 /**
  * The laptop default: a plain HTML pay page served by the store itself, no money moves. Paying on it
@@ -17,10 +17,7 @@ export class LocalPaymentProvider implements PaymentProvider {
   }
 
   parseWebhook(): PaymentEvent {
-    throw invalid(
-      'webhooks_not_configured',
-      'This store takes no Stripe webhooks: STRIPE_SECRET_KEY is not set.',
-    );
+    throw CommerceErrors.WebhooksNotConfigured();
   }
 
   async refund(): Promise<void> {}

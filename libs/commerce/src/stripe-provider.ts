@@ -1,6 +1,6 @@
-import { invalid, unavailable } from '@berth/common';
 import Stripe from 'stripe';
 import { CheckoutRequest, CheckoutSession, PaymentEvent, PaymentProvider } from './payment-provider';
+import { CommerceErrors } from './errors';
 
 const str = (v: unknown): string | null =>
   typeof v === 'string'
@@ -85,21 +85,18 @@ export class StripePaymentProvider implements PaymentProvider {
       return { sessionId: session.id, url: session.url, expiresAt: new Date(expiresAt * 1000) };
     } catch {
       // Stripe's message may quote request data; say only what the buyer can act on.
-      throw unavailable(
-        'payment_provider_unavailable',
-        'The payment provider could not open a checkout; try again shortly.',
-      );
+      throw CommerceErrors.PaymentProviderUnavailable();
     }
   }
 
   parseWebhook(rawBody: Buffer, signature: string | undefined): PaymentEvent {
-    if (!signature) throw invalid('webhook_signature_missing', 'The Stripe-Signature header is missing.');
+    if (!signature) throw CommerceErrors.WebhookSignatureMissing();
     let event: Stripe.Event;
     try {
       // Default tolerance: 300 s. The signature covers the exact bytes, so the body is never re-serialised.
       event = this.stripe.webhooks.constructEvent(rawBody, signature, this.webhookSecret);
     } catch {
-      throw invalid('webhook_signature_invalid', 'The webhook signature is invalid or too old.');
+      throw CommerceErrors.WebhookSignatureInvalid();
     }
     const o = event.data.object as unknown as Record<string, unknown>;
     const metadata = (o.metadata ?? {}) as Record<string, string>;

@@ -30,14 +30,3 @@ export class DomainError extends Error {
     this.name = 'DomainError';
   }
 }
-
-export const invalid = (code: string, message: string) => new DomainError(ErrorKind.Invalid, code, message);
-export const notFound = (code: string, message: string) => new DomainError(ErrorKind.NotFound, code, message);
-export const conflict = (code: string, message: string) => new DomainError(ErrorKind.Conflict, code, message);
-export const forbidden = (code: string, message: string) =>
-  new DomainError(ErrorKind.Forbidden, code, message);
-export const unauthenticated = (code: string, message: string) =>
-  new DomainError(ErrorKind.Unauthenticated, code, message);
-export const tooLarge = (code: string, message: string) => new DomainError(ErrorKind.TooLarge, code, message);
-export const unavailable = (code: string, message: string) =>
-  new DomainError(ErrorKind.Unavailable, code, message);

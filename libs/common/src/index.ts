@@ -1,3 +1,4 @@
 export * from './domain-error';
 export * from './errors';
 export * from './page-cursor';
+export * from './error-catalog';

@@ -1,5 +1,4 @@
-import { invalid } from './domain-error';
-import { CommonErrorCode } from './errors';
+import { CommonErrors } from './errors';
 
 /** Page size of cursor-paged lists: `limit` defaults to this and is capped at PAGE_LIMIT_MAX. */
 export const PAGE_LIMIT_DEFAULT = 50;
@@ -31,7 +30,7 @@ export function decodeCursor(cursor: string): PageCursor {
   const text = cursor.length <= 128 ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
   const [at, id, ...rest] = text.split('|');
   if (rest.length || !at || !id || !AT.test(at) || !UUID.test(id) || Number.isNaN(Date.parse(at))) {
-    throw invalid(CommonErrorCode.CursorInvalid, 'The cursor is not one this store handed out.');
+    throw CommonErrors.CursorInvalid();
   }
   return { at, id };
 }

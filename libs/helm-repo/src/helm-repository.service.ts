@@ -3,11 +3,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { BLOB_STORE, BlobStore } from '@berth/artifacts';
 import { ChartFileRef, ChartQueryService } from '@berth/catalog';
 import { APP_CONFIG, AppConfig } from '@berth/config';
-import { DomainError, ErrorKind, notFound, unauthenticated } from '@berth/common';
 import { covers, Entitlement, LICENSE_KEY_PREFIX, LicenseService, VerifiedLicense } from '@berth/licensing';
-import { HelmRepoErrorCode } from './errors';
 import { ChartFileCache, MAX_CACHED_ARCHIVE_BYTES } from './chart-file-cache';
 import { IndexBody, IndexFragmentCache, renderFragment } from './index-cache';
+import { HelmRepoErrors } from './errors';
 
 /** Who reads the repository: anyone, the publisher itself, or a buyer holding a license. */
 export type RepoViewer =
@@ -74,8 +73,7 @@ export class HelmRepositoryService {
   async licenseViewer(slug: string, username: string, key: string): Promise<RepoViewer> {
     // Built only when thrown: an error's stack trace costs more than the rest of a cached check.
     const refused = () =>
-      unauthenticated(
-        HelmRepoErrorCode.RepositoryCredentialsInvalid,
+      HelmRepoErrors.RepositoryCredentialsInvalid(
         'The license key is invalid, revoked or not for this repository.',
       );
     if (!key.startsWith(LICENSE_KEY_PREFIX)) throw refused();
@@ -85,10 +83,7 @@ export class HelmRepositoryService {
       throw refused();
     if (!result.valid) {
       if (result.reason === 'suspended' || result.reason === 'revoked') {
-        throw unauthenticated(
-          HelmRepoErrorCode.LicenseInactive,
-          `This license is ${result.reason}; contact the publisher.`,
-        );
+        throw HelmRepoErrors.LicenseInactive(result.reason);
       }
       throw refused();
     }
@@ -121,8 +116,7 @@ export class HelmRepositoryService {
   }
 
   private async provFile(v: ChartFileRef): Promise<ChartFile> {
-    if (!v.provBlobKey)
-      throw notFound(HelmRepoErrorCode.ChartFileNotFound, 'No such chart file in this repository.');
+    if (!v.provBlobKey) throw HelmRepoErrors.ChartFileNotFound();
     const info = await this.blobs.head(v.provBlobKey);
     return {
       body: await this.blobs.get(v.provBlobKey),
@@ -140,19 +134,14 @@ export class HelmRepositoryService {
       : fileName.endsWith('.tgz')
         ? fileName.slice(0, -4)
         : null;
-    const missing = () =>
-      notFound(HelmRepoErrorCode.ChartFileNotFound, 'No such chart file in this repository.');
+    const missing = () => HelmRepoErrors.ChartFileNotFound();
     if (base === null) throw missing();
     const v = await this.findFile(publisherId, base);
     if (!v) throw missing();
     const access = fileAccess(v, viewer, prov);
     if (access === 'missing') throw missing();
     if (access === 'license_required') {
-      throw new DomainError(
-        ErrorKind.Unauthenticated,
-        HelmRepoErrorCode.LicenseRequired,
-        'This chart version requires a license that covers it; add the repository with your license key.',
-      );
+      throw HelmRepoErrors.LicenseRequired();
     }
     if (prov) return this.provFile(v);
     return {

@@ -1,6 +1,6 @@
 export { LicensingModule } from './licensing.module';
 export { LICENSING_ENTITIES } from './entities';
-export { LicensingErrorCode } from './errors';
+export { LicensingErrorCode, LicensingErrors } from './errors';
 export type { LicenseInvalidReason } from './errors';
 export { LicenseService, LICENSE_KEY_PREFIX, toLicenseView } from './license.service';
 export type {

@@ -4,7 +4,6 @@ import {
   cursorTimestampSql,
   decodeCursor,
   encodeCursor,
-  notFound,
   PAGE_LIMIT_DEFAULT,
   PAGE_LIMIT_MAX,
 } from '@berth/common';
@@ -12,7 +11,7 @@ import jwt from 'jsonwebtoken';
 import { ChangeFeed } from '@berth/database';
 import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
 import { LicenseEntity } from './entities';
-import { LicenseInvalidReason, LicensingErrorCode } from './errors';
+import { LicenseInvalidReason, LicensingErrors } from './errors';
 import { LicenseStatusCache } from './license-status-cache';
 import { SigningKeysService } from './signing-keys.service';
 import { VerifiedClaims, VerifiedKeyCache } from './verified-key-cache';
@@ -363,7 +362,7 @@ export class LicenseService {
 
   async requireForPublisher(publisherId: string, id: string): Promise<LicenseView> {
     const row = await this.dataSource.getRepository(LicenseEntity).findOne({ where: { id, publisherId } });
-    if (!row) throw notFound(LicensingErrorCode.LicenseNotFound, 'No such license.');
+    if (!row) throw LicensingErrors.LicenseNotFound();
     return toLicenseView(row);
   }
 }

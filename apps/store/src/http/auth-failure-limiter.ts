@@ -3,8 +3,8 @@ import { APP_CONFIG, AppConfig } from '@berth/config';
 import { RateLimitWindows, WindowCount } from '@berth/database';
 import type { NextFunction, Request, Response } from 'express';
 import { clientKey } from './client-key';
-import { sendError } from './error.filter';
-import { HttpErrorCode } from './http-error-codes';
+import { domainErrorBody, sendError } from './error.filter';
+import { HttpErrors } from './http-errors';
 import { LimitWindows } from './limit-windows';
 import { isLogin } from './login-route';
 
@@ -88,12 +88,7 @@ export class AuthFailureLimiter implements OnModuleDestroy {
         sendError(
           req,
           res,
-          {
-            status: 429,
-            code: HttpErrorCode.TooManyAuthFailures,
-            message: 'Too many failed authentication attempts; retry later.',
-            retryAfterSeconds: wait,
-          },
+          domainErrorBody(HttpErrors.TooManyAuthFailures(wait)),
           String((req as { id?: unknown }).id ?? ''),
         );
       const wait = Math.max(

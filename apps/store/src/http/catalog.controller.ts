@@ -1,8 +1,7 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { PublisherAccessService } from '@berth/accounts';
-import { CATALOG_PAGE_SIZE, CatalogBrowseService, CatalogItem } from '@berth/catalog';
-import { notFound } from '@berth/common';
+import { CATALOG_PAGE_SIZE, CatalogBrowseService, CatalogItem, CatalogErrors } from '@berth/catalog';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { ErrorResponseDto } from './common.dto';
 import { CatalogDetailDto, CatalogItemDto, CatalogPageDto, CatalogQueryDto } from './commerce.dto';
@@ -57,7 +56,7 @@ export class CatalogController {
   @ApiResponse({ status: 200, type: CatalogDetailDto })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'chart_not_found' })
   async detail(@Param('slug') slug: string, @Param('chart') chart: string): Promise<CatalogDetailDto> {
-    const missing = notFound('chart_not_found', 'No such chart in the catalog.');
+    const missing = CatalogErrors.ChartNotFound('No such chart in the catalog.');
     const p = await this.publishers.findBySlug(slug);
     if (!p) throw missing;
     const d = await this.browse.detail(p.id, chart);

@@ -1,13 +1,20 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { PublisherAccessService } from '@berth/accounts';
-import { ChartQueryService, ChartUploadService, ChartYankService, ProvenanceService } from '@berth/catalog';
-import { DomainError, ErrorKind, invalid, notFound } from '@berth/common';
+import {
+  ChartQueryService,
+  ChartUploadService,
+  ChartYankService,
+  ProvenanceService,
+  CatalogErrors,
+} from '@berth/catalog';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { indexEntry } from '@berth/helm-repo';
 import type { Request } from 'express';
 import { ChartMuseumErrorDto } from './common.dto';
-import { BodyPace, readUploadBody, UploadErrorCode } from './upload-body';
+import { InspectionErrors } from '@berth/artifacts';
+import { HttpErrors } from './http-errors';
+import { BodyPace, readUploadBody } from './upload-body';
 
 /**
  * Bounds the uploads buffered in memory at once, and what one publisher may hold of them, so one
@@ -23,21 +30,11 @@ export class UploadSlots {
 
   async run<T>(publisherId: string, work: () => Promise<T>): Promise<T> {
     if (this.busy >= this.max) {
-      throw new DomainError(
-        ErrorKind.Unavailable,
-        UploadErrorCode.UploadsBusy,
-        'Too many uploads in progress; retry shortly.',
-        { retryAfterSeconds: 2 },
-      );
+      throw HttpErrors.UploadsBusy();
     }
     const mine = this.byPublisher.get(publisherId) ?? 0;
     if (mine >= this.maxPerPublisher) {
-      throw new DomainError(
-        ErrorKind.RateLimited,
-        UploadErrorCode.PublisherUploadsBusy,
-        `This publisher already has ${this.maxPerPublisher} uploads in progress; retry shortly.`,
-        { retryAfterSeconds: 2 },
-      );
+      throw HttpErrors.PublisherUploadsBusy(this.maxPerPublisher);
     }
     this.busy += 1;
     this.byPublisher.set(publisherId, mine + 1);
@@ -118,7 +115,7 @@ export class ChartMuseumController {
         await this.provenance.attach(publisherId, body.prov);
         return { saved: true };
       }
-      throw invalid('archive_empty', 'The request holds no chart archive.');
+      throw InspectionErrors.ArchiveEmpty('The request holds no chart archive.');
     }
     await this.uploads.upload(publisherId, body.chart, body.prov);
     return { saved: true };
@@ -142,7 +139,7 @@ export class ChartMuseumController {
       readUploadBody(req, this.config.uploads.maxBytes, this.pace),
     );
     const prov = body.prov ?? body.chart;
-    if (!prov?.length) throw invalid('provenance_invalid', 'The request holds no provenance file.');
+    if (!prov?.length) throw CatalogErrors.ProvenanceInvalid('The request holds no provenance file.');
     await this.provenance.attach(publisher.id, prov);
     return { saved: true };
   }
@@ -168,7 +165,7 @@ export class ChartMuseumController {
   ): Promise<unknown[]> {
     const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'charts:read');
     const versions = (await this.query.listVersions(publisher.id, 'publisher', name)).get(name);
-    if (!versions?.length) throw notFound('chart_not_found', 'chart not found');
+    if (!versions?.length) throw CatalogErrors.ChartNotFound('chart not found');
     return versions.map(indexEntry);
   }
 
@@ -184,7 +181,7 @@ export class ChartMuseumController {
     const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'charts:read');
     if (version === 'latest') {
       const newest = (await this.query.listVersions(publisher.id, 'publisher', name)).get(name)?.[0];
-      if (!newest) throw notFound('chart_version_not_found', 'chart version not found');
+      if (!newest) throw CatalogErrors.ChartVersionNotFound('chart version not found');
       return indexEntry(newest);
     }
     return indexEntry(await this.query.findVersion(publisher.id, name, version));

@@ -1,13 +1,13 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { PublisherAccessService } from '@berth/accounts';
-import { notFound, tooLarge } from '@berth/common';
 import {
   CheckoutService,
   CheckoutState,
   FulfilmentService,
   PAYMENT_PROVIDER,
   PaymentProvider,
+  CommerceErrors,
 } from '@berth/commerce';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import type { Request } from 'express';
@@ -16,6 +16,7 @@ import { ErrorResponseDto } from './common.dto';
 import { CheckoutStateDto, StartCheckoutDto, StartedCheckoutDto } from './commerce.dto';
 import { NoStore } from './no-store';
 import { readRawBody } from './upload-body';
+import { HttpErrors } from './http-errors';
 
 const WEBHOOK_MAX_BYTES = 1024 * 1024;
 
@@ -72,7 +73,7 @@ export class CheckoutController {
   async start(@Body() dto: StartCheckoutDto, @Req() req: Request): Promise<StartedCheckoutDto> {
     await this.limits.consume('checkout', req);
     const publisher = await this.publishers.findBySlug(dto.publisher);
-    if (!publisher) throw notFound('chart_not_for_sale', 'No such chart for sale.');
+    if (!publisher) throw CommerceErrors.ChartNotForSale('No such chart for sale.');
     return this.checkout.start(publisher, dto.chart, dto.email);
   }
 
@@ -108,7 +109,7 @@ export class CheckoutController {
   async stripeWebhook(@Req() req: Request): Promise<{ received: true; outcome: string }> {
     // Stripe's events are a few kilobytes; the cap only stops a flood before the signature check.
     const raw = await readRawBody(req, WEBHOOK_MAX_BYTES, () =>
-      tooLarge('payload_too_large', `A webhook body is limited to ${WEBHOOK_MAX_BYTES} bytes.`),
+      HttpErrors.PayloadTooLarge(WEBHOOK_MAX_BYTES),
     );
     const event = this.provider.parseWebhook(raw, req.headers['stripe-signature'] as string | undefined);
     const outcome = await this.fulfilment.handle(this.provider.name, event);

@@ -1,21 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, ErrorKind } from '@berth/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { RateLimitWindows } from '@berth/database';
 import type { Request } from 'express';
 import { clientKey } from './client-key';
-import { HttpErrorCode } from './http-error-codes';
+import { HttpErrors } from './http-errors';
 
 const LIMITS = {
   signup: {
     limit: (c: AppConfig) => c.http.signupsPerClient,
-    code: HttpErrorCode.TooManySignups,
-    message: 'Too many sign-ups from this address; retry later.',
+    refuse: HttpErrors.TooManySignups,
   },
   checkout: {
     limit: (c: AppConfig) => c.http.checkoutsPerClient,
-    code: HttpErrorCode.TooManyCheckouts,
-    message: 'Too many checkouts from this address; retry later.',
+    refuse: HttpErrors.TooManyCheckouts,
   },
 } as const;
 
@@ -33,12 +30,10 @@ export class ClientLimits {
 
   /** Counts this attempt; throws 429 with Retry-After once the client is past its limit. */
   async consume(kind: keyof typeof LIMITS, req: Request): Promise<void> {
-    const { limit, code, message } = LIMITS[kind];
+    const { limit, refuse } = LIMITS[kind];
     const key = this.windows.keyOf(`client-${kind}`, clientKey(req.ip ?? req.socket.remoteAddress));
     const [count] = await this.windows.hit([key], this.config.http.clientLimitWindowSeconds);
     if (count.count <= limit(this.config)) return;
-    throw new DomainError(ErrorKind.RateLimited, code, message, {
-      retryAfterSeconds: Math.max(1, Math.ceil((count.resetAt - Date.now()) / 1000)),
-    });
+    throw refuse(Math.max(1, Math.ceil((count.resetAt - Date.now()) / 1000)));
   }
 }

@@ -3,6 +3,8 @@ import { DomainError, ErrorKind } from '@berth/common';
 import { isConnectionError } from '@berth/database';
 import type { Request, Response } from 'express';
 import type { CountRejection } from './auth-failure-limiter';
+import { HelmRepoErrorCode } from '@berth/helm-repo';
+import { HttpErrorCode, HttpErrors, HttpStatusErrorCode } from './http-errors';
 import { isLogin } from './login-route';
 
 const STATUS: Record<ErrorKind, number> = {
@@ -18,18 +20,18 @@ const STATUS: Record<ErrorKind, number> = {
 };
 
 const CODE_BY_STATUS: Record<number, string> = {
-  400: 'bad_request',
-  401: 'unauthenticated',
-  403: 'forbidden',
-  404: 'route_not_found',
-  405: 'method_not_allowed',
-  409: 'conflict',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'rate_limited',
+  400: HttpErrorCode.BadRequest,
+  401: HttpStatusErrorCode.Unauthenticated,
+  403: HttpStatusErrorCode.Forbidden,
+  404: HttpStatusErrorCode.RouteNotFound,
+  405: HttpStatusErrorCode.MethodNotAllowed,
+  409: HttpStatusErrorCode.Conflict,
+  413: HttpErrorCode.PayloadTooLarge,
+  415: HttpStatusErrorCode.UnsupportedMediaType,
+  429: HttpStatusErrorCode.RateLimited,
 };
 
-const NOT_A_GUESS = new Set(['license_required', 'license_inactive']);
+const NOT_A_GUESS = new Set<string>([HelmRepoErrorCode.LicenseRequired, HelmRepoErrorCode.LicenseInactive]);
 
 export interface ErrorBody {
   status: number;
@@ -38,45 +40,40 @@ export interface ErrorBody {
   retryAfterSeconds?: number;
 }
 
+/** A `DomainError`'s status (by its kind), code, message and `Retry-After`. */
+export function domainErrorBody(e: DomainError): ErrorBody {
+  return {
+    status: STATUS[e.kind],
+    code: e.code,
+    message: e.message,
+    retryAfterSeconds: e.details.retryAfterSeconds,
+  };
+}
+
 /** Maps anything thrown to a status, a stable code and a safe sentence; unknown errors become a bare 500. */
 export function toErrorBody(exception: unknown, requestId: string, logger?: Logger): ErrorBody {
-  if (exception instanceof DomainError) {
-    return {
-      status: STATUS[exception.kind],
-      code: exception.code,
-      message: exception.message,
-      retryAfterSeconds: exception.details.retryAfterSeconds,
-    };
-  }
+  if (exception instanceof DomainError) return domainErrorBody(exception);
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const response = exception.getResponse() as { message?: string | string[] } | string;
     const raw = typeof response === 'string' ? response : response.message;
     // ValidationPipe: a list of field problems; they name fields, never echo values.
     if (status === 400 && Array.isArray(raw)) {
-      return { status, code: 'validation_failed', message: raw.join('; ') };
+      return domainErrorBody(HttpErrors.ValidationFailed(raw));
     }
     return {
       status,
-      code: CODE_BY_STATUS[status] ?? 'http_error',
+      code: CODE_BY_STATUS[status] ?? HttpStatusErrorCode.HttpError,
       message: typeof raw === 'string' ? raw : exception.message,
     };
   }
   const bodyParserType = (exception as { type?: string })?.type;
-  if (bodyParserType === 'entity.too.large')
-    return { status: 413, code: 'payload_too_large', message: 'The request body is too large.' };
-  if (bodyParserType === 'entity.parse.failed')
-    return { status: 400, code: 'invalid_json', message: 'The request body is not valid JSON.' };
-  if (bodyParserType)
-    return { status: 400, code: 'bad_request', message: 'The request body could not be read.' };
+  if (bodyParserType === 'entity.too.large') return domainErrorBody(HttpErrors.PayloadTooLarge());
+  if (bodyParserType === 'entity.parse.failed') return domainErrorBody(HttpErrors.InvalidJson());
+  if (bodyParserType) return domainErrorBody(HttpErrors.BadRequest());
   if (isConnectionError(exception)) {
     logger?.error({ msg: 'dependency unavailable', requestId, err: (exception as Error).message });
-    return {
-      status: 503,
-      code: 'service_unavailable',
-      message: 'The service is temporarily unavailable; retry shortly.',
-      retryAfterSeconds: 5,
-    };
+    return domainErrorBody(HttpErrors.ServiceUnavailable());
   }
   logger?.error({
     msg: 'unhandled error',
@@ -88,7 +85,7 @@ export function toErrorBody(exception: unknown, requestId: string, logger?: Logg
   });
   return {
     status: HttpStatus.INTERNAL_SERVER_ERROR,
-    code: 'internal_error',
+    code: HttpStatusErrorCode.InternalError,
     message: `Internal error (request ${requestId}).`,
   };
 }

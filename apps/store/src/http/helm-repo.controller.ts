@@ -2,8 +2,8 @@ import { pipeline } from 'node:stream/promises';
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import { ApiBasicAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { credentialFromAuthorization, PublisherAccessService, PublisherRef } from '@berth/accounts';
-import { DomainError, ErrorKind, notFound, unauthenticated } from '@berth/common';
-import { HelmRepoErrorCode, HelmRepositoryService, RepoViewer } from '@berth/helm-repo';
+import { DomainError, ErrorKind } from '@berth/common';
+import { HelmRepositoryService, RepoViewer, HelmRepoErrors } from '@berth/helm-repo';
 import { LICENSE_KEY_PREFIX } from '@berth/licensing';
 import type { Request, Response } from 'express';
 import { ErrorResponseDto } from './common.dto';
@@ -114,15 +114,12 @@ export class HelmRepoController {
     req: Request,
   ): Promise<{ publisher: PublisherRef; viewer: RepoViewer }> {
     const publisher = await this.access.findBySlug(slug);
-    if (!publisher) throw notFound(HelmRepoErrorCode.RepositoryNotFound, 'No such repository.');
+    if (!publisher) throw HelmRepoErrors.RepositoryNotFound();
     const authorization = req.headers.authorization;
     if (!authorization) return { publisher, viewer: { kind: 'public' } };
     const credential = credentialFromAuthorization(authorization);
     if (!credential) {
-      throw unauthenticated(
-        HelmRepoErrorCode.RepositoryCredentialsInvalid,
-        'The repository credentials are invalid.',
-      );
+      throw HelmRepoErrors.RepositoryCredentialsInvalid('The repository credentials are invalid.');
     }
     if (credential.startsWith(LICENSE_KEY_PREFIX)) {
       return {
@@ -135,8 +132,7 @@ export class HelmRepoController {
       return { publisher, viewer: { kind: 'publisher' } };
     } catch (e) {
       if (e instanceof DomainError && e.kind !== ErrorKind.Unavailable) {
-        throw unauthenticated(
-          HelmRepoErrorCode.RepositoryCredentialsInvalid,
+        throw HelmRepoErrors.RepositoryCredentialsInvalid(
           'The repository credentials are invalid, revoked or not for this repository.',
         );
       }

@@ -2,21 +2,19 @@ import { CanActivate, createParamDecorator, ExecutionContext, Injectable, SetMet
 import { Reflector } from '@nestjs/core';
 import {
   API_TOKEN_PREFIX,
-  AccountsErrorCode,
+  AccountsErrors,
   ApiTokenScope,
   credentialFromAuthorization,
   PublisherAccessService,
   PublisherPrincipal,
   SessionService,
 } from '@berth/accounts';
-import { forbidden, unauthenticated } from '@berth/common';
 import type { Request } from 'express';
+import { HttpErrors } from './http-errors';
 
 const SCOPE = 'berth:publisher-scope';
 const ACCOUNT = 'berth:account-route';
 type Requirement = ApiTokenScope | 'owner';
-
-const ownerRequired = () => forbidden('owner_required', 'Only the publisher owner, logged in, can do this.');
 
 /**
  * Marks a route under `:slug` as the publisher's: its owner's access token, or one of its API tokens
@@ -55,8 +53,8 @@ export class PublisherAuthGuard implements CanActivate {
     if (this.reflector.get<boolean | undefined>(ACCOUNT, ctx.getHandler())) {
       const req = ctx.switchToHttp().getRequest<Request & { accountId?: string }>();
       const credential = credentialFromAuthorization(req.headers.authorization);
-      if (!credential) throw unauthenticated(AccountsErrorCode.AuthRequired, 'Authentication is required.');
-      if (credential.startsWith(API_TOKEN_PREFIX)) throw ownerRequired();
+      if (!credential) throw AccountsErrors.AuthRequired();
+      if (credential.startsWith(API_TOKEN_PREFIX)) throw HttpErrors.OwnerRequired();
       req.accountId = await this.sessions.authenticate(credential);
       return true;
     }
@@ -68,7 +66,7 @@ export class PublisherAuthGuard implements CanActivate {
       String(req.params.slug ?? ''),
       requirement === 'owner' ? 'charts:write' : requirement,
     );
-    if (requirement === 'owner' && principal.kind !== 'owner') throw ownerRequired();
+    if (requirement === 'owner' && principal.kind !== 'owner') throw HttpErrors.OwnerRequired();
     req.principal = principal;
     return true;
   }

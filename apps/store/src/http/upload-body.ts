@@ -1,19 +1,8 @@
-import { MAX_PROVENANCE_BYTES } from '@berth/catalog';
-import { DomainError, ErrorKind, invalid, tooLarge } from '@berth/common';
+import { CatalogErrors, MAX_PROVENANCE_BYTES } from '@berth/catalog';
+import type { DomainError } from '@berth/common';
 import busboy from 'busboy';
 import type { Request } from 'express';
-
-/** Stable codes of the upload edge (reading bodies, upload slots). */
-export enum UploadErrorCode {
-  UploadTooLarge = 'upload_too_large',
-  MultipartInvalid = 'multipart_invalid',
-  /** 408: the body stalled or came in below the minimum rate. */
-  UploadTooSlow = 'upload_too_slow',
-  /** 503: every upload slot of this replica is taken. */
-  UploadsBusy = 'uploads_busy',
-  /** 429: this publisher already holds its share of the upload slots. */
-  PublisherUploadsBusy = 'publisher_uploads_busy',
-}
+import { HttpErrors } from './http-errors';
 
 export interface UploadBody {
   chart?: Buffer;
@@ -29,9 +18,8 @@ export interface BodyPace {
   minBytesPerSecond: number;
 }
 
-const uploadTooLarge = (max: number) =>
-  tooLarge(UploadErrorCode.UploadTooLarge, `The upload is larger than the limit of ${max} bytes.`);
-const multipartInvalid = () => invalid(UploadErrorCode.MultipartInvalid, 'The multipart body is malformed.');
+const uploadTooLarge = (max: number) => HttpErrors.UploadTooLarge(max);
+const multipartInvalid = () => HttpErrors.MultipartInvalid();
 
 /**
  * Watches a body's pace; `fed(n)` for every chunk, `stop()` when reading ends. Calls `onStall` once, with
@@ -48,7 +36,7 @@ function watchPace(req: Request, pace: BodyPace | undefined, onStall: (e: Domain
     done = true;
     clearTimeout(idle);
     req.res?.setHeader('Connection', 'close');
-    onStall(new DomainError(ErrorKind.Timeout, UploadErrorCode.UploadTooSlow, why));
+    onStall(HttpErrors.UploadTooSlow(why));
   };
   const idle = setTimeout(
     () => stall(`The upload body sent nothing for ${pace.idleTimeoutMs / 1000} seconds.`),
@@ -160,7 +148,7 @@ export async function readUploadBody(req: Request, max: number, pace?: BodyPace)
           stream.resume();
           return fail(
             field === 'prov'
-              ? invalid('provenance_invalid', 'The provenance file is too large.')
+              ? CatalogErrors.ProvenanceInvalid('The provenance file is too large.')
               : uploadTooLarge(max),
           );
         }

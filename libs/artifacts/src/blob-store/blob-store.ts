@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { DomainError, ErrorKind, invalid, notFound, tooLarge } from '@berth/common';
+import { DomainError } from '@berth/common';
+import { ArtifactsErrors } from '../errors';
 
 /** What a store knows about one stored object. */
 export interface BlobInfo {
@@ -103,30 +104,20 @@ export function assertValidBlobPrefix(prefix: string): void {
 }
 
 function invalidKey(): DomainError {
-  return invalid('blob_key_invalid', 'The blob key is not valid.');
+  return ArtifactsErrors.BlobKeyInvalid();
 }
 
 export function blobNotFound(): DomainError {
-  return notFound('blob_not_found', 'The blob does not exist.');
+  return ArtifactsErrors.BlobNotFound();
 }
 
 export function blobTooLarge(maxBytes: number): DomainError {
-  return tooLarge('blob_too_large', `The upload exceeds the maximum size of ${maxBytes} bytes.`);
+  return ArtifactsErrors.BlobTooLarge(maxBytes);
 }
-
-/** What a client is told to wait before retrying when the backing store is down (the `Retry-After` header). */
-export const BLOB_STORE_RETRY_AFTER_SECONDS = 5;
 
 /** The one error a broken backing store turns into. `cause` is kept for logs but never serialized. */
 export function blobStoreUnavailable(cause?: unknown): DomainError {
-  const error = new DomainError(
-    ErrorKind.Unavailable,
-    'blob_store_unavailable',
-    'The blob store is unavailable.',
-    {
-      retryAfterSeconds: BLOB_STORE_RETRY_AFTER_SECONDS,
-    },
-  );
+  const error = ArtifactsErrors.BlobStoreUnavailable();
   if (cause !== undefined) {
     Object.defineProperty(error, 'cause', {
       value: cause,

@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { invalid } from '@berth/common';
 import { assertValidBlobKey, blobTooLarge } from './blob-store';
+import { ArtifactsErrors } from '../errors';
 
 /**
  * Validates a put's key and limit and wraps its body. `put` owns the body: on any failure, including
@@ -31,7 +31,7 @@ export function releaseBody(body: Readable | Buffer): void {
 export function resolveMaxBytes(maxBytes: number | undefined, fallback: number): number {
   const value = maxBytes ?? fallback;
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw invalid('blob_max_bytes_invalid', 'The size limit must be a non-negative integer.');
+    throw ArtifactsErrors.BlobMaxBytesInvalid();
   }
   return value;
 }

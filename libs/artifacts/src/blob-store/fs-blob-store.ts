@@ -14,7 +14,7 @@ import {
 } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { conflict, DomainError } from '@berth/common';
+import { DomainError } from '@berth/common';
 import {
   assertValidBlobKey,
   assertValidBlobPrefix,
@@ -27,6 +27,7 @@ import {
   type PutResult,
 } from './blob-store';
 import { openBody, releaseBody } from './capped-body';
+import { ArtifactsErrors } from '../errors';
 
 export interface FsBlobStoreOptions {
   /** Directory that holds the blobs (created on demand). Keys map to paths below it. */
@@ -209,7 +210,7 @@ export class FsBlobStore implements BlobStore {
       } catch (error) {
         if (hasCode(error, 'ENOENT') && attempt < 5) continue;
         if (hasCode(error, 'ENOTDIR', 'EEXIST', 'EISDIR', 'ENOTEMPTY')) {
-          throw conflict('blob_key_conflict', 'The blob key collides with an existing key.');
+          throw ArtifactsErrors.BlobKeyConflict();
         }
         throw blobStoreUnavailable(error);
       }

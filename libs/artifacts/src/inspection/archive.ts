@@ -1,12 +1,12 @@
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Header, type Extract } from 'tar-stream';
-import { DomainError, invalid, tooLarge } from '@berth/common';
+import { DomainError } from '@berth/common';
 import { parseChartYaml } from './chart-yaml';
-import { InspectionErrorCode as Code } from './codes';
 import { type InspectionLimits, resolveLimits } from './limits';
 import { entryPathSegments } from './paths';
 import { DEFAULT_GO_YAML_LIMITS } from './go-yaml';
 import { findUnstorable, storableText } from './storable';
+import { InspectionErrors } from './codes';
 
 export interface InspectedChart {
   name: string;
@@ -59,14 +59,14 @@ export async function inspectChartArchive(
 ): Promise<InspectedChart> {
   const lim = resolveLimits(limits);
   if (!looksLikeGzip(archive)) {
-    throw invalid(Code.ArchiveNotGzip, 'The chart archive is not a gzip-compressed file.');
+    throw InspectionErrors.ArchiveNotGzip();
   }
   const contents = await readArchive(archive, lim);
   if (contents.files === 0 || contents.topDirectory === undefined) {
-    throw invalid(Code.ArchiveEmpty, 'The chart archive contains no files.');
+    throw InspectionErrors.ArchiveEmpty('The chart archive contains no files.');
   }
   if (!contents.chartYaml) {
-    throw invalid(Code.ChartYamlMissing, 'The chart archive has no Chart.yaml in its top directory.');
+    throw InspectionErrors.ChartYamlMissing();
   }
   const chart = parseChartYaml(contents.chartYaml, {
     requirementsYaml: contents.requirementsYaml,
@@ -110,12 +110,7 @@ function readArchive(archive: Buffer, lim: Required<InspectionLimits>): Promise<
       if (settled) return;
       inflated += chunk.length;
       if (inflated > lim.maxDecompressedBytes) {
-        fail(
-          tooLarge(
-            Code.ArchiveTooLarge,
-            `The chart is larger than ${lim.maxDecompressedBytes} bytes decompressed.`,
-          ),
-        );
+        fail(InspectionErrors.ArchiveTooLarge(lim.maxDecompressedBytes));
         return;
       }
       if (!tar.write(chunk)) {
@@ -128,7 +123,7 @@ function readArchive(archive: Buffer, lim: Required<InspectionLimits>): Promise<
     });
     gunzip.on('error', (err: NodeJS.ErrnoException) => fail(gunzipError(err)));
     tar.on('error', () =>
-      fail(invalid(Code.ArchiveCorrupt, 'The chart archive is not a valid tar archive.')),
+      fail(InspectionErrors.ArchiveCorrupt('The chart archive is not a valid tar archive.')),
     );
     tar.on('finish', () => {
       if (settled) return;
@@ -141,10 +136,7 @@ function readArchive(archive: Buffer, lim: Required<InspectionLimits>): Promise<
       try {
         if (settled) return;
         if (++entries > lim.maxEntries) {
-          throw tooLarge(
-            Code.ArchiveTooManyEntries,
-            `The chart archive has more than ${lim.maxEntries} entries.`,
-          );
+          throw InspectionErrors.ArchiveTooManyEntries(lim.maxEntries);
         }
         sink = admitEntry(header);
       } catch (err) {
@@ -163,12 +155,7 @@ function readArchive(archive: Buffer, lim: Required<InspectionLimits>): Promise<
         if (settled) return;
         received += chunk.length;
         if (received > lim.maxFileBytes) {
-          fail(
-            tooLarge(
-              Code.ArchiveFileTooLarge,
-              `A file in the chart is larger than ${lim.maxFileBytes} bytes.`,
-            ),
-          );
+          fail(InspectionErrors.ArchiveFileTooLarge(lim.maxFileBytes));
           return;
         }
         sink?.(chunk);
@@ -184,30 +171,28 @@ function readArchive(archive: Buffer, lim: Required<InspectionLimits>): Promise<
       // tar-stream consumes pax headers (global ones too) and GNU long names itself; an unknown typeflag is null.
       const type = header.type as string | null;
       if (type !== 'file' && type !== 'directory') {
-        throw invalid(
-          Code.ArchiveEntryType,
-          'The chart archive may only contain regular files and directories (no links, devices or fifos).',
-        );
+        throw InspectionErrors.ArchiveEntryType();
       }
       const segments = entryPathSegments(header.name);
       if (segments.length === 0) {
         if (type === 'directory') return undefined; // "./"
-        throw invalid(Code.ArchivePathUnsafe, 'The chart archive contains a path that is not allowed.');
+        throw InspectionErrors.ArchivePathUnsafe();
       }
       if (contents.topDirectory === undefined) contents.topDirectory = segments[0];
       else if (contents.topDirectory !== segments[0]) {
-        throw invalid(Code.ArchiveLayout, 'The chart archive must contain exactly one top-level directory.');
+        throw InspectionErrors.ArchiveLayout(
+          'The chart archive must contain exactly one top-level directory.',
+        );
       }
       const path = segments.join('/');
-      const duplicate = () =>
-        invalid(Code.ArchiveDuplicateEntry, 'The chart archive contains the same path more than once.');
+      const duplicate = () => InspectionErrors.ArchiveDuplicateEntry();
       if (type === 'directory') {
         if (seenFiles.has(path)) throw duplicate();
         seenDirs.add(path);
         return undefined;
       }
       if (segments.length === 1) {
-        throw invalid(Code.ArchiveLayout, 'The chart archive has a file outside its top-level directory.');
+        throw InspectionErrors.ArchiveLayout('The chart archive has a file outside its top-level directory.');
       }
       if (seenFiles.has(path) || seenDirs.has(path)) throw duplicate();
       seenFiles.add(path);
@@ -217,20 +202,14 @@ function readArchive(archive: Buffer, lim: Required<InspectionLimits>): Promise<
       // tar-stream yields null for a base-256 size field that starts with neither 0x80 nor 0xff, and then never
       // ends the entry's stream; Go's archive/tar refuses such a header.
       if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) {
-        throw invalid(Code.ArchiveCorrupt, 'The chart archive is not a valid tar archive.');
+        throw InspectionErrors.ArchiveCorrupt('The chart archive is not a valid tar archive.');
       }
       // Helm's order: the running total first, then the per-file limit.
       if (size > lim.maxDecompressedBytes - contentBytes) {
-        throw tooLarge(
-          Code.ArchiveTooLarge,
-          `The chart is larger than ${lim.maxDecompressedBytes} bytes decompressed.`,
-        );
+        throw InspectionErrors.ArchiveTooLarge(lim.maxDecompressedBytes);
       }
       if (size > lim.maxFileBytes) {
-        throw tooLarge(
-          Code.ArchiveFileTooLarge,
-          `A file in the chart is larger than ${lim.maxFileBytes} bytes.`,
-        );
+        throw InspectionErrors.ArchiveFileTooLarge(lim.maxFileBytes);
       }
       contentBytes += size;
       return captureFor(segments.slice(1).join('/'), size);
@@ -254,7 +233,7 @@ function readArchive(archive: Buffer, lim: Required<InspectionLimits>): Promise<
       };
       if (rel === 'Chart.yaml' || rel === 'requirements.yaml') {
         if (size > lim.maxChartYamlBytes) {
-          throw invalid(Code.ChartYamlInvalid, `${rel} is larger than ${lim.maxChartYamlBytes} bytes.`);
+          throw InspectionErrors.ChartYamlInvalid(`${rel} is larger than ${lim.maxChartYamlBytes} bytes.`);
         }
         return whole((data) =>
           rel === 'Chart.yaml' ? (contents.chartYaml = data) : (contents.requirementsYaml = data),
@@ -262,8 +241,7 @@ function readArchive(archive: Buffer, lim: Required<InspectionLimits>): Promise<
       }
       if (rel === 'values.schema.json') {
         if (size > lim.maxValuesSchemaBytes) {
-          throw invalid(
-            Code.ValuesSchemaInvalid,
+          throw InspectionErrors.ValuesSchemaInvalid(
             `values.schema.json is larger than ${lim.maxValuesSchemaBytes} bytes.`,
           );
         }
@@ -287,8 +265,8 @@ function readArchive(archive: Buffer, lim: Required<InspectionLimits>): Promise<
 
 /** The gzip header was checked up front, so any inflate error means a damaged stream. */
 function gunzipError(err: NodeJS.ErrnoException): DomainError {
-  if (err.code === 'Z_BUF_ERROR') return invalid(Code.ArchiveCorrupt, 'The chart archive is truncated.');
-  return invalid(Code.ArchiveCorrupt, 'The chart archive is not a valid gzip stream.');
+  if (err.code === 'Z_BUF_ERROR') return InspectionErrors.ArchiveCorrupt('The chart archive is truncated.');
+  return InspectionErrors.ArchiveCorrupt('The chart archive is not a valid gzip stream.');
 }
 
 /** UTF-8 text without a BOM; a truncated tail never ends in half a character. */
@@ -325,14 +303,12 @@ function parseValuesSchema(data: Buffer): unknown {
   }
   const why = findUnstorable(schema, MAX_VALUES_SCHEMA_DEPTH);
   if (why === 'depth') {
-    throw invalid(
-      Code.ValuesSchemaInvalid,
+    throw InspectionErrors.ValuesSchemaInvalid(
       `values.schema.json is nested more than ${MAX_VALUES_SCHEMA_DEPTH} levels deep.`,
     );
   }
   if (why) {
-    throw invalid(
-      Code.ValuesSchemaInvalid,
+    throw InspectionErrors.ValuesSchemaInvalid(
       'values.schema.json holds a NUL character or an unpaired surrogate (in a key or a string).',
     );
   }

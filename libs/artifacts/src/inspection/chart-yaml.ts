@@ -1,4 +1,4 @@
-import { invalid } from '@berth/common';
+import type { DomainError } from '@berth/common';
 import {
   decodeInto,
   GoDecodeError,
@@ -11,7 +11,7 @@ import {
 import { type GoValue, sanitizeGoString } from './go-semantics';
 import { decodeGoYaml, DEFAULT_GO_YAML_LIMITS, GoYamlError } from './go-yaml';
 import { findUnstorable } from './storable';
-import { InspectionErrorCode as Code } from './codes';
+import { InspectionErrors } from './codes';
 
 /** One maintainer as `helm repo index` writes it (`chart.Maintainer`, every field omitempty). */
 export type ChartMaintainer = { name?: string; email?: string; url?: string };
@@ -148,12 +148,12 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function yamlText(input: string | Buffer, file: string, maxBytes: number): string {
   const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.length;
-  if (size > maxBytes) throw invalid(Code.ChartYamlInvalid, `${file} is larger than ${maxBytes} bytes.`);
+  if (size > maxBytes) throw InspectionErrors.ChartYamlInvalid(`${file} is larger than ${maxBytes} bytes.`);
   if (typeof input === 'string') return input.replace(/^\uFEFF/, '');
   try {
     return utf8.decode(input); // strips a UTF-8 BOM, as Helm's loader does
   } catch {
-    throw invalid(Code.ChartYamlInvalid, `${file} is not valid UTF-8.`);
+    throw InspectionErrors.ChartYamlInvalid(`${file} is not valid UTF-8.`);
   }
 }
 
@@ -163,16 +163,16 @@ function decodeFile(input: string | Buffer, file: string, maxBytes: number): GoV
     return decodeGoYaml(text);
   } catch (err) {
     if (err instanceof GoYamlError)
-      throw invalid(Code.ChartYamlInvalid, `${file} is not valid YAML (${err.message}).`);
+      throw InspectionErrors.ChartYamlInvalid(`${file} is not valid YAML (${err.message}).`);
     throw err;
   }
 }
 
 // A wrongly typed identity field reports that field's own code.
-const FIELD_CODES: Record<string, string> = {
-  apiVersion: Code.ChartApiVersionInvalid,
-  name: Code.ChartNameInvalid,
-  version: Code.ChartVersionInvalid,
+const FIELD_ERRORS: Record<string, (message: string) => DomainError> = {
+  apiVersion: InspectionErrors.ChartApiVersionInvalid,
+  name: InspectionErrors.ChartNameInvalid,
+  version: InspectionErrors.ChartVersionInvalid,
 };
 
 function overlay(existing: GoStruct, value: GoValue, file: string): GoStruct {
@@ -180,8 +180,8 @@ function overlay(existing: GoStruct, value: GoValue, file: string): GoStruct {
     return decodeInto(METADATA, existing, toJsonable(value, METADATA, ''), '') as GoStruct;
   } catch (err) {
     if (err instanceof GoDecodeError) {
-      const code = FIELD_CODES[err.path] ?? Code.ChartYamlInvalid;
-      throw invalid(code, `${file}${err.path ? ` ${err.path}` : ''} ${err.problem}.`);
+      const error = FIELD_ERRORS[err.path] ?? InspectionErrors.ChartYamlInvalid;
+      throw error(`${file}${err.path ? ` ${err.path}` : ''} ${err.problem}.`);
     }
     throw err;
   }
@@ -195,14 +195,14 @@ function overlay(existing: GoStruct, value: GoValue, file: string): GoStruct {
 export function parseChartYaml(text: string | Buffer, options: ParseChartYamlOptions = {}): ParsedChartYaml {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_CHART_YAML_BYTES;
   const chartYaml = decodeFile(text, 'Chart.yaml', maxBytes);
-  if (chartYaml.kind !== 'map') throw invalid(Code.ChartYamlInvalid, 'Chart.yaml must be a YAML mapping.');
+  if (chartYaml.kind !== 'map') throw InspectionErrors.ChartYamlInvalid('Chart.yaml must be a YAML mapping.');
   let md = overlay(zeroOf(METADATA) as GoStruct, chartYaml, 'Chart.yaml');
-  if (md.apiVersion === '') throw invalid(Code.ChartApiVersionInvalid, 'Chart.yaml has no apiVersion.');
+  if (md.apiVersion === '') throw InspectionErrors.ChartApiVersionInvalid('Chart.yaml has no apiVersion.');
 
   if (options.requirementsYaml !== undefined) {
     const requirements = decodeFile(options.requirementsYaml, 'requirements.yaml', maxBytes);
     if (requirements.kind !== 'map' && requirements.kind !== 'null') {
-      throw invalid(Code.ChartYamlInvalid, 'requirements.yaml must be a YAML mapping.');
+      throw InspectionErrors.ChartYamlInvalid('requirements.yaml must be a YAML mapping.');
     }
     md = overlay(md, requirements, 'requirements.yaml');
   }
@@ -212,8 +212,7 @@ export function parseChartYaml(text: string | Buffer, options: ParseChartYamlOpt
   // Annotations (keys too) and import-values are not sanitised by Helm; a `"\0"` or `"\ud800"` escape in
   // them would pass every rule above and then be refused by the database.
   if (findUnstorable(metadata, DEFAULT_GO_YAML_LIMITS.maxDepth)) {
-    throw invalid(
-      Code.ChartYamlInvalid,
+    throw InspectionErrors.ChartYamlInvalid(
       'Chart.yaml holds a NUL character or an unpaired surrogate (in a key or a value).',
     );
   }
@@ -230,23 +229,22 @@ export function parseChartYaml(text: string | Buffer, options: ParseChartYamlOpt
 function validate(md: GoStruct): void {
   const apiVersion = md.apiVersion as string;
   if (apiVersion !== 'v1' && apiVersion !== 'v2') {
-    throw invalid(Code.ChartApiVersionInvalid, 'Chart.yaml apiVersion must be v1 or v2.');
+    throw InspectionErrors.ChartApiVersionInvalid('Chart.yaml apiVersion must be v1 or v2.');
   }
   const name = md.name as string;
-  if (name === '') throw invalid(Code.ChartNameInvalid, 'Chart.yaml has no name.');
+  if (name === '') throw InspectionErrors.ChartNameInvalid('Chart.yaml has no name.');
   if (!isValidChartName(name)) {
-    throw invalid(
-      Code.ChartNameInvalid,
+    throw InspectionErrors.ChartNameInvalid(
       'The chart name must be a DNS-1123 label: at most 63 lowercase letters, digits and dashes.',
     );
   }
   const version = md.version as string;
-  if (version === '') throw invalid(Code.ChartVersionInvalid, 'Chart.yaml has no version.');
+  if (version === '') throw InspectionErrors.ChartVersionInvalid('Chart.yaml has no version.');
   if (!isStrictSemver(version)) {
-    throw invalid(Code.ChartVersionInvalid, 'The chart version must be a SemVer 2 version such as 1.2.3.');
+    throw InspectionErrors.ChartVersionInvalid('The chart version must be a SemVer 2 version such as 1.2.3.');
   }
   if (!['', 'application', 'library'].includes(md.type as string)) {
-    throw invalid(Code.ChartYamlInvalid, 'Chart.yaml type must be application or library.');
+    throw InspectionErrors.ChartYamlInvalid('Chart.yaml type must be application or library.');
   }
 
   for (const field of [
@@ -267,26 +265,26 @@ function validate(md: GoStruct): void {
 
   for (const m of (md.maintainers as Array<GoStruct | null>) ?? []) {
     if (m === null)
-      throw invalid(Code.ChartYamlInvalid, 'Chart.yaml maintainers must not contain empty entries.');
+      throw InspectionErrors.ChartYamlInvalid('Chart.yaml maintainers must not contain empty entries.');
     for (const field of ['name', 'email', 'url']) m[field] = sanitizeGoString(m[field] as string);
   }
 
   const seen = new Set<string>();
   for (const d of (md.dependencies as Array<GoStruct | null>) ?? []) {
     if (d === null)
-      throw invalid(Code.ChartYamlInvalid, 'Chart.yaml dependencies must not contain empty entries.');
+      throw InspectionErrors.ChartYamlInvalid('Chart.yaml dependencies must not contain empty entries.');
     for (const field of ['name', 'version', 'repository', 'condition'])
       d[field] = sanitizeGoString(d[field] as string);
     if (d.tags) d.tags = (d.tags as string[]).map(sanitizeGoString);
     const alias = d.alias as string;
     if (alias !== '' && !ALIAS_NAME.test(alias)) {
-      throw invalid(
-        Code.ChartYamlInvalid,
+      throw InspectionErrors.ChartYamlInvalid(
         'A dependency alias may only contain letters, digits, "_" and "-".',
       );
     }
     const key = alias !== '' ? alias : (d.name as string);
-    if (seen.has(key)) throw invalid(Code.ChartYamlInvalid, 'Two dependencies have the same name or alias.');
+    if (seen.has(key))
+      throw InspectionErrors.ChartYamlInvalid('Two dependencies have the same name or alias.');
     seen.add(key);
   }
 }

@@ -1,4 +1,6 @@
-/** The stable `DomainError` codes the inspector throws (all kind Invalid, except the three TooLarge ones). */
+import { defineErrors, ErrorKind, sentence } from '@berth/common';
+
+/** The stable `DomainError` codes the inspector throws; kinds and messages in `InspectionErrors` below. */
 export const InspectionErrorCode = {
   ArchiveNotGzip: 'archive_not_gzip',
   ArchiveCorrupt: 'archive_corrupt',
@@ -7,11 +9,8 @@ export const InspectionErrorCode = {
   ArchiveEntryType: 'archive_entry_type',
   ArchiveLayout: 'archive_layout',
   ArchiveDuplicateEntry: 'archive_duplicate_entry',
-  /** kind TooLarge */
   ArchiveTooLarge: 'archive_too_large',
-  /** kind TooLarge */
   ArchiveFileTooLarge: 'archive_file_too_large',
-  /** kind TooLarge */
   ArchiveTooManyEntries: 'archive_too_many_entries',
   ChartYamlMissing: 'chart_yaml_missing',
   ChartYamlInvalid: 'chart_yaml_invalid',
@@ -23,3 +22,44 @@ export const InspectionErrorCode = {
 } as const;
 
 export type InspectionErrorCode = (typeof InspectionErrorCode)[keyof typeof InspectionErrorCode];
+
+/** Each inspection code's kind and message, declared once; throw `InspectionErrors.<Code>(…)`. */
+export const InspectionErrors = defineErrors(InspectionErrorCode, {
+  ArchiveNotGzip: { kind: ErrorKind.Invalid, message: 'The chart archive is not a gzip-compressed file.' },
+  ArchiveCorrupt: { kind: ErrorKind.Invalid, message: sentence },
+  ArchiveEmpty: { kind: ErrorKind.Invalid, message: sentence },
+  ArchivePathUnsafe: {
+    kind: ErrorKind.Invalid,
+    message: 'The chart archive contains a path that is not allowed.',
+  },
+  ArchiveEntryType: {
+    kind: ErrorKind.Invalid,
+    message: 'The chart archive may only contain regular files and directories (no links, devices or fifos).',
+  },
+  ArchiveLayout: { kind: ErrorKind.Invalid, message: sentence },
+  ArchiveDuplicateEntry: {
+    kind: ErrorKind.Invalid,
+    message: 'The chart archive contains the same path more than once.',
+  },
+  ArchiveTooLarge: {
+    kind: ErrorKind.TooLarge,
+    message: (maxBytes: number) => `The chart is larger than ${maxBytes} bytes decompressed.`,
+  },
+  ArchiveFileTooLarge: {
+    kind: ErrorKind.TooLarge,
+    message: (maxBytes: number) => `A file in the chart is larger than ${maxBytes} bytes.`,
+  },
+  ArchiveTooManyEntries: {
+    kind: ErrorKind.TooLarge,
+    message: (maxEntries: number) => `The chart archive has more than ${maxEntries} entries.`,
+  },
+  ChartYamlMissing: {
+    kind: ErrorKind.Invalid,
+    message: 'The chart archive has no Chart.yaml in its top directory.',
+  },
+  ChartYamlInvalid: { kind: ErrorKind.Invalid, message: sentence },
+  ChartApiVersionInvalid: { kind: ErrorKind.Invalid, message: sentence },
+  ChartNameInvalid: { kind: ErrorKind.Invalid, message: sentence },
+  ChartVersionInvalid: { kind: ErrorKind.Invalid, message: sentence },
+  ValuesSchemaInvalid: { kind: ErrorKind.Invalid, message: sentence },
+});

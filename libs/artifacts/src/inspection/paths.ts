@@ -1,5 +1,4 @@
-import { invalid } from '@berth/common';
-import { InspectionErrorCode as Code } from './codes';
+import { InspectionErrors } from './codes';
 
 const DRIVE = /^[a-zA-Z]:/;
 
@@ -9,8 +8,7 @@ const DRIVE = /^[a-zA-Z]:/;
  * so `./foo//bar` and `foo/bar` are the same path; `./` alone gives no segments (the archive root).
  */
 export function entryPathSegments(name: string): string[] {
-  const unsafe = () =>
-    invalid(Code.ArchivePathUnsafe, 'The chart archive contains a path that is not allowed.');
+  const unsafe = () => InspectionErrors.ArchivePathUnsafe();
   if (name.includes('\0') || name.includes('\\') || name.startsWith('/') || DRIVE.test(name)) throw unsafe();
   const raw = name.split('/');
   if (raw.includes('..')) throw unsafe();

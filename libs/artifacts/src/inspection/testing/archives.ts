@@ -62,7 +62,7 @@ async function* packChunks(entries: TarEntry[]): AsyncGenerator<Buffer> {
             if (!sink.write(chunk)) await once(sink as unknown as NodeJS.EventEmitter, 'drain');
           }
           sink.end(null);
-        })();
+        })().catch((err: Error) => p.destroy(err)); // a failed write fails the archive stream, not the process
       });
     }
     p.finalize();

@@ -1,0 +1,93 @@
+import { defineErrors, ErrorKind, sentence } from '@berth/common';
+
+/**
+ * The HTTP edge's own stable error codes (API surface: never rename), each written once here. Libraries
+ * declare theirs in their `errors.ts`.
+ */
+export enum HttpErrorCode {
+  ValidationFailed = 'validation_failed',
+  InvalidJson = 'invalid_json',
+  BadRequest = 'bad_request',
+  PayloadTooLarge = 'payload_too_large',
+  UploadTooLarge = 'upload_too_large',
+  MultipartInvalid = 'multipart_invalid',
+  UploadsBusy = 'uploads_busy',
+  OwnerRequired = 'owner_required',
+  TooManyAuthFailures = 'too_many_auth_failures',
+  TooManySignups = 'too_many_signups',
+  TooManyCheckouts = 'too_many_checkouts',
+  /** 408: the upload body stalled or came in below the minimum rate. */
+  UploadTooSlow = 'upload_too_slow',
+  /** 429: this publisher already holds its share of the upload slots. */
+  PublisherUploadsBusy = 'publisher_uploads_busy',
+  ServiceUnavailable = 'service_unavailable',
+}
+
+/**
+ * Codes for a framework `HttpException` (unknown route, wrong method, …) by status, and the two that
+ * have no `ErrorKind` (a 500 and a status nothing else names).
+ */
+export enum HttpStatusErrorCode {
+  Unauthenticated = 'unauthenticated',
+  Forbidden = 'forbidden',
+  RouteNotFound = 'route_not_found',
+  MethodNotAllowed = 'method_not_allowed',
+  Conflict = 'conflict',
+  UnsupportedMediaType = 'unsupported_media_type',
+  RateLimited = 'rate_limited',
+  HttpError = 'http_error',
+  InternalError = 'internal_error',
+}
+
+/** Each edge code's kind and message, declared once; the error filter maps the kind to the status. */
+export const HttpErrors = defineErrors(HttpErrorCode, {
+  // ValidationPipe's list of field problems: they name fields, never echo values.
+  ValidationFailed: { kind: ErrorKind.Invalid, message: (problems: string[]) => problems.join('; ') },
+  InvalidJson: { kind: ErrorKind.Invalid, message: 'The request body is not valid JSON.' },
+  BadRequest: { kind: ErrorKind.Invalid, message: 'The request body could not be read.' },
+  PayloadTooLarge: {
+    kind: ErrorKind.TooLarge,
+    message: (maxBytes?: number) =>
+      maxBytes === undefined
+        ? 'The request body is too large.'
+        : `The request body is limited to ${maxBytes} bytes.`,
+  },
+  UploadTooLarge: {
+    kind: ErrorKind.TooLarge,
+    message: (maxBytes: number) => `The upload is larger than the limit of ${maxBytes} bytes.`,
+  },
+  MultipartInvalid: { kind: ErrorKind.Invalid, message: 'The multipart body is malformed.' },
+  UploadsBusy: {
+    kind: ErrorKind.Unavailable,
+    message: 'Too many uploads in progress; retry shortly.',
+    retryAfterSeconds: 2,
+  },
+  OwnerRequired: { kind: ErrorKind.Forbidden, message: 'Only the publisher owner, logged in, can do this.' },
+  TooManyAuthFailures: {
+    kind: ErrorKind.RateLimited,
+    message: (_retryAfterSeconds: number) => 'Too many failed authentication attempts; retry later.',
+    retryAfterSeconds: (retryAfterSeconds: number) => retryAfterSeconds,
+  },
+  TooManySignups: {
+    kind: ErrorKind.RateLimited,
+    message: (_retryAfterSeconds: number) => 'Too many sign-ups from this address; retry later.',
+    retryAfterSeconds: (retryAfterSeconds: number) => retryAfterSeconds,
+  },
+  TooManyCheckouts: {
+    kind: ErrorKind.RateLimited,
+    message: (_retryAfterSeconds: number) => 'Too many checkouts from this address; retry later.',
+    retryAfterSeconds: (retryAfterSeconds: number) => retryAfterSeconds,
+  },
+  UploadTooSlow: { kind: ErrorKind.Timeout, message: sentence },
+  PublisherUploadsBusy: {
+    kind: ErrorKind.RateLimited,
+    message: (maxPerPublisher: number) =>
+      `This publisher already has ${maxPerPublisher} uploads in progress; retry shortly.`,
+    retryAfterSeconds: 2,
+  },
+  ServiceUnavailable: {
+    kind: ErrorKind.Unavailable,
+    message: 'The service is temporarily unavailable; retry shortly.',
+    retryAfterSeconds: 5,
+  },
+});
