@@ -106,12 +106,13 @@ export function sendError(req: Request, res: Response, e: ErrorBody, requestId: 
     // Helm and ChartMuseum clients speak Basic (a token or license key as the password); /v1 is Bearer.
     res.setHeader(
       'WWW-Authenticate',
-      /^\/(helm|api)\//.test(req.path) ? 'Basic realm="Berth", charset="UTF-8"' : 'Bearer realm="Berth"',
+      /^\/(helm|api)\//i.test(req.path) ? 'Basic realm="Berth", charset="UTF-8"' : 'Bearer realm="Berth"',
     );
   }
   res.setHeader('X-Request-Id', requestId);
   res.setHeader('Cache-Control', 'no-store');
-  const chartMuseum = /^\/api\//.test(req.path) || /^\/helm\/[^/]+\/api\//.test(req.path);
+  // Routing ignores case, so the choice of shape must too.
+  const chartMuseum = /^\/api\//i.test(req.path) || /^\/helm\/[^/]+\/api\//i.test(req.path);
   const body = chartMuseum
     ? { error: e.message, code: e.code }
     : { error: { code: e.code, message: e.message } };
