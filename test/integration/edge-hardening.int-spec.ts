@@ -3,6 +3,7 @@ import { createPublisher, Publisher } from '../support/api';
 import { simpleChart } from '../support/charts';
 import { InProcessStore, startInProcess } from '../support/in-process';
 import { signStripe, stripeEvent } from '../support/stripe';
+import { MetricsServer } from '../../apps/store/src/ops/metrics-endpoint';
 
 jest.setTimeout(60_000);
 
@@ -184,5 +185,86 @@ describe('HTTP edge hardening', () => {
       });
       expect(pay.status).toBe(404);
     });
+  });
+});
+
+describe('/metrics is not public', () => {
+  const TOKEN = 'metrics-token-0123456789abcdef0123456789';
+  const production = {
+    NODE_ENV: 'production',
+    ACCESS_TOKEN_SECRET: 'a'.repeat(40),
+    LICENSE_SIGNING_SECRET: 'l'.repeat(40),
+    ALLOW_LOCAL_PAYMENTS: 'true',
+    TRUST_PROXY: 'false',
+  };
+  const stores: InProcessStore[] = [];
+  const start = async (env: Record<string, string>) => {
+    const s = await startInProcess('postgres', env);
+    stores.push(s);
+    return s;
+  };
+  afterAll(async () => {
+    for (const s of stores) await s.close();
+  });
+  const scrape = async (url: string, authorization?: string) => {
+    const res = await fetch(url, { headers: authorization ? { authorization } : {} });
+    const text = await res.text();
+    return { status: res.status, text };
+  };
+  const errorCode = (text: string) => (JSON.parse(text) as { error: { code: string } }).error.code;
+
+  it('in production with neither METRICS_PORT nor METRICS_TOKEN: 404 on the public port; health stays public', async () => {
+    const store = await start(production);
+    const m = await scrape(`${store.url}/metrics`);
+    expect([m.status, errorCode(m.text)]).toEqual([404, 'route_not_found']);
+    expect(m.text).not.toContain('berth_http_requests_total');
+    expect((await fetch(`${store.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${store.url}/readyz`)).status).toBe(200);
+  });
+
+  it('with METRICS_TOKEN: the bearer token and nothing else reads them', async () => {
+    const store = await start({ ...production, METRICS_TOKEN: TOKEN });
+    for (const authorization of [
+      undefined,
+      `Bearer ${TOKEN.slice(0, -1)}`,
+      `Bearer ${TOKEN}x`,
+      `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}`,
+    ]) {
+      const denied = await scrape(`${store.url}/metrics`, authorization);
+      expect({ authorization, status: denied.status, code: errorCode(denied.text) }).toEqual({
+        authorization,
+        status: 401,
+        code: 'metrics_token_required',
+      });
+      expect(denied.text).not.toContain(TOKEN);
+    }
+    const ok = await scrape(`${store.url}/metrics`, `Bearer ${TOKEN}`);
+    expect(ok.status).toBe(200);
+    expect(ok.text).toContain('berth_http_requests_total');
+    expect((await fetch(`${store.url}/healthz`)).status).toBe(200);
+  });
+
+  it('with METRICS_PORT: only that port serves them (behind the token when set)', async () => {
+    const store = await start({ ...production, METRICS_PORT: '0', METRICS_TOKEN: TOKEN });
+    const port = store.app.get(MetricsServer).port;
+    expect(port).toEqual(expect.any(Number));
+    expect(port).not.toBe(Number(new URL(store.url).port));
+    const publicPort = await scrape(`${store.url}/metrics`, `Bearer ${TOKEN}`);
+    expect([publicPort.status, errorCode(publicPort.text)]).toEqual([404, 'route_not_found']);
+    const own = `http://127.0.0.1:${port}`;
+    expect((await scrape(`${own}/metrics`)).status).toBe(401);
+    expect((await scrape(`${own}/metrics`, `Bearer ${TOKEN.toUpperCase()}`)).status).toBe(401);
+    const ok = await scrape(`${own}/metrics?x=1`, `Bearer ${TOKEN}`);
+    expect(ok.status).toBe(200);
+    expect(ok.text).toContain('berth_http_requests_total');
+    expect((await scrape(`${own}/healthz`, `Bearer ${TOKEN}`)).status).toBe(404);
+    expect((await scrape(`${own}/v1/catalog`, `Bearer ${TOKEN}`)).status).toBe(404);
+  });
+
+  it('outside production with neither set: served on the public port as before (a laptop)', async () => {
+    const store = await start({});
+    const m = await scrape(`${store.url}/metrics`);
+    expect(m.status).toBe(200);
+    expect(m.text).toContain('process_resident_memory_bytes');
   });
 });

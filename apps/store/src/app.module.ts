@@ -26,6 +26,7 @@ import { ENTITIES } from './entities';
 import { loggerParams } from './logging';
 import { Metrics } from './ops/metrics';
 import { OpsController } from './ops/ops.controller';
+import { MetricsAccess, MetricsServer } from './ops/metrics-endpoint';
 
 @Module({})
 export class AppModule {
@@ -56,6 +57,8 @@ export class AppModule {
       ],
       providers: [
         Metrics,
+        MetricsAccess,
+        MetricsServer,
         AuthFailureLimiter,
         HelmPullLane,
         { provide: APP_FILTER, useClass: ErrorFilter },

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { DomainError, ErrorKind } from '@berth/common';
 import { isConnectionError } from '@berth/database';
 import type { Request, Response } from 'express';
+import { HttpErrorCode } from './http-error-codes';
 import { isLogin } from './login-route';
 
 const STATUS: Record<ErrorKind, number> = {
@@ -19,7 +20,7 @@ const CODE_BY_STATUS: Record<number, string> = {
   400: 'bad_request',
   401: 'unauthenticated',
   403: 'forbidden',
-  404: 'route_not_found',
+  404: HttpErrorCode.RouteNotFound,
   405: 'method_not_allowed',
   409: 'conflict',
   413: 'payload_too_large',
