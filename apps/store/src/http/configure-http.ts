@@ -10,6 +10,7 @@ import { HelmPullLane } from './helm-pull-lane';
 import { setSecurityHeaders } from './security-headers';
 import { sendError, toErrorBody } from './error.filter';
 import { v1JsonParser } from './body-parsing';
+import { forwardedHeaderWarning } from './forwarded-headers';
 
 /** Everything about HTTP that is not a route: parsers, validation, errors, metrics. Shared by main and tests. */
 export function configureHttp(app: INestApplication): void {
@@ -20,6 +21,7 @@ export function configureHttp(app: INestApplication): void {
   expressApp.set('etag', false);
   // Names the client for rate limits only: every URL the store writes comes from PUBLIC_URL.
   expressApp.set('trust proxy', config.http.trustProxy);
+  expressApp.use(forwardedHeaderWarning(config));
   expressApp.use(app.get(Metrics).middleware());
   const httpsOnly = config.publicUrl.startsWith('https://');
   expressApp.use(
