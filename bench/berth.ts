@@ -72,6 +72,9 @@ export async function startBerth(dataDir: string, uploadConcurrency: number, mai
       SIGNUPS_PER_CLIENT: '1000000',
       UPLOAD_CONCURRENCY: String(Math.max(8, uploadConcurrency * 2)),
       LOG_LEVEL: 'warn',
+      // Clients connect directly, and nobody scrapes: say so, as an operator would, so start-up is quiet.
+      TRUST_PROXY: 'false',
+      METRICS_TOKEN: randomBytes(32).toString('hex'),
     };
     let store = await launch(env, main);
     const stopStore = () => store.stop().then(() => undefined);

@@ -29,6 +29,7 @@ import { ENTITIES } from './entities';
 import { loggerParams } from './logging';
 import { Metrics } from './ops/metrics';
 import { OpsController } from './ops/ops.controller';
+import { MetricsAccess, MetricsServer } from './ops/metrics-endpoint';
 
 @Module({})
 export class AppModule {
@@ -61,6 +62,8 @@ export class AppModule {
       providers: [
         AccountClosure,
         Metrics,
+        MetricsAccess,
+        MetricsServer,
         AuthFailureLimiter,
         ClientLimits,
         HelmPullLane,

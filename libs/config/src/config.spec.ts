@@ -97,6 +97,45 @@ describe('loadConfig', () => {
     );
   });
 
+  it('keeps /metrics off the public port only as asked, and hides its token', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).metrics).toEqual({ port: undefined, token: undefined });
+    const token = 'm'.repeat(40);
+    expect(loadConfig({ DATA_DIR: dataDir(), METRICS_PORT: '9100', METRICS_TOKEN: token }).metrics).toEqual({
+      port: 9100,
+      token,
+    });
+    expect(loadConfig({ DATA_DIR: dataDir(), METRICS_PORT: '0' }).metrics.port).toBe(0);
+    expect(() => loadConfig({ DATA_DIR: dataDir(), PORT: '9100', METRICS_PORT: '9100' })).toThrow(
+      /METRICS_PORT must differ from PORT/,
+    );
+    let error: unknown;
+    try {
+      loadConfig({ DATA_DIR: dataDir(), METRICS_TOKEN: 'too-short-token' });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as ConfigError).message).toMatch(/METRICS_TOKEN/);
+    expect((error as ConfigError).message).not.toContain('too-short-token');
+    expect(sensitiveVariables()).toContain('METRICS_TOKEN');
+  });
+
+  it('bounds database statements by default and tells an unset TRUST_PROXY from an explicit one', () => {
+    const defaults = loadConfig({ DATA_DIR: dataDir() });
+    expect(defaults.database.statementTimeoutMs).toBe(5000);
+    expect(defaults.http).toMatchObject({ trustProxy: false, trustProxyConfigured: false });
+    expect(
+      loadConfig({ DATA_DIR: dataDir(), DATABASE_STATEMENT_TIMEOUT_MS: '0' }).database.statementTimeoutMs,
+    ).toBe(0);
+    expect(() => loadConfig({ DATA_DIR: dataDir(), DATABASE_STATEMENT_TIMEOUT_MS: '-1' })).toThrow(
+      /DATABASE_STATEMENT_TIMEOUT_MS/,
+    );
+    expect(loadConfig({ DATA_DIR: dataDir(), TRUST_PROXY: 'false' }).http).toMatchObject({
+      trustProxy: false,
+      trustProxyConfigured: true,
+    });
+    expect(loadConfig({ DATA_DIR: dataDir(), TRUST_PROXY: '1' }).http.trustProxy).toBe(1);
+  });
+
   it('ignores a trailing slash on PUBLIC_URL', () => {
     expect(loadConfig({ DATA_DIR: dataDir(), PUBLIC_URL: 'https://store.example.com/' }).publicUrl).toBe(
       'https://store.example.com',

@@ -67,6 +67,17 @@ export class EnvironmentVariables {
   @Max(100)
   DATABASE_POOL_SIZE = 10;
 
+  /**
+   * Longest one statement of a request may take, in ms (0: no limit). Enforced by Postgres
+   * (statement_timeout) and by the client too, so a frozen or unreachable server still answers 503
+   * within it. Migrations and the change-feed listener are exempt; the embedded database has none.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  DATABASE_STATEMENT_TIMEOUT_MS = 5000;
+
   @IsIn(['run', 'skip'])
   MIGRATIONS: 'run' | 'skip' = 'run';
 
@@ -296,8 +307,27 @@ export class EnvironmentVariables {
    * Which proxies' X-Forwarded-For names the client, for rate limits only (Express `trust proxy`:
    * `false`, `loopback`, a hop count or CIDRs). URLs never come from forwarded headers.
    */
+  @IsOptional()
   @IsString()
-  TRUST_PROXY = 'false';
+  TRUST_PROXY?: string;
+
+  /**
+   * Serves /metrics on this port only (0: any free port), no longer on PORT. Unset: /metrics is on PORT,
+   * behind METRICS_TOKEN when that is set, and not served at all in production without it.
+   */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  METRICS_PORT?: number;
+
+  /** A bearer token /metrics requires (`Authorization: Bearer …`), on whichever port serves it. */
+  @IsOptional()
+  @Sensitive()
+  @IsString()
+  @MinLength(32)
+  METRICS_TOKEN?: string;
 
   /** Comma-separated origins allowed cross-origin calls to /v1; unset: no CORS headers at all. */
   @IsOptional()
@@ -311,7 +341,7 @@ export interface AppConfig {
   host: string;
   publicUrl: string;
   dataDir: string;
-  database: { url?: string; poolSize: number; migrations: 'run' | 'skip' };
+  database: { url?: string; poolSize: number; migrations: 'run' | 'skip'; statementTimeoutMs: number };
   blobStore:
     | { driver: 'fs'; root: string }
     | {
@@ -357,8 +387,12 @@ export interface AppConfig {
     checkoutsPerClient: number;
     clientLimitWindowSeconds: number;
     trustProxy: boolean | number | string;
+    /** Whether TRUST_PROXY was set at all (unset behind a proxy is a misconfiguration worth a warning). */
+    trustProxyConfigured: boolean;
     corsOrigins: string[];
   };
+  /** Where /metrics is served: its own port, and/or behind a bearer token (see METRICS_PORT). */
+  metrics: { port?: number; token?: string };
   logLevel: string;
   shutdownTimeoutMs: number;
 }
@@ -415,6 +449,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     'STRIPE_SECRET_KEY',
     'STRIPE_WEBHOOK_SECRET',
     'STRIPE_API_URL',
+    'TRUST_PROXY',
+    'METRICS_PORT',
+    'METRICS_TOKEN',
   ]) {
     if (env[key]) raw[key] = env[key] as string;
   }
@@ -435,6 +472,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       'STRIPE_SECRET_KEY is required in production (or set ALLOW_LOCAL_PAYMENTS=true to take no real payments)',
     );
   }
+  if (vars.METRICS_PORT && vars.METRICS_PORT === vars.PORT) {
+    problems.push('METRICS_PORT must differ from PORT (it exists to keep /metrics off the public port)');
+  }
   if (problems.length) throw new ConfigError(problems);
 
   const dataDir = isAbsolute(vars.DATA_DIR) ? vars.DATA_DIR : resolve(process.cwd(), vars.DATA_DIR);
@@ -445,7 +485,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     host: vars.HOST,
     publicUrl,
     dataDir,
-    database: { url: vars.DATABASE_URL, poolSize: vars.DATABASE_POOL_SIZE, migrations: vars.MIGRATIONS },
+    database: {
+      url: vars.DATABASE_URL,
+      poolSize: vars.DATABASE_POOL_SIZE,
+      migrations: vars.MIGRATIONS,
+      statementTimeoutMs: vars.DATABASE_STATEMENT_TIMEOUT_MS,
+    },
     blobStore:
       vars.BLOB_STORE === 's3'
         ? {
@@ -502,12 +547,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       signupsPerClient: vars.SIGNUPS_PER_CLIENT,
       checkoutsPerClient: vars.CHECKOUTS_PER_CLIENT,
       clientLimitWindowSeconds: vars.CLIENT_LIMIT_WINDOW_SECONDS,
-      trustProxy: parseTrustProxy(vars.TRUST_PROXY),
+      trustProxy: parseTrustProxy(vars.TRUST_PROXY ?? 'false'),
+      trustProxyConfigured: vars.TRUST_PROXY !== undefined,
       corsOrigins: (vars.CORS_ORIGINS ?? '')
         .split(',')
         .map((o) => o.trim().replace(/\/+$/, ''))
         .filter(Boolean),
     },
+    metrics: { port: vars.METRICS_PORT, token: vars.METRICS_TOKEN },
     logLevel: vars.LOG_LEVEL,
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
   });

@@ -17,12 +17,21 @@ export interface DatabaseModuleOptions {
 
 const EMBEDDED = Symbol('EMBEDDED_POSTGRES');
 
-/** Options shared by the app and the TypeORM CLI data source, so both see the same schema. */
+/** The client waits this much longer than Postgres, so a live server's own cancel (57014) comes first. */
+const CLIENT_TIMEOUT_GRACE_MS = 500;
+
+/**
+ * Options shared by the app and the TypeORM CLI data source, so both see the same schema.
+ * `statementTimeoutMs` (> 0) bounds every statement twice: Postgres cancels it (statement_timeout),
+ * and the client gives up a little later (query_timeout) when the server cannot even do that (frozen,
+ * or the network lost). Only for the pool that serves requests: migrations run without it.
+ */
 export function dataSourceOptions(
   url: string,
   poolSize: number,
   options: DatabaseModuleOptions,
   embedded = false,
+  statementTimeoutMs = 0,
 ) {
   return {
     type: 'postgres' as const,
@@ -39,6 +48,12 @@ export function dataSourceOptions(
       max: poolSize,
       connectionTimeoutMillis: embedded ? 30000 : 5000,
       idleTimeoutMillis: embedded ? 0 : 30000,
+      ...(statementTimeoutMs > 0
+        ? {
+            statement_timeout: statementTimeoutMs,
+            query_timeout: statementTimeoutMs + CLIENT_TIMEOUT_GRACE_MS,
+          }
+        : {}),
     },
   };
 }
@@ -79,12 +94,26 @@ export class DatabaseModule {
           inject: [APP_CONFIG, EMBEDDED],
           useFactory: async (config: AppConfig, embedded: EmbeddedPostgres | null) => {
             const url = config.database.url ?? (embedded as EmbeddedPostgres).url;
+            // The embedded database lives in this process: it cannot freeze apart from it, and its one
+            // connection serialises every statement, so a timeout would only cut slow laptops short.
             const pool = embedded ? 1 : config.database.poolSize;
-            const dataSource = new DataSource(dataSourceOptions(url, pool, options, embedded !== null));
+            const timeout = embedded ? 0 : config.database.statementTimeoutMs;
+            const dataSource = new DataSource(
+              dataSourceOptions(url, pool, options, embedded !== null, timeout),
+            );
             await dataSource.initialize();
             if (config.database.migrations === 'run') {
-              const applied = await runMigrationsLocked(dataSource);
-              if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`);
+              // A migration, or waiting for another replica's, may take longer than any request should:
+              // with a timeout, on a connection of its own that has none.
+              const migrator =
+                timeout > 0 ? new DataSource(dataSourceOptions(url, 1, options, false)) : dataSource;
+              if (migrator !== dataSource) await migrator.initialize();
+              try {
+                const applied = await runMigrationsLocked(migrator);
+                if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`);
+              } finally {
+                if (migrator !== dataSource) await migrator.destroy();
+              }
             } else {
               logger.warn('MIGRATIONS=skip: not applying migrations at start');
             }

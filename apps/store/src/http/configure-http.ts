@@ -9,6 +9,8 @@ import { AuthFailureLimiter } from './auth-failure-limiter';
 import { HelmPullLane } from './helm-pull-lane';
 import { setSecurityHeaders } from './security-headers';
 import { sendError, toErrorBody } from './error.filter';
+import { v1JsonParser } from './body-parsing';
+import { forwardedHeaderWarning } from './forwarded-headers';
 
 /** Everything about HTTP that is not a route: parsers, validation, errors, metrics. Shared by main and tests. */
 export function configureHttp(app: INestApplication): void {
@@ -19,6 +21,7 @@ export function configureHttp(app: INestApplication): void {
   expressApp.set('etag', false);
   // Names the client for rate limits only: every URL the store writes comes from PUBLIC_URL.
   expressApp.set('trust proxy', config.http.trustProxy);
+  expressApp.use(forwardedHeaderWarning(config));
   expressApp.use(app.get(Metrics).middleware());
   const httpsOnly = config.publicUrl.startsWith('https://');
   expressApp.use(
@@ -35,12 +38,8 @@ export function configureHttp(app: INestApplication): void {
     });
   }
   expressApp.use(app.get(AuthFailureLimiter).middleware());
-  // JSON whatever the Content-Type says (so `curl -d '{...}'` works), small, and only on /v1. Webhooks
-  // are left raw: their signature covers the exact bytes.
-  expressApp.use(
-    '/v1',
-    express.json({ limit: '64kb', type: (req) => !(req.url ?? '').startsWith('/webhooks/'), strict: true }),
-  );
+  // JSON on /v1, depth-capped; webhooks are left raw: their signature covers the exact bytes.
+  expressApp.use('/v1', v1JsonParser());
   // The local pay page's form posts urlencoded (empty) bodies.
   expressApp.use('/checkout', express.urlencoded({ extended: false, limit: '1kb' }));
   // Body-parser failures happen before Nest's filters see the request; answer them in the same shape.

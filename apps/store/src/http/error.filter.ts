@@ -23,7 +23,7 @@ const CODE_BY_STATUS: Record<number, string> = {
   400: HttpErrorCode.BadRequest,
   401: HttpStatusErrorCode.Unauthenticated,
   403: HttpStatusErrorCode.Forbidden,
-  404: HttpStatusErrorCode.RouteNotFound,
+  404: HttpErrorCode.RouteNotFound,
   405: HttpStatusErrorCode.MethodNotAllowed,
   409: HttpStatusErrorCode.Conflict,
   413: HttpErrorCode.PayloadTooLarge,
@@ -122,12 +122,13 @@ function writeError(req: Request, res: Response, e: ErrorBody, requestId: string
     // Helm and ChartMuseum clients speak Basic (a token or license key as the password); /v1 is Bearer.
     res.setHeader(
       'WWW-Authenticate',
-      /^\/(helm|api)\//.test(req.path) ? 'Basic realm="Berth", charset="UTF-8"' : 'Bearer realm="Berth"',
+      /^\/(helm|api)\//i.test(req.path) ? 'Basic realm="Berth", charset="UTF-8"' : 'Bearer realm="Berth"',
     );
   }
   res.setHeader('X-Request-Id', requestId);
   res.setHeader('Cache-Control', 'no-store');
-  const chartMuseum = /^\/api\//.test(req.path) || /^\/helm\/[^/]+\/api\//.test(req.path);
+  // Routing ignores case, so the choice of shape must too.
+  const chartMuseum = /^\/api\//i.test(req.path) || /^\/helm\/[^/]+\/api\//i.test(req.path);
   const body = chartMuseum
     ? { error: e.message, code: e.code }
     : { error: { code: e.code, message: e.message } };

@@ -6,6 +6,14 @@ import { defineErrors, ErrorKind, sentence } from '@berth/common';
  */
 export enum HttpErrorCode {
   ValidationFailed = 'validation_failed',
+  /** No route answers this method and path (also what /metrics answers where it is not served). */
+  RouteNotFound = 'route_not_found',
+  /** A JSON body nests arrays/objects deeper than MAX_JSON_DEPTH. */
+  JsonTooDeep = 'json_too_deep',
+  /** A route that reads its body raw found it already consumed (it cannot be read twice). */
+  BodyAlreadyRead = 'body_already_read',
+  /** /metrics asked for without (or with a wrong) METRICS_TOKEN. */
+  MetricsTokenRequired = 'metrics_token_required',
   InvalidJson = 'invalid_json',
   BadRequest = 'bad_request',
   PayloadTooLarge = 'payload_too_large',
@@ -30,7 +38,6 @@ export enum HttpErrorCode {
 export enum HttpStatusErrorCode {
   Unauthenticated = 'unauthenticated',
   Forbidden = 'forbidden',
-  RouteNotFound = 'route_not_found',
   MethodNotAllowed = 'method_not_allowed',
   Conflict = 'conflict',
   UnsupportedMediaType = 'unsupported_media_type',
@@ -44,6 +51,19 @@ export const HttpErrors = defineErrors(HttpErrorCode, {
   // ValidationPipe's list of field problems: they name fields, never echo values.
   ValidationFailed: { kind: ErrorKind.Invalid, message: (problems: string[]) => problems.join('; ') },
   InvalidJson: { kind: ErrorKind.Invalid, message: 'The request body is not valid JSON.' },
+  RouteNotFound: {
+    kind: ErrorKind.NotFound,
+    message: (method: string, path: string) => `Cannot ${method} ${path}`,
+  },
+  JsonTooDeep: {
+    kind: ErrorKind.Invalid,
+    message: (maxDepth: number) => `The JSON body nests more than ${maxDepth} levels of arrays or objects.`,
+  },
+  BodyAlreadyRead: { kind: ErrorKind.Invalid, message: 'The request body could not be read for this route.' },
+  MetricsTokenRequired: {
+    kind: ErrorKind.Unauthenticated,
+    message: 'Metrics require the metrics bearer token.',
+  },
   BadRequest: { kind: ErrorKind.Invalid, message: 'The request body could not be read.' },
   PayloadTooLarge: {
     kind: ErrorKind.TooLarge,

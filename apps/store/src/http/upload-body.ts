@@ -3,6 +3,7 @@ import type { DomainError } from '@berth/common';
 import busboy from 'busboy';
 import type { Request } from 'express';
 import { HttpErrors } from './http-errors';
+import { bodyAlreadyRead, consumedBody } from './body-parsing';
 
 export interface UploadBody {
   chart?: Buffer;
@@ -68,6 +69,9 @@ export function readRawBody(
 ): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > max) return Promise.reject(bodyTooLarge(max));
+  const consumed = consumedBody(req);
+  if (consumed === null) return Promise.reject(bodyAlreadyRead());
+  if (consumed) return consumed.length > max ? Promise.reject(bodyTooLarge(max)) : Promise.resolve(consumed);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -109,6 +113,8 @@ export async function readUploadBody(req: Request, max: number, pace?: BodyPace)
   }
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > max) throw uploadTooLarge(max);
+  // A parser took the stream: busboy would wait for it forever.
+  if (consumedBody(req) !== undefined) throw bodyAlreadyRead();
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
     try {

@@ -1,9 +1,10 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { BLOB_STORE, BlobStore } from '@berth/artifacts';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
 import { Metrics } from './metrics';
+import { MetricsAccess } from './metrics-endpoint';
 
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
   Promise.race([
@@ -18,6 +19,7 @@ export class OpsController {
     private readonly dataSource: DataSource,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     private readonly metrics: Metrics,
+    private readonly metricsAccess: MetricsAccess,
   ) {}
 
   @Get('healthz')
@@ -50,7 +52,8 @@ export class OpsController {
 
   @Get('metrics')
   @ApiExcludeEndpoint()
-  async scrape(@Res() res: Response): Promise<void> {
+  async scrape(@Req() req: Request, @Res() res: Response): Promise<void> {
+    this.metricsAccess.check(req.headers.authorization, req.path);
     res.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
   }
 }
