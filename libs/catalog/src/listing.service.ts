@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { ChartEntity, ListingEntity } from './entities';
 import { CatalogChanges } from './catalog-changes';
 import { CatalogErrors } from './errors';
@@ -69,13 +69,21 @@ export class ListingService {
     private readonly changes: CatalogChanges,
   ) {}
 
-  /** The chart and its listing, whatever its state (the caller decides what is purchasable). */
-  async find(publisherId: string, chartName: string): Promise<PurchasableListing | null> {
-    const chart = await this.dataSource
+  /**
+   * The chart and its listing, whatever its state (the caller decides what is purchasable). Inside a
+   * transaction (`m`) the listing row is read FOR SHARE: a price or policy change waits until that
+   * transaction ends, so what was checked is what the transaction commits against.
+   */
+  async find(publisherId: string, chartName: string, m?: EntityManager): Promise<PurchasableListing | null> {
+    const manager = m ?? this.dataSource.manager;
+    const chart = await manager
       .getRepository(ChartEntity)
       .findOne({ where: { publisherId, name: chartName } });
     if (!chart) return null;
-    const l = await this.dataSource.getRepository(ListingEntity).findOne({ where: { chartId: chart.id } });
+    const l = await manager.getRepository(ListingEntity).findOne({
+      where: { chartId: chart.id },
+      ...(m ? { lock: { mode: 'pessimistic_read' as const } } : {}),
+    });
     if (!l) return null;
     return {
       chartId: chart.id,

@@ -3,7 +3,7 @@ import { ChartQueryService, ListingService } from '@berth/catalog';
 import type { DomainError } from '@berth/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { LicenseService, LicenseView, newestStable } from '@berth/licensing';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { OrderEntity, OrderStatus } from './entities';
 import { FulfilmentService } from './fulfilment.service';
 import { PAYMENT_PROVIDER, PaymentProvider } from './payment-provider';
@@ -160,7 +160,7 @@ export class CheckoutService {
       if (!found) throw CommerceErrors.CheckoutNotFound();
       const order = (await this.fulfilment.lockOrder(m, found.id)) as OrderEntity;
       if (order.status === 'pending') {
-        const refused = await this.stillPayable(order);
+        const refused = await this.stillPayable(m, order);
         if (refused) {
           await m.update(OrderEntity, { id: order.id, status: 'pending' }, { status: 'expired' });
           return refused;
@@ -175,11 +175,11 @@ export class CheckoutService {
   }
 
   /** Why a pending local order can no longer be paid, or null when it can. */
-  private async stillPayable(order: OrderEntity): Promise<DomainError | null> {
+  private async stillPayable(m: EntityManager, order: OrderEntity): Promise<DomainError | null> {
     if (order.expiresAt && order.expiresAt.getTime() <= Date.now()) {
       return CommerceErrors.CheckoutExpired();
     }
-    const listing = await this.listings.find(order.publisherId, order.chartName);
+    const listing = await this.listings.find(order.publisherId, order.chartName, m);
     const same =
       !!listing &&
       listing.published &&
