@@ -27,6 +27,25 @@ describe('jsonNestsDeeperThan', () => {
   });
 });
 
+describe('v1JsonParser', () => {
+  it('finds the nesting of a UTF-16 body, whose bytes can pose as quotes', async () => {
+    // "∀" is 00 22 in UTF-16LE: a byte scan would think a string opened and never see the brackets.
+    const bomb = `["∀",${'['.repeat(200)}${']'.repeat(200)}]`;
+    const req = Object.assign(Readable.from([Buffer.from(bomb, 'utf16le')]), {
+      url: '/sessions',
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json; charset=utf-16le',
+        'content-length': String(Buffer.byteLength(bomb, 'utf16le')),
+      },
+    }) as unknown as Request;
+    expect(await run(v1JsonParser(), req)).toMatchObject({ code: 'json_too_deep' });
+    const fine = fakeRequest('{"a":[[1]]}', '/sessions', 'application/json; charset=utf-8');
+    expect(await run(v1JsonParser(), fine)).toBeUndefined();
+    expect(fine.body).toEqual({ a: [[1]] });
+  });
+});
+
 describe('raw readers after a parser took the stream', () => {
   it('get the exact bytes the JSON parser consumed instead of waiting for them', async () => {
     const body = '{"id":"evt_1", "type":"x"}';

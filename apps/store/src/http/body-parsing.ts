@@ -30,6 +30,14 @@ export function jsonNestsDeeperThan(bytes: Buffer, max: number): boolean {
   return false;
 }
 
+function decodeText(bytes: Buffer, encoding: string): string {
+  try {
+    return new TextDecoder(encoding).decode(bytes);
+  } catch {
+    throw HttpErrors.BadRequest();
+  }
+}
+
 /**
  * Routes under /v1 that read their body raw (the signature of a webhook covers the exact bytes). The
  * same test as Express's routing: case-insensitive, trailing slash optional. `path` is relative to /v1.
@@ -46,9 +54,12 @@ export function v1JsonParser(): RequestHandler {
     limit: '64kb',
     strict: true,
     type: (req) => !RAW_V1_ROUTES.test((req.url ?? '/').split('?')[0]),
-    verify: (req, _res, bytes) => {
+    verify: (req, _res, bytes, encoding) => {
       (req as WithKeptBody)[KEPT_BODY] = bytes;
-      if (jsonNestsDeeperThan(bytes, MAX_JSON_DEPTH)) throw HttpErrors.JsonTooDeep(MAX_JSON_DEPTH);
+      // The parser accepts any utf-* charset; scan the text it will parse, not bytes in another encoding
+      // (in UTF-16 a character's bytes can look like a quote and hide the nesting from a UTF-8 scan).
+      const utf8 = /^utf-?8$/i.test(encoding) ? bytes : Buffer.from(decodeText(bytes, encoding));
+      if (jsonNestsDeeperThan(utf8, MAX_JSON_DEPTH)) throw HttpErrors.JsonTooDeep(MAX_JSON_DEPTH);
     },
   });
 }
