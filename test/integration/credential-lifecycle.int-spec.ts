@@ -81,7 +81,7 @@ describe('credential lifecycle on postgres', () => {
             bearer(p.accessToken),
           ),
         ),
-      ).toEqual([401, 'password_incorrect']);
+      ).toEqual([403, 'password_incorrect']);
       expect(
         await code(
           await send(
@@ -330,7 +330,7 @@ describe('credential lifecycle on postgres', () => {
       expect(
         await code(await send(`${store.url}/v1/account`, 'DELETE', { password: seller.password })),
       ).toEqual([401, 'auth_required']);
-      expect(await code(await close('wrong password'))).toEqual([401, 'password_incorrect']);
+      expect(await code(await close('wrong password'))).toEqual([403, 'password_incorrect']);
       expect(await code(await close(seller.password))).toEqual([409, 'account_has_paid_licenses']);
       // Refused means nothing happened.
       expect((await fetch(`${store.url}/helm/${seller.slug}/index.yaml`)).status).toBe(200);
@@ -347,6 +347,16 @@ describe('credential lifecycle on postgres', () => {
           )
         ).status,
       ).toBe(204);
+      // A checkout a buyer may still pay holds the account open too: its payment needs a publisher.
+      const open = await send(`${store.url}/v1/checkout`, 'POST', {
+        publisher: seller.slug,
+        chart: 'paiddb',
+        email: 'late@example.com',
+      });
+      expect(open.status).toBe(201);
+      const { orderId } = (await open.json()) as { orderId: string };
+      expect(await code(await close(seller.password))).toEqual([409, 'account_has_open_checkouts']);
+      await db.query(`UPDATE "order" SET expires_at = now() - interval '1 second' WHERE id = $1`, [orderId]);
       const publisherId = (await db.query(`SELECT id FROM publisher WHERE slug = $1`, [seller.slug]))[0]
         .id as string;
       expect(await code(await close(seller.password))).toEqual([204, undefined]);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AccountClosureService, AccountsErrors, SessionService } from '@berth/accounts';
 import { PublisherCatalogRemoval } from '@berth/catalog';
+import { OrdersService } from '@berth/commerce';
 import { LicenseService } from '@berth/licensing';
 import { DataSource } from 'typeorm';
 
@@ -18,6 +19,7 @@ export class AccountClosure {
     private readonly accounts: AccountClosureService,
     private readonly licenses: LicenseService,
     private readonly catalog: PublisherCatalogRemoval,
+    private readonly orders: OrdersService,
   ) {}
 
   async close(accountId: string, password: string, clientKey: string): Promise<void> {
@@ -28,6 +30,7 @@ export class AccountClosure {
         if (await this.licenses.hasLivePaid(p.id, m)) {
           throw AccountsErrors.AccountHasPaidLicenses(p.slug);
         }
+        if (await this.orders.hasOpenCheckouts(p.id, m)) throw AccountsErrors.AccountHasOpenCheckouts(p.slug);
       }
       const charts = new Map<string, string[]>();
       for (const p of publishers) {

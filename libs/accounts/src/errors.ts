@@ -17,6 +17,7 @@ export enum AccountsErrorCode {
   NotPublisherOwner = 'not_publisher_owner',
   ApiTokenNotFound = 'api_token_not_found',
   AccountHasPaidLicenses = 'account_has_paid_licenses',
+  AccountHasOpenCheckouts = 'account_has_open_checkouts',
   PasswordChecksBusy = 'password_checks_busy',
 }
 
@@ -50,11 +51,18 @@ export const AccountsErrors = defineErrors(AccountsErrorCode, {
     message:
       'The e-mail address must be plain ASCII without quotes (internationalised domains in xn-- form).',
   },
-  PasswordIncorrect: { kind: ErrorKind.Unauthenticated, message: 'The password is wrong.' },
+  // 403, not 401: the caller's session is fine (a 401 tells clients to log in again); the e-mail's login
+  // throttle counts these, not the access token's failure limit.
+  PasswordIncorrect: { kind: ErrorKind.Forbidden, message: 'The password is wrong.' },
   AccountHasPaidLicenses: {
     kind: ErrorKind.Conflict,
     message: (slug: string) =>
       `The publisher "${slug}" has sold licenses still in force; revoke or refund them first.`,
+  },
+  AccountHasOpenCheckouts: {
+    kind: ErrorKind.Conflict,
+    message: (slug: string) =>
+      `The publisher "${slug}" has checkouts a buyer may still pay; try again once they have expired.`,
   },
   PasswordChecksBusy: {
     kind: ErrorKind.Unavailable,

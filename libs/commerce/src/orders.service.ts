@@ -6,7 +6,7 @@ import {
   PAGE_LIMIT_DEFAULT,
   PAGE_LIMIT_MAX,
 } from '@berth/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { OrderEntity, OrderStatus } from './entities';
 
 export interface OrderView {
@@ -47,6 +47,19 @@ export interface OrderPage {
 @Injectable()
 export class OrdersService {
   constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Whether a buyer may still pay one of the publisher's checkouts (pending and not past its expiry):
+   * its payment would arrive for a publisher that is gone if the publisher were removed now.
+   */
+  async hasOpenCheckouts(publisherId: string, m: EntityManager): Promise<boolean> {
+    const [row] = (await m.query(
+      `SELECT EXISTS (SELECT 1 FROM "order" WHERE publisher_id = $1 AND status = 'pending'
+         AND (expires_at IS NULL OR expires_at > now())) AS open`,
+      [publisherId],
+    )) as Array<{ open: boolean }>;
+    return row.open;
+  }
 
   /**
    * One page, newest first (id breaks ties), by keyset: the cursor is the last row's exact position, so

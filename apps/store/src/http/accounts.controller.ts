@@ -91,11 +91,8 @@ export class AccountsController {
       'other devices included, and returns a fresh access token for this one. API tokens are not touched.',
   })
   @ApiResponse({ status: 200, type: SessionDto })
-  @ApiResponse({
-    status: 401,
-    type: ErrorResponseDto,
-    description: 'password_incorrect, access_token_invalid',
-  })
+  @ApiResponse({ status: 401, type: ErrorResponseDto, description: 'access_token_invalid' })
+  @ApiResponse({ status: 403, type: ErrorResponseDto, description: 'password_incorrect' })
   @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'login_throttled (Retry-After)' })
   async changePassword(
     @CurrentAccount() accountId: string,
@@ -135,12 +132,13 @@ export class AccountsController {
       'sold by the publisher are in force (not revoked or refunded).',
   })
   @ApiResponse({ status: 204 })
+  @ApiResponse({ status: 401, type: ErrorResponseDto, description: 'access_token_invalid' })
+  @ApiResponse({ status: 403, type: ErrorResponseDto, description: 'password_incorrect' })
   @ApiResponse({
-    status: 401,
+    status: 409,
     type: ErrorResponseDto,
-    description: 'password_incorrect, access_token_invalid',
+    description: 'account_has_paid_licenses, account_has_open_checkouts',
   })
-  @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'account_has_paid_licenses' })
   async closeAccount(
     @CurrentAccount() accountId: string,
     @Body() dto: CloseAccountDto,
