@@ -39,6 +39,8 @@ const MAX_CACHED_PUBLISHERS = 10_000;
 @Injectable()
 export class PublisherAccessService implements OnModuleDestroy {
   private readonly bySlug = new Map<string, PublisherRef>();
+  /** Bumped by every deletion notice: a row read before one must not be kept after it. */
+  private generation = 0;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -49,6 +51,7 @@ export class PublisherAccessService implements OnModuleDestroy {
   ) {
     // A deleted publisher (account closed) is forgotten on every replica when the deletion commits.
     this.unsubscribe = feed.subscribe('publishers', (slug) => {
+      this.generation += 1;
       if (slug === CHANGES_MISSED || !slug) this.bySlug.clear();
       else this.bySlug.delete(slug);
     });
@@ -60,6 +63,7 @@ export class PublisherAccessService implements OnModuleDestroy {
 
   /** Drops a slug from this replica's memory (after its deletion commits here). */
   forget(slug: string): void {
+    this.generation += 1;
     this.bySlug.delete(slug);
   }
 
@@ -77,10 +81,11 @@ export class PublisherAccessService implements OnModuleDestroy {
   async findBySlug(slug: string): Promise<PublisherRef | null> {
     const known = this.bySlug.get(slug);
     if (known) return known;
+    const generation = this.generation;
     const p = await this.dataSource.getRepository(PublisherEntity).findOne({ where: { slug } });
     if (!p) return null;
     const ref: PublisherRef = { id: p.id, slug: p.slug, displayName: p.displayName };
-    if (!this.feed.connected) return ref;
+    if (!this.feed.connected || generation !== this.generation) return ref;
     if (this.bySlug.size >= MAX_CACHED_PUBLISHERS)
       this.bySlug.delete(this.bySlug.keys().next().value as string);
     this.bySlug.set(slug, ref);

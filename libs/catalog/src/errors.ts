@@ -13,6 +13,8 @@ export enum CatalogErrorCode {
   UpdatePolicyInvalid = 'update_policy_invalid',
   /** kind TooLarge (413): the upload would take the publisher past PUBLISHER_QUOTA_BYTES. */
   PublisherQuotaExceeded = 'publisher_quota_exceeded',
+  /** The publisher's account was closed while the upload ran. */
+  PublisherClosed = 'publisher_closed',
   ChartAppVersionInvalid = 'chart_app_version_invalid',
 }
 
@@ -49,6 +51,7 @@ export const CatalogErrors = defineErrors(CatalogErrorCode, {
     kind: ErrorKind.Invalid,
     message: 'The chart appVersion is longer than 255 characters.',
   },
+  PublisherClosed: { kind: ErrorKind.NotFound, message: 'The publisher no longer exists.' },
   PublisherQuotaExceeded: {
     kind: ErrorKind.TooLarge,
     message: (quota: number) =>

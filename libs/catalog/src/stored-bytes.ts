@@ -29,6 +29,12 @@ export class PublisherQuota {
    */
   async reserve(m: EntityManager, publisherId: string, incoming: number): Promise<void> {
     await m.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [QUOTA_LOCK_CLASS, publisherId]);
+    // Holds the publisher row against an account closure (which locks it FOR UPDATE) until this commits:
+    // the closure then removes what this adds, or, if it came first, this finds the publisher gone.
+    const live = (await m.query('SELECT 1 FROM publisher WHERE id = $1 FOR KEY SHARE', [
+      publisherId,
+    ])) as unknown[];
+    if (!live.length) throw CatalogErrors.PublisherClosed();
     await this.check(m, publisherId, incoming);
   }
 
