@@ -23,8 +23,6 @@ import { SessionService } from './session.service';
     AccountClosureService,
     AccountRegistrationService,
     ApiTokenService,
-    AccountRegistrationService,
-    ApiTokenService,
     PasswordHasher,
     PublisherAccessService,
     SessionService,

@@ -25,14 +25,15 @@ export interface CatalogDetail extends CatalogItem {
 export const CATALOG_PAGE_SIZE = 20;
 
 /**
- * An icon URL a page may put in `<img src>`: absolute http(s) only. `Chart.yaml` is the publisher's text,
- * so `javascript:`, `data:` and anything unparsable become null rather than reaching a storefront.
+ * A URL a page may put in `<img src>` or `<a href>` (the icon, the home page): absolute http(s) only.
+ * `Chart.yaml` is the publisher's text, so `javascript:`, `data:` and anything unparsable become null
+ * rather than reaching a storefront.
  */
-export function safeIconUrl(icon: string | null): string | null {
-  if (!icon) return null;
+export function safeWebUrl(url: string | null): string | null {
+  if (!url) return null;
   try {
-    const u = new URL(icon);
-    return u.protocol === 'https:' || u.protocol === 'http:' ? icon : null;
+    const u = new URL(url);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? url : null;
   } catch {
     return null;
   }
@@ -105,9 +106,9 @@ export class CatalogBrowseService {
       publisherId: c.publisherId,
       name: c.name,
       description: c.description,
-      icon: safeIconUrl(c.icon),
+      icon: safeWebUrl(c.icon),
       keywords: c.keywords,
-      home: c.home,
+      home: safeWebUrl(c.home),
       price: { amount: l.priceAmount, currency: l.currency },
       updatePolicy:
         l.updateWindowMonths !== null

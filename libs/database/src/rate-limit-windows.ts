@@ -128,10 +128,11 @@ export class RateLimitWindows implements OnApplicationBootstrap, OnApplicationSh
 
   /** Deletes expired windows; answers how many. */
   async purge(): Promise<number> {
-    const rows: unknown[] = await this.dataSource.query(
-      `DELETE FROM rate_limit_window WHERE expires_at < now() RETURNING 1`,
-    );
-    return rows.length;
+    // TypeORM answers a DELETE on Postgres with [rows, affectedCount].
+    const [, deleted] = (await this.dataSource.query(
+      `DELETE FROM rate_limit_window WHERE expires_at < now()`,
+    )) as [unknown[], number];
+    return deleted;
   }
 
   onApplicationBootstrap(): void {

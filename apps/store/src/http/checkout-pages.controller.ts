@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { DomainError } from '@berth/common';
-import { CheckoutService, CheckoutState } from '@berth/commerce';
+import { CheckoutService, CheckoutState, CommerceErrorCode } from '@berth/commerce';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import type { Response } from 'express';
 import { helmInstructions } from './checkout.controller';
@@ -110,7 +110,7 @@ export class CheckoutPagesController {
     try {
       return await this.checkout.state(String(sessionId ?? ''));
     } catch (e) {
-      if (e instanceof DomainError && e.code === 'checkout_not_found') {
+      if (e instanceof DomainError && e.code === CommerceErrorCode.CheckoutNotFound) {
         page(
           res,
           404,

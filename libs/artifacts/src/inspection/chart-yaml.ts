@@ -211,7 +211,13 @@ export function parseChartYaml(text: string | Buffer, options: ParseChartYamlOpt
   const metadata = marshal(METADATA, md) as ChartMetadata;
   // Annotations (keys too) and import-values are not sanitised by Helm; a `"\0"` or `"\ud800"` escape in
   // them would pass every rule above and then be refused by the database.
-  if (findUnstorable(metadata, DEFAULT_GO_YAML_LIMITS.maxDepth)) {
+  const unstorable = findUnstorable(metadata, DEFAULT_GO_YAML_LIMITS.maxDepth);
+  if (unstorable === 'depth') {
+    throw InspectionErrors.ChartYamlInvalid(
+      `Chart.yaml is nested more than ${DEFAULT_GO_YAML_LIMITS.maxDepth} levels deep.`,
+    );
+  }
+  if (unstorable) {
     throw InspectionErrors.ChartYamlInvalid(
       'Chart.yaml holds a NUL character or an unpaired surrogate (in a key or a value).',
     );
