@@ -1,6 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createPublisher, Publisher, uploadChart } from '../support/api';
 import { simpleChart } from '../support/charts';
 import { PgCluster, startPgCluster } from '../support/pg-cluster';
@@ -50,17 +47,6 @@ async function call(url: string, path: string, init: RequestInit = {}): Promise<
   }
 }
 
-/** The postmaster and every backend it forked: stopping only the postmaster leaves sessions served. */
-function clusterPids(cluster: PgCluster): number[] {
-  const postmaster = Number(readFileSync(join(cluster.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)])
-    .toString()
-    .split('\n')
-    .map((s) => Number(s.trim()))
-    .filter((n) => n > 0);
-  return [postmaster, ...children];
-}
-
 describe('Postgres frozen (SIGSTOP)', () => {
   let cluster: PgCluster;
   let store: StoreProcess;
@@ -90,8 +76,7 @@ describe('Postgres frozen (SIGSTOP)', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ email: pub.email, password: pub.password }),
       });
-    const pids = clusterPids(cluster);
-    for (const pid of pids) process.kill(pid, 'SIGSTOP');
+    const thaw = cluster.freeze();
     let frozen: Answer[];
     try {
       // More requests than the pool has connections: some wait for a connection, some for a statement.
@@ -119,7 +104,7 @@ describe('Postgres frozen (SIGSTOP)', () => {
       const ready = await call(store.url, '/readyz');
       expect(ready.status).toBe(503);
     } finally {
-      for (const pid of pids) process.kill(pid, 'SIGCONT');
+      thaw();
     }
     process.stdout.write(`[frozen-postgres] answer times (ms): ${frozen.map((a) => a.ms).join(', ')}\n`);
     for (const a of frozen) {

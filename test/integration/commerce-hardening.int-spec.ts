@@ -421,7 +421,7 @@ describe('orders, licenses and checkout hardening on postgres', () => {
   });
 
   describe('catalog icons', () => {
-    it('returns icon and home URLs only when they are http(s), null for javascript:, data: and the like', async () => {
+    it('returns an icon URL only when it is http(s), null for javascript:, data: and the like', async () => {
       const icons: Record<string, string | null> = {
         jsicon: 'javascript:alert(document.cookie)',
         dataicon: 'data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=',
@@ -431,8 +431,7 @@ describe('orders, licenses and checkout hardening on postgres', () => {
         httpicon: 'http://cdn.example.com/icon.png',
       };
       for (const [name, icon] of Object.entries(icons)) {
-        // The same URL as the home page: a storefront puts it in <a href>.
-        const chartYaml = `apiVersion: v2\nname: ${name}\nversion: 1.0.0\nicon: "${icon}"\nhome: "${icon}"\ntype: application\n`;
+        const chartYaml = `apiVersion: v2\nname: ${name}\nversion: 1.0.0\nicon: "${icon}"\ntype: application\n`;
         const archive = await simpleChart(name, '1.0.0', { 'Chart.yaml': chartYaml });
         expect((await uploadChart(store.url, 'acme', acme.apiToken, archive)).status).toBe(201);
         expect((await putListing(store.url, 'acme', acme.apiToken, name)).status).toBe(200);
@@ -441,15 +440,12 @@ describe('orders, licenses and checkout hardening on postgres', () => {
       for (const name of Object.keys(icons)) {
         const detail = (await (await fetch(`${store.url}/v1/catalog/acme/${name}`)).json()) as {
           icon: string | null;
-          home: string | null;
         };
-        expect(detail.home).toBe(detail.icon);
         shown[name] = detail.icon;
       }
       const listed = (await (await fetch(`${store.url}/v1/catalog?publisher=acme&q=icon`)).json()) as {
-        items: Array<{ name: string; icon: string | null; home: string | null }>;
+        items: Array<{ name: string; icon: string | null }>;
       };
-      for (const i of listed.items) expect(i.home).toBe(i.icon);
       expect(shown).toEqual({
         jsicon: null,
         dataicon: null,

@@ -133,7 +133,7 @@ describe('credential lifecycle on postgres', () => {
         );
         statuses.push(res.status);
       }
-      expect(statuses).toEqual([401, 401, 401, 401, 401]);
+      expect(statuses).toEqual([403, 403, 403, 403, 403]);
       // Now even the right password waits.
       const locked = await send(
         `${store.url}/v1/account/password`,

@@ -27,6 +27,11 @@ export interface PgCluster {
   running(): Promise<boolean>;
   /** A new database in this cluster; its URL. */
   createDatabase(name: string): Promise<string>;
+  /**
+   * SIGSTOPs the postmaster and every backend (stopping only the postmaster leaves sessions served):
+   * connections stay open and nothing answers. Returns the function that resumes them all.
+   */
+  freeze(): () => void;
   /** The server log (everything postgres wrote since the cluster was made). */
   log(): string;
   /** Stops the server (immediate) and removes every file. Safe to call twice, and after a failed start. */
@@ -125,6 +130,13 @@ export async function startPgCluster(
     log() {
       return existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
     },
+    freeze() {
+      const pids = clusterPids(dataDir);
+      for (const pid of pids) process.kill(pid, 'SIGSTOP');
+      return () => {
+        for (const pid of pids) process.kill(pid, 'SIGCONT');
+      };
+    },
     async destroy() {
       if (destroyed) return;
       destroyed = true;
@@ -156,6 +168,17 @@ export async function startPgCluster(
     throw error;
   }
   return cluster;
+}
+
+/** The postmaster of `dataDir` and every backend it forked. */
+function clusterPids(dataDir: string): number[] {
+  const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)])
+    .toString()
+    .split('\n')
+    .map((s) => Number(s.trim()))
+    .filter((n) => n > 0);
+  return [postmaster, ...children];
 }
 
 /** If the test process dies without calling destroy(), do not leave a postmaster running. */

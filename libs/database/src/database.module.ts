@@ -5,6 +5,7 @@ import { startEmbeddedPostgres, EmbeddedPostgres } from './embedded-postgres';
 import { runMigrationsLocked } from './migrations-runner';
 import { ChangeFeed } from './change-feed';
 import { RateLimitWindows } from './rate-limit-windows';
+import { DropTimedOutConnections } from './timed-out-connections';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 type EntityTarget = Function | EntitySchema;
@@ -43,6 +44,7 @@ export function dataSourceOptions(
     uuidExtension: 'pgcrypto' as const,
     synchronize: false,
     migrationsRun: false,
+    ...(statementTimeoutMs > 0 ? { logger: new DropTimedOutConnections() } : {}),
     // The embedded database's single connection is held for the life of the process (idle timeout 0).
     extra: {
       max: poolSize,
