@@ -8,6 +8,7 @@ import { ProvenanceSize1795880000001 } from './1795880000001-ProvenanceSize';
 import { CheckoutExpiry1796179351000 } from './1796179351000-CheckoutExpiry';
 import { RateLimitWindows1796179386473 } from './1796179386473-RateLimitWindows';
 import { AccountSessionEpoch1796179470839 } from './1796179470839-AccountSessionEpoch';
+import { PublisherUsage1796183009810 } from './1796183009810-PublisherUsage';
 
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Init1795840809629,
@@ -17,4 +18,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   CheckoutExpiry1796179351000,
   RateLimitWindows1796179386473,
   AccountSessionEpoch1796179470839,
+  PublisherUsage1796183009810,
 ];

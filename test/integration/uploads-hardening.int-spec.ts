@@ -265,6 +265,14 @@ describe('uploads: refused before anything is written, and nothing left behind w
           WHERE c.name = 'race'`,
     );
     expect(row.used).toBeLessThanOrEqual(64 * 1024);
+    // The running total the quota reads is exactly what the winner stored; the losers added nothing.
+    const [usage] = await store.app
+      .get(DataSource)
+      .query(
+        `SELECT u.stored_bytes::int AS total FROM publisher_usage u JOIN publisher p ON p.id = u.publisher_id WHERE p.slug = $1`,
+        [owner.slug],
+      );
+    expect(usage.total).toBe(row.used);
   });
 });
 

@@ -82,8 +82,8 @@ export class ChartUploadService {
         written.push(provBlobKey);
       }
       await runTransaction(this.dataSource, async (m) => {
-        await this.quota.reserve(m, publisherId, incoming);
         await this.insertVersion(m, publisherId, chart, put, blobKey, provBlobKey, prov?.length ?? null);
+        await this.quota.reserve(m, publisherId, incoming);
       });
       this.changes.committed(publisherId, chart.name);
       return { name: chart.name, version: chart.version, digest: put.sha256, size: put.size };

@@ -130,4 +130,19 @@ export class ListingEntity {
   updatedAt: Date;
 }
 
-export const CATALOG_ENTITIES = [ChartEntity, ChartVersionEntity, ListingEntity];
+/**
+ * What a publisher stores (chart archives and `.prov` files, yanked versions too: their bytes are kept),
+ * added to in the transaction of every write, so the quota check reads one row instead of summing the
+ * publisher's whole catalog on every upload.
+ */
+@Entity('publisher_usage')
+export class PublisherUsageEntity {
+  @PrimaryColumn({ name: 'publisher_id', type: 'uuid' })
+  publisherId: string;
+
+  /** bigint: a string in JavaScript. */
+  @Column({ name: 'stored_bytes', type: 'bigint', default: 0 })
+  storedBytes: string;
+}
+
+export const CATALOG_ENTITIES = [ChartEntity, ChartVersionEntity, ListingEntity, PublisherUsageEntity];

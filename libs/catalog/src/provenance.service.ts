@@ -93,7 +93,6 @@ export class ProvenanceService {
     let updated: { affected?: number | null };
     try {
       updated = await runTransaction(this.dataSource, async (m) => {
-        await this.quota.reserve(m, publisherId, prov.length);
         const r = await m
           .getRepository(ChartVersionEntity)
           .createQueryBuilder()
@@ -101,7 +100,10 @@ export class ProvenanceService {
           .set({ provBlobKey: key, provSize: prov.length })
           .where('id = :id AND prov_blob_key IS NULL', { id })
           .execute();
-        if (r.affected) await this.changes.announce(m, publisherId, chart);
+        if (r.affected) {
+          await this.changes.announce(m, publisherId, chart);
+          await this.quota.reserve(m, publisherId, prov.length);
+        }
         return r;
       });
     } catch (error) {

@@ -2,14 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { DataSource, EntityManager, QueryFailedError, QueryRunner } from 'typeorm';
 import { CatalogErrors } from './errors';
-import { MAX_PROVENANCE_BYTES } from './provenance-limits';
-
-/** Advisory-lock class of the per-publisher quota lock (the second key is the publisher id's hash). */
-const QUOTA_LOCK_CLASS = 0x62_71_74_61; // "bqta"
 
 /**
  * The per-publisher storage quota: bytes of every stored chart archive and `.prov` file (yanked versions
- * too: their bytes are kept), against `PUBLISHER_QUOTA_BYTES`.
+ * too: their bytes are kept), against `PUBLISHER_QUOTA_BYTES`, kept as a running total (`publisher_usage`).
  */
 @Injectable()
 export class PublisherQuota {
@@ -20,36 +16,43 @@ export class PublisherQuota {
 
   /** Cheap check before any byte is written; racing uploads are settled by `reserve`. */
   async assertRoom(publisherId: string, incoming: number): Promise<void> {
-    await this.check(this.dataSource.manager, publisherId, incoming);
+    const [row] = (await this.dataSource.query(
+      'SELECT stored_bytes::text AS used FROM publisher_usage WHERE publisher_id = $1',
+      [publisherId],
+    )) as Array<{ used: string }>;
+    this.check(Number(row?.used ?? 0) + incoming);
   }
 
   /**
-   * Inside the transaction that adds `incoming` bytes: serialises the publisher's writers on a transaction
-   * advisory lock, then checks. Two racing uploads of one publisher cannot both pass on the same total.
+   * The last statement of the transaction that adds `incoming` bytes: adds them to the publisher's total
+   * and checks the result. The total's row stays locked until the commit, so racing writers of one
+   * publisher add up one after the other and cannot both pass on the same total; writers of other
+   * publishers are not held. It also holds the publisher row against an account closure (which locks it
+   * FOR UPDATE) until this commits: the closure then removes what this adds, or, if it came first, this
+   * finds the publisher gone.
    */
   async reserve(m: EntityManager, publisherId: string, incoming: number): Promise<void> {
-    await m.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [QUOTA_LOCK_CLASS, publisherId]);
-    // Holds the publisher row against an account closure (which locks it FOR UPDATE) until this commits:
-    // the closure then removes what this adds, or, if it came first, this finds the publisher gone.
     const live = (await m.query('SELECT 1 FROM publisher WHERE id = $1 FOR KEY SHARE', [
       publisherId,
     ])) as unknown[];
     if (!live.length) throw CatalogErrors.PublisherClosed();
-    await this.check(m, publisherId, incoming);
+    const [row] = (await m.query(
+      `INSERT INTO publisher_usage (publisher_id, stored_bytes) VALUES ($1, $2)
+       ON CONFLICT (publisher_id) DO UPDATE SET stored_bytes = publisher_usage.stored_bytes + EXCLUDED.stored_bytes
+       RETURNING stored_bytes::text AS used`,
+      [publisherId, incoming],
+    )) as Array<{ used: string }>;
+    this.check(Number(row.used));
   }
 
-  private async check(m: EntityManager, publisherId: string, incoming: number): Promise<void> {
-    const [row] = (await m.query(
-      `SELECT COALESCE(SUM(v.size::bigint + CASE WHEN v.prov_blob_key IS NULL THEN 0
-                                             ELSE COALESCE(v.prov_size, $2) END), 0)::text AS used
-         FROM chart_version v JOIN chart c ON c.id = v.chart_id
-        WHERE c.publisher_id = $1`,
-      [publisherId, MAX_PROVENANCE_BYTES],
-    )) as Array<{ used: string }>;
+  /** Inside the transaction that removes the publisher's whole catalog. */
+  async forget(m: EntityManager, publisherId: string): Promise<void> {
+    await m.query('DELETE FROM publisher_usage WHERE publisher_id = $1', [publisherId]);
+  }
+
+  private check(total: number): void {
     const quota = this.config.uploads.publisherQuotaBytes;
-    if (Number(row.used) + incoming > quota) {
-      throw CatalogErrors.PublisherQuotaExceeded(quota);
-    }
+    if (total > quota) throw CatalogErrors.PublisherQuotaExceeded(quota);
   }
 }
 
