@@ -81,9 +81,7 @@ export class AuthFailureLimiter implements OnModuleDestroy {
       const authorization = req.headers.authorization;
       const login = isLogin(req);
       if (!authorization && !login) return next();
-      const client = this.clientKey(req.ip ?? req.socket.remoteAddress);
-      // A login has no credential header; its e-mail has its own throttle (LoginThrottle).
-      const credential = authorization ? this.credentialKey(authorization) : null;
+      const address = req.ip ?? req.socket.remoteAddress;
       const refuse = (wait: number) =>
         sendError(
           req,
@@ -91,15 +89,19 @@ export class AuthFailureLimiter implements OnModuleDestroy {
           domainErrorBody(HttpErrors.TooManyAuthFailures(wait)),
           String((req as { id?: unknown }).id ?? ''),
         );
-      const wait = Math.max(
-        this.memory.lockedFor(client),
-        credential ? this.memory.lockedFor(credential) : 0,
-      );
-      if (wait > 0) return refuse(wait);
+      // Keys are HMACs: computed only when something is locked, or when a credential was refused.
+      if (this.memory.hasLocks()) {
+        const wait = Math.max(
+          this.memory.lockedFor(this.clientKey(address)),
+          authorization ? this.memory.lockedFor(this.credentialKey(authorization)) : 0,
+        );
+        if (wait > 0) return refuse(wait);
+      }
 
       if (!login) {
-        const keys = credential ? [client, credential] : [client];
         res.locals.countRejection = (async () => {
+          const client = this.clientKey(address);
+          const keys = [client, this.credentialKey(authorization as string)];
           try {
             await lockIfOver(await this.windows.hit(keys, authFailureWindowSeconds), client);
           } catch {
@@ -108,6 +110,8 @@ export class AuthFailureLimiter implements OnModuleDestroy {
         }) satisfies CountRejection;
         return next();
       }
+      // A login has no credential header; its e-mail has its own throttle (LoginThrottle).
+      const client = this.clientKey(address);
 
       // A login reserves its place first: the password hash is slow, and a burst must not all get checked.
       this.windows.hit([client], authFailureWindowSeconds).then(
