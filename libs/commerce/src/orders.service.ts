@@ -1,11 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import {
-  cursorTimestampSql,
-  decodeCursor,
-  encodeCursor,
-  PAGE_LIMIT_DEFAULT,
-  PAGE_LIMIT_MAX,
-} from '@berth/common';
+import { keysetPage } from '@berth/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { OrderEntity, OrderStatus } from './entities';
 
@@ -66,32 +60,16 @@ export class OrdersService {
    * orders made while a client walks the pages appear before its first page and never shift the rest.
    */
   async list(publisherId: string, filter: OrderFilter = {}): Promise<OrderPage> {
-    const limit = Math.min(Math.max(filter.limit ?? PAGE_LIMIT_DEFAULT, 1), PAGE_LIMIT_MAX);
     const qb = this.dataSource
       .getRepository(OrderEntity)
       .createQueryBuilder('o')
-      .addSelect(cursorTimestampSql('o.created_at'), 'o_cursor_at')
       .where('o.publisher_id = :publisherId', { publisherId });
     if (filter.status) qb.andWhere('o.status = :status', { status: filter.status });
     if (filter.chart) qb.andWhere('o.chart_name = :chart', { chart: filter.chart });
     if (filter.email) qb.andWhere('o.buyer_email = :email', { email: filter.email.trim().toLowerCase() });
     if (filter.from) qb.andWhere('o.created_at >= :from', { from: filter.from });
     if (filter.to) qb.andWhere('o.created_at < :to', { to: filter.to });
-    if (filter.cursor) {
-      const c = decodeCursor(filter.cursor);
-      qb.andWhere('(o.created_at, o.id) < (CAST(:at AS timestamptz), CAST(:id AS uuid))', c);
-    }
-    const { entities, raw } = await qb
-      .orderBy('o.created_at', 'DESC')
-      .addOrderBy('o.id', 'DESC')
-      .limit(limit + 1)
-      .getRawAndEntities();
-    const more = entities.length > limit;
-    const rows = entities.slice(0, limit);
-    const last = rows.at(-1);
-    const lastAt = last
-      ? (raw as Array<{ o_id: string; o_cursor_at: string }>).find((r) => r.o_id === last.id)
-      : undefined;
+    const { rows, nextCursor } = await keysetPage(qb, 'created_at', filter);
     return {
       orders: rows.map((o) => ({
         id: o.id,
@@ -106,7 +84,7 @@ export class OrdersService {
         paidAt: o.paidAt,
         expiresAt: o.expiresAt,
       })),
-      nextCursor: more && last && lastAt ? encodeCursor({ at: lastAt.o_cursor_at, id: last.id }) : null,
+      nextCursor,
     };
   }
 }

@@ -1,3 +1,4 @@
+import type { SelectQueryBuilder } from 'typeorm';
 import { CommonErrors } from './errors';
 
 /** Page size of cursor-paged lists: `limit` defaults to this and is capped at PAGE_LIMIT_MAX. */
@@ -33,4 +34,38 @@ export function decodeCursor(cursor: string): PageCursor {
     throw CommonErrors.CursorInvalid();
   }
   return { at, id };
+}
+
+/**
+ * Runs `qb` (its filters already applied) as one keyset page, newest `timeColumn` first with the id as
+ * tie-break: the cursor is the last row's exact position, so rows added while a client walks the pages
+ * appear before its first page and never shift the rest.
+ */
+export async function keysetPage<T extends { id: string }>(
+  qb: SelectQueryBuilder<T>,
+  timeColumn: string,
+  page: { cursor?: string; limit?: number },
+): Promise<{ rows: T[]; nextCursor: string | null }> {
+  const limit = Math.min(Math.max(page.limit ?? PAGE_LIMIT_DEFAULT, 1), PAGE_LIMIT_MAX);
+  const alias = qb.alias;
+  const column = `${alias}.${timeColumn}`;
+  qb.addSelect(cursorTimestampSql(column), `${alias}_cursor_at`);
+  if (page.cursor) {
+    const c = decodeCursor(page.cursor);
+    qb.andWhere(`(${column}, ${alias}.id) < (CAST(:at AS timestamptz), CAST(:id AS uuid))`, c);
+  }
+  const { entities, raw } = await qb
+    .orderBy(column, 'DESC')
+    .addOrderBy(`${alias}.id`, 'DESC')
+    .limit(limit + 1)
+    .getRawAndEntities();
+  const rows = entities.slice(0, limit);
+  const last = rows.at(-1);
+  const lastAt = last
+    ? (raw as Array<Record<string, string>>).find((r) => r[`${alias}_id`] === last.id)?.[`${alias}_cursor_at`]
+    : undefined;
+  return {
+    rows,
+    nextCursor: entities.length > limit && last && lastAt ? encodeCursor({ at: lastAt, id: last.id }) : null,
+  };
 }

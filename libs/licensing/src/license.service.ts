@@ -1,12 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
-import {
-  cursorTimestampSql,
-  decodeCursor,
-  encodeCursor,
-  PAGE_LIMIT_DEFAULT,
-  PAGE_LIMIT_MAX,
-} from '@berth/common';
+import { keysetPage } from '@berth/common';
 import jwt from 'jsonwebtoken';
 import { ChangeFeed } from '@berth/database';
 import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
@@ -253,11 +247,9 @@ export class LicenseService {
    * licenses issued while a client walks the pages appear before its first page and never shift the rest.
    */
   async list(publisherId: string, filter: LicenseFilter = {}): Promise<LicensePage> {
-    const limit = Math.min(Math.max(filter.limit ?? PAGE_LIMIT_DEFAULT, 1), PAGE_LIMIT_MAX);
     const qb = this.dataSource
       .getRepository(LicenseEntity)
       .createQueryBuilder('l')
-      .addSelect(cursorTimestampSql('l.issued_at'), 'l_cursor_at')
       .where('l.publisher_id = :publisherId', { publisherId });
     if (filter.status === 'revoked') qb.andWhere('l.revoked_at IS NOT NULL');
     if (filter.status === 'suspended') qb.andWhere('l.revoked_at IS NULL AND l.suspended_at IS NOT NULL');
@@ -266,25 +258,8 @@ export class LicenseService {
     if (filter.email) qb.andWhere('l.buyer_email = :email', { email: filter.email.trim().toLowerCase() });
     if (filter.from) qb.andWhere('l.issued_at >= :from', { from: filter.from });
     if (filter.to) qb.andWhere('l.issued_at < :to', { to: filter.to });
-    if (filter.cursor) {
-      const c = decodeCursor(filter.cursor);
-      qb.andWhere('(l.issued_at, l.id) < (CAST(:at AS timestamptz), CAST(:id AS uuid))', c);
-    }
-    const { entities, raw } = await qb
-      .orderBy('l.issued_at', 'DESC')
-      .addOrderBy('l.id', 'DESC')
-      .limit(limit + 1)
-      .getRawAndEntities();
-    const rows = entities.slice(0, limit);
-    const last = rows.at(-1);
-    const lastAt = last
-      ? (raw as Array<{ l_id: string; l_cursor_at: string }>).find((r) => r.l_id === last.id)?.l_cursor_at
-      : undefined;
-    return {
-      licenses: rows.map(toLicenseView),
-      nextCursor:
-        entities.length > limit && last && lastAt ? encodeCursor({ at: lastAt, id: last.id }) : null,
-    };
+    const { rows, nextCursor } = await keysetPage(qb, 'issued_at', filter);
+    return { licenses: rows.map(toLicenseView), nextCursor };
   }
 
   /**
