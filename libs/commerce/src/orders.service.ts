@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { keysetPage } from '@berth/common';
+import { keysetPage, ListFilter } from '@berth/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { OrderEntity, OrderStatus } from './entities';
 
@@ -17,19 +17,9 @@ export interface OrderView {
   expiresAt: Date | null;
 }
 
-/** Filters of the publisher's order list; every one optional, all combined with AND. */
-export interface OrderFilter {
+/** Filters of the publisher's order list (`from`/`to` on the creation time). */
+export interface OrderFilter extends ListFilter {
   status?: OrderStatus;
-  chart?: string;
-  /** Exact buyer e-mail (compared lowercased, as stored). */
-  email?: string;
-  /** Created at or after. */
-  from?: Date;
-  /** Created before. */
-  to?: Date;
-  /** From a previous page's nextCursor. */
-  cursor?: string;
-  limit?: number;
 }
 
 export interface OrderPage {

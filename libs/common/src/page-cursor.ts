@@ -6,6 +6,21 @@ export const PAGE_LIMIT_DEFAULT = 50;
 export const PAGE_LIMIT_MAX = 200;
 
 /**
+ * The filters every publisher list takes (orders, licenses); each optional, all combined with AND. `from`
+ * and `to` bound the list's own time (created, issued): at or after, and before.
+ */
+export interface ListFilter {
+  chart?: string;
+  /** Exact buyer e-mail (compared lowercased, as stored). */
+  email?: string;
+  from?: Date;
+  to?: Date;
+  /** From a previous page's nextCursor. */
+  cursor?: string;
+  limit?: number;
+}
+
+/**
  * A position in a list ordered newest first with the id as tie-break: the row's timestamp exactly as
  * Postgres stores it (microseconds, UTC) and its id. Opaque to clients (base64url); a cursor the store
  * did not make is refused with 400 `cursor_invalid`, never passed on to SQL unchecked.

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
-import { keysetPage } from '@berth/common';
+import { keysetPage, ListFilter } from '@berth/common';
 import jwt from 'jsonwebtoken';
 import { ChangeFeed } from '@berth/database';
 import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
@@ -46,19 +46,9 @@ export interface LicenseView {
   reason: string | null;
 }
 
-/** Filters of the publisher's license list; every one optional, all combined with AND. */
-export interface LicenseFilter {
+/** Filters of the publisher's license list (`from`/`to` on the issue time). */
+export interface LicenseFilter extends ListFilter {
   status?: LicenseStatus;
-  chart?: string;
-  /** Exact buyer e-mail (compared lowercased, as stored). */
-  email?: string;
-  /** Issued at or after. */
-  from?: Date;
-  /** Issued before. */
-  to?: Date;
-  /** From a previous page's nextCursor. */
-  cursor?: string;
-  limit?: number;
 }
 
 export interface LicensePage {
