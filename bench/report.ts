@@ -14,7 +14,8 @@
  *     "scenarios": {                                // ScenarioResult (bench/load.ts) each
  *       "upload", "index_anonymous", "index_publisher", "index_licensed", "tgz_licensed", "verify", "webhook_fulfil"
  *     },                                            // { requests, seconds, reqPerSec, p50Ms, p99Ms, maxMs, peakRssMb,
- *                                                   //   bytesPerResponse, non2xx, errors, timeouts, statusCodes, check? }
+ *                                                   //   bytesPerResponse, non2xx, errors, timeouts, statusCodes, check?,
+ *                                                   //   serverCpuUsPerRequest? (autocannon scenarios) }
  *     "verified": { "anonymousIndexCharts", "licensedIndexCharts", "licensedIndexVerified", "tgzSha256Matches",
  *                   "verifyValid", "webhookOrders", "webhookFulfilled", "ordersPaid", "licensesIssued" },
  *     "comparison": {                               // only with --vs chartmuseum
@@ -104,10 +105,18 @@ const num = (n: number, digits = 1) =>
 
 export function scenarioTable(run: RunResult): string {
   return table(
-    ['scenario', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MB'],
+    ['scenario', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MB', 'server CPU µs/req'],
     SCENARIOS.map((name) => {
       const r = run.scenarios[name];
-      return [name, String(r.requests), num(r.reqPerSec), num(r.p50Ms, 2), num(r.p99Ms, 2), num(r.peakRssMb)];
+      return [
+        name,
+        String(r.requests),
+        num(r.reqPerSec),
+        num(r.p50Ms, 2),
+        num(r.p99Ms, 2),
+        num(r.peakRssMb),
+        r.serverCpuUsPerRequest === undefined ? '—' : num(r.serverCpuUsPerRequest),
+      ];
     }),
   );
 }
