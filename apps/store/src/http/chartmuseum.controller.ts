@@ -94,6 +94,11 @@ export class ChartMuseumController {
   })
   @ApiResponse({ status: 401, type: ChartMuseumErrorDto })
   @ApiResponse({ status: 403, type: ChartMuseumErrorDto })
+  @ApiResponse({
+    status: 404,
+    type: ChartMuseumErrorDto,
+    description: 'publisher_closed (the account was closed while the upload ran)',
+  })
   @ApiResponse({ status: 408, type: ChartMuseumErrorDto, description: 'upload_too_slow' })
   @ApiResponse({ status: 409, type: ChartMuseumErrorDto, description: 'chart_version_exists' })
   @ApiResponse({
@@ -130,6 +135,7 @@ export class ChartMuseumController {
     schema: { type: 'object', properties: { saved: { type: 'boolean', example: true } } },
   })
   @ApiResponse({ status: 400, type: ChartMuseumErrorDto, description: 'provenance_invalid' })
+  @ApiResponse({ status: 404, type: ChartMuseumErrorDto, description: 'publisher_closed' })
   @ApiResponse({ status: 408, type: ChartMuseumErrorDto, description: 'upload_too_slow' })
   @ApiResponse({ status: 409, type: ChartMuseumErrorDto, description: 'provenance_exists' })
   @ApiResponse({ status: 413, type: ChartMuseumErrorDto, description: 'publisher_quota_exceeded' })

@@ -37,7 +37,9 @@ export async function buildOpenApiYaml(): Promise<string> {
           'Any route: a request carrying credentials after too many refused ones (per client or per credential) gets ' +
           '429 too_many_auth_failures with Retry-After; a body over its route\'s limit gets 413 payload_too_large ' +
           '(upload_too_large on uploads); a database or blob store outage gets 503 service_unavailable / ' +
-          'blob_store_unavailable with Retry-After.',
+          'blob_store_unavailable with Retry-After. A /v1 JSON body nested deeper than 32 levels gets 400 ' +
+          'json_too_deep before authentication or validation; a raw-body route (webhook, upload) whose body was ' +
+          'already consumed under another spelling of its path gets 400 body_already_read.',
       )
       .setVersion('1')
       .addBearerAuth()
