@@ -1,20 +1,16 @@
 import { createHash } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { DataSource } from 'typeorm';
-import { createPublisher, json, Publisher, putListing } from '../support/api';
+import {
+  createPublisher,
+  json,
+  Publisher,
+  putListing,
+  postJson as post,
+  statusAndCode as code,
+} from '../support/api';
 import { simpleChart } from '../support/charts';
 import { InProcessStore, startInProcess } from '../support/in-process';
-
-const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-const code = async (res: Response) => [
-  res.status,
-  ((await json(res)) as { error: { code: string } }).error?.code,
-];
 
 describe('accounts, tokens and listings on postgres', () => {
   let store: InProcessStore;

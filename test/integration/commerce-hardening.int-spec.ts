@@ -1,6 +1,15 @@
 import { CheckoutExpirySweeper } from '@berth/commerce';
 import { DataSource } from 'typeorm';
-import { createPublisher, json, Publisher, putListing, uploadChart } from '../support/api';
+import {
+  createPublisher,
+  json,
+  Publisher,
+  putListing,
+  uploadChart,
+  postJson as post,
+  statusAndCode as code,
+  bearer,
+} from '../support/api';
 import { simpleChart } from '../support/charts';
 import { InProcessStore, startInProcess } from '../support/in-process';
 
@@ -19,18 +28,6 @@ type OrderPage = { orders: Order[]; nextCursor: string | null };
 type LicenseRow = { id: string; status: string; chart: string; buyerEmail: string; issuedAt: string };
 type LicensePage = { licenses: LicenseRow[]; nextCursor: string | null };
 type Started = { orderId: string; sessionId: string; checkoutUrl: string };
-
-const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-const code = async (res: Response) => [
-  res.status,
-  ((await json(res)) as { error?: { code: string } }).error?.code,
-];
 
 describe('orders, licenses and checkout hardening on postgres', () => {
   let store: InProcessStore;

@@ -3,7 +3,7 @@ import { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { CheckoutExpirySweeper } from '@berth/commerce';
 import { DataSource } from 'typeorm';
-import { createPublisher, json, Publisher, putListing, uploadChart } from '../support/api';
+import { createPublisher, json, Publisher, publishChart, putListing } from '../support/api';
 import { simpleChart } from '../support/charts';
 import { InProcessStore, startInProcess } from '../support/in-process';
 import {
@@ -98,18 +98,7 @@ describe('checkout expiry with Stripe (stripe-mock) on postgres', () => {
     });
     db = store.app.get(DataSource);
     pub = await createPublisher(store.url, 'acme');
-    expect(
-      (await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart('superdb', '1.0.0'))).status,
-    ).toBe(201);
-    expect(
-      (
-        await putListing(store.url, 'acme', pub.apiToken, 'superdb', {
-          price: { amount: PRICE, currency: 'usd' },
-          updatePolicy: { kind: 'all' },
-          published: true,
-        })
-      ).status,
-    ).toBe(200);
+    await publishChart(store.url, pub, 'superdb', await simpleChart('superdb', '1.0.0'), PRICE);
   }, 60_000);
 
   afterAll(async () => {

@@ -2,7 +2,14 @@ import { dataSourceOptions, runMigrationsLocked } from '@berth/database';
 import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
 import { ENTITIES } from '../../apps/store/src/entities';
-import { createPublisher, json, putListing, uploadChart } from '../support/api';
+import {
+  createPublisher,
+  json,
+  putListing,
+  uploadChart,
+  statusAndCode as code,
+  bearer,
+} from '../support/api';
 import { simpleChart } from '../support/charts';
 import { InProcessStore, startInProcess } from '../support/in-process';
 import { createTestDatabase } from '../support/postgres';
@@ -23,11 +30,6 @@ const send = (url: string, method: string, body?: unknown, headers: Record<strin
     headers: { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-const code = async (res: Response) => [
-  res.status,
-  ((await json(res)) as { error?: { code: string } }).error?.code,
-];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('credential lifecycle on postgres', () => {

@@ -2,7 +2,17 @@ import { createHmac, createPublicKey, generateKeyPairSync, KeyObject, randomUUID
 import { SigningKeysService } from '@berth/licensing';
 import jwt from 'jsonwebtoken';
 import { DataSource } from 'typeorm';
-import { createPublisher, json, Publisher, putListing, uploadChart } from '../support/api';
+import {
+  createPublisher,
+  json,
+  Publisher,
+  putListing,
+  uploadChart,
+  postJson as post,
+  statusAndCode as code,
+  bearer,
+  basicAuth as basic,
+} from '../support/api';
 import { simpleChart } from '../support/charts';
 import { InProcessStore, startInProcess } from '../support/in-process';
 import { startCheckout } from '../support/checkout';
@@ -24,20 +34,6 @@ type VerifyResult = {
   license?: { id: string; chart: string; status: string };
 };
 
-const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-const code = async (res: Response) => [
-  res.status,
-  ((await json(res)) as { error?: { code: string } }).error?.code,
-];
-const basic = (user: string, pass: string) => ({
-  authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`,
-});
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 const parts = (key: string) => {
   const [h, p, s] = key.slice(PREFIX.length).split('.');

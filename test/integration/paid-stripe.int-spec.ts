@@ -1,7 +1,17 @@
 import { createPublicKey, randomBytes, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { DataSource } from 'typeorm';
-import { createPublisher, json, Publisher, putListing, uploadChart } from '../support/api';
+import {
+  createPublisher,
+  json,
+  Publisher,
+  publishChart,
+  putListing,
+  uploadChart,
+  postJson as post,
+  statusAndCode as code,
+  basicAuth as basic,
+} from '../support/api';
 import { simpleChart } from '../support/charts';
 import { InProcessStore, startInProcess } from '../support/in-process';
 import { postCheckout, startCheckout } from '../support/checkout';
@@ -40,19 +50,6 @@ type CheckoutState = {
 };
 type Index = { entries: Record<string, Array<{ version: string }>> };
 
-const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-const code = async (res: Response) => [
-  res.status,
-  ((await json(res)) as { error?: { code: string } }).error?.code,
-];
-const basic = (user: string, pass: string) => ({
-  authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`,
-});
 const pi = paymentIntentId;
 
 describe('paid charts with Stripe (stripe-mock) on postgres', () => {
@@ -910,18 +907,7 @@ describe('checkout when Stripe is unreachable', () => {
       PUBLIC_URL,
     });
     const pub = await createPublisher(store.url, 'acme');
-    expect(
-      (await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart('superdb', '1.0.0'))).status,
-    ).toBe(201);
-    expect(
-      (
-        await putListing(store.url, 'acme', pub.apiToken, 'superdb', {
-          price: { amount: PRICE, currency: 'usd' },
-          updatePolicy: { kind: 'all' },
-          published: true,
-        })
-      ).status,
-    ).toBe(200);
+    await publishChart(store.url, pub, 'superdb', await simpleChart('superdb', '1.0.0'), PRICE);
   }, 60_000);
   afterAll(async () => store?.close());
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import semver from 'semver';
-import { createPublisher, json, Publisher, putListing, uploadChart } from '../support/api';
+import { createPublisher, json, Publisher, putListing, uploadChart, postJson as post } from '../support/api';
 import { simpleChart } from '../support/charts';
 import { InProcessStore, startInProcess } from '../support/in-process';
 
@@ -22,12 +22,6 @@ const VERIFIER = resolve(__dirname, '..', '..', 'examples', 'verify-offline', 'v
 type Key = { id: string; key: string; versionRange: string; updatesUntil: string | null };
 type Verdict = { code: number; out: Record<string, unknown>; stderr: string };
 
-const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
 const claimsOf = (key: string) =>
   JSON.parse(Buffer.from(key.slice('berth_lic_'.length).split('.')[1], 'base64url').toString()) as Record<
     string,

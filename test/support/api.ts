@@ -78,3 +78,43 @@ export function putListing(
     body: JSON.stringify(body),
   });
 }
+
+/** Uploads `archive` and publishes its chart at `price` (minor units, USD, update policy `all`): a chart for sale. */
+export async function publishChart(
+  baseUrl: string,
+  publisher: Publisher,
+  chart: string,
+  archive: Buffer,
+  price: number,
+): Promise<void> {
+  const up = await uploadChart(baseUrl, publisher.slug, publisher.apiToken, archive);
+  if (up.status !== 201) throw new Error(`upload ${up.status}: ${JSON.stringify(await json(up))}`);
+  const listing = await putListing(baseUrl, publisher.slug, publisher.apiToken, chart, {
+    price: { amount: price, currency: 'usd' },
+    updatePolicy: { kind: 'all' },
+    published: true,
+  });
+  if (listing.status !== 200)
+    throw new Error(`listing ${listing.status}: ${JSON.stringify(await json(listing))}`);
+}
+
+/** POST a JSON body (whatever the route), with extra headers. */
+export const postJson = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+
+/** `[status, error code]` of a /v1 answer (the code is undefined on success). */
+export const statusAndCode = async (res: Response) => [
+  res.status,
+  ((await json(res)) as { error?: { code: string } }).error?.code,
+];
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** Basic credentials as Helm sends them (a license id and key, or any name and an API token). */
+export const basicAuth = (user: string, pass: string) => ({
+  authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`,
+});
