@@ -1,4 +1,4 @@
-import { get } from 'node:http';
+import { get, request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { createPublisher, Publisher, putListing, uploadChart } from '../support/api';
 import { provFor, simpleChart } from '../support/charts';
@@ -18,6 +18,17 @@ const rawGet = (url: string, headers: Record<string, string>) =>
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
     }).on('error', reject);
+  });
+/** Any method, raw: status, headers and the bytes as sent. */
+const rawCall = (url: string, method: string, headers: Record<string, string>) =>
+  new Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
+    request(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    })
+      .on('error', reject)
+      .end();
   });
 const basic = (user: string, password: string) => ({
   authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
@@ -298,6 +309,71 @@ describe.each<DatabaseKind>(['postgres', 'embedded'])('cached index and license 
     expect(yanked.status).toBe(200);
     expect((await fetch(`${store.url}/helm/acme/charts/lane-free-2.9.0.tgz`)).status).toBe(404);
     expect(await lane()).toBe(before);
+  });
+
+  it('answers index fetches ahead of the framework exactly as the controller does, for anyone and for a buyer', async () => {
+    const granted = await fetch(`${store.url}/v1/publishers/acme/licenses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${pub.apiToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ chart: 'paid', email: 'index-lane@example.test' }),
+    });
+    const lic = (await granted.json()) as { id: string; key: string };
+    const lane = () => metric('berth_helm_indexes_from_memory_total');
+    const url = `${store.url}/helm/acme/index.yaml`;
+    const answer = async (target: string, method: string, headers: Record<string, string>) => {
+      const res = await rawCall(target, method, headers);
+      const { date, 'x-request-id': id, ...rest } = res.headers;
+      expect([typeof date, /^[0-9a-f-]{36}$/.test(String(id))]).toEqual(['string', true]);
+      return { status: res.status, headers: rest, body: res.body.toString('base64') };
+    };
+    for (const [who, auth] of [
+      ['anyone', {}],
+      ['buyer', basic(lic.id, lic.key)],
+    ] as const) {
+      for (const encoding of ['identity', 'gzip']) {
+        const headers: Record<string, string> = { ...auth, 'accept-encoding': encoding };
+        // A query string is not the canonical URL: the controller answers it, and builds what the lane sends.
+        const viaController = await answer(`${url}?via=controller`, 'GET', headers);
+        const etag = String(viaController.headers.etag);
+        for (const [kind, method, extra] of [
+          ['GET', 'GET', {}],
+          ['HEAD', 'HEAD', {}],
+          ['GET if-none-match', 'GET', { 'if-none-match': etag }],
+        ] as const) {
+          const init = { ...headers, ...extra };
+          const before = await lane();
+          const controller = await answer(`${url}?via=controller`, method, init);
+          expect(await lane()).toBe(before);
+          const fromMemory = await answer(url, method, init);
+          expect(await lane()).toBe(before + 1);
+          expect({ who, encoding, kind, ...fromMemory }).toEqual({ who, encoding, kind, ...controller });
+          expect(controller.status).toBe(kind === 'GET if-none-match' ? 304 : 200);
+        }
+        if (encoding === 'gzip') expect(viaController.headers['content-encoding']).toBe('gzip');
+        const text = (encoding === 'gzip' ? gunzipSync : (b: Buffer) => b)(
+          Buffer.from(viaController.body, 'base64'),
+        ).toString();
+        expect('paid' in (JSON.parse(text) as Index).entries).toBe(who === 'buyer');
+      }
+    }
+    // Both paths count under the controller's route template.
+    expect(
+      await metric('berth_http_requests_total', '{method="GET",route="/helm/:slug/index.yaml",status="200"}'),
+    ).toBeGreaterThan(0);
+
+    // A wrong key, the publisher's token and a changed repository take the full path.
+    const before = await lane();
+    expect((await rawCall(url, 'GET', basic(lic.id, `${lic.key}x`))).status).toBe(401);
+    expect((await rawCall(url, 'GET', basic('me', pub.apiToken))).status).toBe(200);
+    expect(
+      (await uploadChart(store.url, 'acme', pub.apiToken, await simpleChart('chart-05', '1.3.0'))).status,
+    ).toBe(201);
+    const after = await rawCall(url, 'GET', { 'accept-encoding': 'identity' });
+    expect((JSON.parse(after.body.toString()) as Index).entries['chart-05'][0].version).toBe('1.3.0');
+    expect(await lane()).toBe(before);
+    // The next fetch of the rebuilt index comes from memory again.
+    expect((await rawCall(url, 'GET', { 'accept-encoding': 'identity' })).body.equals(after.body)).toBe(true);
+    expect(await lane()).toBe(before + 1);
   });
 
   it('gives a buyer the free charts plus exactly the covered versions, and skips the signature check on repeated pulls', async () => {

@@ -5,7 +5,7 @@ import { ChartFileRef, ChartQueryService } from '@berth/catalog';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { covers, Entitlement, LICENSE_KEY_PREFIX, LicenseService, VerifiedLicense } from '@berth/licensing';
 import { ChartFileCache, MAX_CACHED_ARCHIVE_BYTES } from './chart-file-cache';
-import { IndexBody, IndexFragmentCache, renderFragment } from './index-cache';
+import { IndexBody, IndexFragmentCache, licensedViewKey, renderFragment } from './index-cache';
 import { HelmRepoErrors } from './errors';
 
 /** Who reads the repository: anyone, the publisher itself, or a buyer holding a license. */
@@ -42,6 +42,13 @@ export function fileAccess(
   return 'allowed';
 }
 
+/** A buyer's view depends on the chart and the entitlement only, never on who the buyer is. */
+const licensedView = (v: RepoViewer & { kind: 'license' }) =>
+  licensedViewKey(
+    v.chartName,
+    `${v.chartId} ${v.entitlement.versionRange} ${v.entitlement.updatesUntil?.getTime() ?? '-'}`,
+  );
+
 const buyer = (r: VerifiedLicense & { valid: true }): RepoViewer => ({
   kind: 'license',
   licenseId: r.license.id,
@@ -53,6 +60,9 @@ const buyer = (r: VerifiedLicense & { valid: true }): RepoViewer => ({
 /** Per-publisher Helm repository: the index and the chart and provenance files behind it. */
 @Injectable()
 export class HelmRepositoryService {
+  /** PUBLIC_URL's path, the prefix of every repository's `serverInfo.contextPath`. */
+  private readonly basePath: string;
+
   constructor(
     private readonly charts: ChartQueryService,
     private readonly licenses: LicenseService,
@@ -60,7 +70,9 @@ export class HelmRepositoryService {
     private readonly files: ChartFileCache,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.basePath = new URL(config.publicUrl).pathname.replace(/\/$/, '');
+  }
 
   repoUrl(slug: string): string {
     return `${this.config.publicUrl}/helm/${slug}`;
@@ -96,11 +108,10 @@ export class HelmRepositoryService {
    * is that of the public index plus one chart, whatever else the repository holds.
    */
   async index(publisher: { id: string; slug: string }, viewer: RepoViewer): Promise<IndexBody> {
-    const contextPath = `${new URL(this.config.publicUrl).pathname.replace(/\/$/, '')}/helm/${publisher.slug}`;
+    const contextPath = this.contextPath(publisher.slug);
     if (viewer.kind !== 'license') return this.indexes.body(publisher.id, viewer.kind, contextPath);
     const { chartId, chartName, entitlement } = viewer;
-    const view = `${chartId} ${entitlement.versionRange} ${entitlement.updatesUntil?.getTime() ?? '-'}`;
-    return this.indexes.licensedBody(publisher.id, chartName, view, contextPath, async () => {
+    return this.indexes.licensedBody(publisher.id, chartName, licensedView(viewer), contextPath, async () => {
       const live =
         (await this.charts.listVersions(publisher.id, 'publisher', chartName)).get(chartName) ?? [];
       const versions = live.filter((v) => v.chartId === chartId && covers(entitlement, v));
@@ -113,6 +124,17 @@ export class HelmRepositoryService {
         listingChangedAt: null,
       });
     });
+  }
+
+  /** The index answer when it is built already and nothing changed since (see IndexFragmentCache.built). */
+  cachedIndex(publisherId: string, viewer: RepoViewer): IndexBody | undefined {
+    return viewer.kind === 'license'
+      ? this.indexes.built(publisherId, 'public', licensedView(viewer))
+      : this.indexes.built(publisherId, viewer.kind);
+  }
+
+  private contextPath(slug: string): string {
+    return `${this.basePath}/helm/${slug}`;
   }
 
   private async provFile(v: ChartFileRef): Promise<ChartFile> {
@@ -171,6 +193,11 @@ export class HelmRepositoryService {
   /** Counts an answer of cachedArchive that was sent, as the full path counts its cache hits. */
   countCachedPull(viewer: RepoViewer): void {
     this.files.countHit();
+    if (viewer.kind === 'license') this.licenses.countCachedCheck();
+  }
+
+  /** Counts an answer of cachedIndex that was sent: for a buyer, a key check answered from memory. */
+  countCachedIndex(viewer: RepoViewer): void {
     if (viewer.kind === 'license') this.licenses.countCachedCheck();
   }
 

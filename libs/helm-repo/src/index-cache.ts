@@ -7,7 +7,10 @@ import { indexEntry } from './index-renderer';
 /** One chart's `"name":[entries…]` member of the index's `entries`, rendered once per change. */
 export interface ChartFragment {
   name: string;
-  /** Null when every version is yanked: no entry, but its last change still dates the index. */
+  /**
+   * Null when every version is yanked: no entry, but its last change still dates the index. Once the
+   * public index is built, a public chart's bytes are a view into it, so they are held once.
+   */
   json: Buffer | null;
   hash: string;
   public: boolean;
@@ -16,22 +19,37 @@ export interface ChartFragment {
   listingChangedAt: number;
 }
 
-/** An index body as the list of buffers it is written from; never joined, so it is held only once. */
+/**
+ * An index answer, ready to send: every byte, its length, validators and (once asked for) its gzip. The
+ * public view is one buffer; a buyer's view is a few slices of it around the licensed chart's entries.
+ */
 export interface IndexBody {
   parts: Buffer[];
   length: number;
   etag: string;
+  /** The gzip representation's own strong ETag (RFC 9110 8.8.3). */
+  gzipEtag: string;
   generated: Date;
-  /** Computed on the first request that accepts gzip, then reused until the repository changes. */
+  /** `generated` as an HTTP date, formatted once. */
+  lastModified: string;
+  /** Computed off the event loop on the first request that accepts gzip, then kept with the body. */
   gzip(): Promise<Buffer>;
+  /** The gzip bytes when already computed: what a request answered from memory may send. */
+  gzipped(): Buffer | undefined;
 }
 
 export type IndexAudience = 'public' | 'publisher';
 
 const COMMA = Buffer.from(',');
+const HEAD = Buffer.from('{"apiVersion":"v1","entries":{');
 const LOAD_BATCH = 200;
 /** Distinct buyers' views kept per repository (one per chart and entitlement, not per buyer). */
 const MAX_LICENSED_VIEWS = 1_000;
+/**
+ * Gzip bytes of buyers' views kept across the store. A view's own bytes are slices of the public
+ * index (a few hundred bytes of its own), but its gzip is a whole compressed index: bounded apart.
+ */
+export const LICENSED_GZIP_BUDGET_BYTES = 32 * 1024 * 1024;
 const sha = (parts: Array<string | Buffer>) => {
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
@@ -53,17 +71,42 @@ export function renderFragment(state: ChartIndexState): ChartFragment {
   };
 }
 
-/**
- * Builds the body from fragments in name order: `{"apiVersion":"v1","entries":{…},"generated":…,
- * "serverInfo":{…}}`, byte for byte what JSON.stringify of the whole index gives. The ETag hashes the
- * fragments' own hashes, so no request ever hashes the whole body.
- */
-export function assembleIndex(fragments: ChartFragment[], generated: Date, contextPath: string): IndexBody {
-  const head = Buffer.from('{"apiVersion":"v1","entries":{');
-  const tail = Buffer.from(
+const tailOf = (generated: Date, contextPath: string) =>
+  Buffer.from(
     `},"generated":${JSON.stringify(generated.toISOString())},"serverInfo":${JSON.stringify({ contextPath })}}`,
   );
-  const parts: Buffer[] = [head];
+
+/** The ETag hashes the fragments' own hashes, so no request ever hashes a whole body. */
+const etagOf = (hashes: string[], tail: Buffer) => `"${sha([hashes.join(','), '|', tail]).slice(0, 32)}"`;
+
+function indexBody(parts: Buffer[], etag: string, generated: Date, onGzip?: (bytes: Buffer) => void): IndexBody {
+  let gz: Promise<Buffer> | null = null;
+  let done: Buffer | undefined;
+  return {
+    parts,
+    length: parts.reduce((n, p) => n + p.length, 0),
+    etag,
+    gzipEtag: etag.replace(/"$/, '-gz"'),
+    generated,
+    lastModified: generated.toUTCString(),
+    gzip: () =>
+      (gz ??= gzipParts(parts).then((bytes) => {
+        done = bytes;
+        onGzip?.(bytes);
+        return bytes;
+      })),
+    gzipped: () => done,
+  };
+}
+
+/**
+ * The body from fragments in name order: `{"apiVersion":"v1","entries":{…},"generated":…,
+ * "serverInfo":{…}}`, byte for byte what JSON.stringify of the whole index gives, as the list of
+ * buffers it is written from (the fragments' own, never copied).
+ */
+export function assembleIndex(fragments: ChartFragment[], generated: Date, contextPath: string): IndexBody {
+  const tail = tailOf(generated, contextPath);
+  const parts: Buffer[] = [HEAD];
   const hashes: string[] = [];
   for (const f of fragments) {
     if (!f.json) continue;
@@ -72,14 +115,78 @@ export function assembleIndex(fragments: ChartFragment[], generated: Date, conte
     hashes.push(f.hash);
   }
   parts.push(tail);
-  let gz: Promise<Buffer> | null = null;
-  return {
-    parts,
-    length: parts.reduce((n, p) => n + p.length, 0),
-    etag: `"${sha([hashes.join(','), '|', tail]).slice(0, 32)}"`,
-    generated,
-    gzip: () => (gz ??= gzipParts(parts)),
-  };
+  return indexBody(parts, etagOf(hashes, tail), generated);
+}
+
+/** The public index as one buffer, with where each chart starts: what buyers' views are cut from. */
+export class PublicIndex {
+  readonly body: IndexBody;
+  private readonly bytes: Buffer;
+  /** The charts with entries, in order, and the offset of each one's bytes in `bytes`. */
+  private readonly names: string[] = [];
+  private readonly hashes: string[] = [];
+  private readonly offsets: number[] = [];
+  private readonly tailStart: number;
+
+  /** Points each included fragment's bytes into the one buffer, so they are held once. */
+  constructor(fragments: ChartFragment[], generated: Date, contextPath: string) {
+    const assembled = assembleIndex(fragments, generated, contextPath);
+    this.bytes = Buffer.concat(assembled.parts, assembled.length);
+    let at = HEAD.length;
+    for (const f of fragments) {
+      if (!f.json) continue;
+      if (this.names.length) at += COMMA.length;
+      this.names.push(f.name);
+      this.hashes.push(f.hash);
+      this.offsets.push(at);
+      const length = f.json.length;
+      f.json = this.bytes.subarray(at, at + length);
+      at += length;
+    }
+    this.tailStart = at;
+    this.body = indexBody([this.bytes], assembled.etag, generated);
+  }
+
+  has(name: string): boolean {
+    return this.position(name).found;
+  }
+
+  /** Where `name` is, or would be, among the included charts (binary search; names are sorted). */
+  private position(name: string): { index: number; found: boolean } {
+    let lo = 0;
+    let hi = this.names.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.names[mid] < name) lo = mid + 1;
+      else hi = mid;
+    }
+    return { index: lo, found: lo < this.names.length && this.names[lo] === name };
+  }
+
+  /**
+   * A buyer's view: these bytes with `own` (a chart not in the public index) spliced into its place and
+   * dated `generated`; the same bytes assembleIndex gives for the spliced list, without copying them.
+   */
+  withChart(own: ChartFragment | null, generated: Date, contextPath: string, onGzip?: (b: Buffer) => void): IndexBody {
+    const tail = tailOf(generated, contextPath);
+    const hashes = [...this.hashes];
+    const parts: Buffer[] = [];
+    if (!own?.json) {
+      parts.push(this.bytes.subarray(0, this.tailStart), tail);
+    } else {
+      const { index } = this.position(own.name);
+      hashes.splice(index, 0, own.hash);
+      if (index < this.names.length) {
+        const cut = this.offsets[index];
+        parts.push(this.bytes.subarray(0, cut), own.json, COMMA, this.bytes.subarray(cut, this.tailStart), tail);
+      } else {
+        parts.push(this.bytes.subarray(0, this.tailStart));
+        if (this.names.length) parts.push(COMMA);
+        parts.push(own.json, tail);
+      }
+    }
+    return indexBody(parts, etagOf(hashes, tail), generated, onGzip);
+  }
 }
 
 function gzipParts(parts: Buffer[]): Promise<Buffer> {
@@ -94,6 +201,39 @@ function gzipParts(parts: Buffer[]): Promise<Buffer> {
   });
 }
 
+/** The gzip bytes of buyers' views, across every repository, least recently used first. */
+class LicensedGzipBudget {
+  private readonly kept = new Map<IndexBody, { bytes: number; drop: () => void }>();
+  private total = 0;
+
+  constructor(private readonly budget: number) {}
+
+  add(body: IndexBody, bytes: number, drop: () => void): void {
+    this.forget(body);
+    this.kept.set(body, { bytes, drop });
+    this.total += bytes;
+    for (const [oldest, entry] of this.kept) {
+      if (this.total <= this.budget || oldest === body) break;
+      this.forget(oldest);
+      entry.drop();
+    }
+  }
+
+  touch(body: IndexBody): void {
+    const entry = this.kept.get(body);
+    if (!entry) return;
+    this.kept.delete(body);
+    this.kept.set(body, entry);
+  }
+
+  forget(body: IndexBody): void {
+    const entry = this.kept.get(body);
+    if (!entry) return;
+    this.kept.delete(body);
+    this.total -= entry.bytes;
+  }
+}
+
 /** The cached state of one publisher's repository. */
 class Repo {
   readonly fragments = new Map<string, ChartFragment>();
@@ -101,13 +241,23 @@ class Repo {
   loaded = false;
   refreshing: Promise<void> | null = null;
   private sorted: ChartFragment[] | null = null;
-  private readonly bodies = new Map<string, IndexBody>();
-  /** Buyers' views by chart and entitlement; their parts share the fragments' buffers. */
+  private publicIndex: PublicIndex | null = null;
+  private publisherBody: IndexBody | null = null;
+  /** Buyers' views by chart and entitlement; their bytes are slices of the public index. */
   private readonly licensed = new Map<string, IndexBody>();
   /** Bumped by every change or stale mark: a view built across one must not be kept. */
   epoch = 0;
 
-  constructor(readonly publisherId: string) {}
+  constructor(
+    readonly publisherId: string,
+    readonly contextPath: string,
+    private readonly gzipBudget: LicensedGzipBudget,
+  ) {}
+
+  /** Answers can come from memory: loaded, and no change announced since. */
+  get ready(): boolean {
+    return this.loaded && !this.stale.size;
+  }
 
   markStale(chart: string): void {
     this.stale.add(chart);
@@ -119,15 +269,27 @@ class Repo {
     if (b) {
       this.licensed.delete(key);
       this.licensed.set(key, b);
+      this.gzipBudget.touch(b);
     }
     return b;
   }
 
   rememberLicensed(key: string, body: IndexBody, epoch: number): void {
     if (epoch !== this.epoch) return;
-    if (this.licensed.size >= MAX_LICENSED_VIEWS)
-      this.licensed.delete(this.licensed.keys().next().value as string);
+    if (this.licensed.size >= MAX_LICENSED_VIEWS) {
+      const [oldest, old] = this.licensed.entries().next().value as [string, IndexBody];
+      this.licensed.delete(oldest);
+      this.gzipBudget.forget(old);
+    }
     this.licensed.set(key, body);
+  }
+
+  /** Called when a buyer's view has computed its gzip: the bytes count against the store-wide budget. */
+  keptGzip(key: string, body: IndexBody, bytes: number): void {
+    if (this.licensed.get(key) !== body) return;
+    this.gzipBudget.add(body, bytes, () => {
+      if (this.licensed.get(key) === body) this.licensed.delete(key);
+    });
   }
 
   put(f: ChartFragment): void {
@@ -142,7 +304,9 @@ class Repo {
   private changed(): void {
     this.epoch += 1;
     this.sorted = null;
-    this.bodies.clear();
+    this.publicIndex = null;
+    this.publisherBody = null;
+    for (const b of this.licensed.values()) this.gzipBudget.forget(b);
     this.licensed.clear();
   }
 
@@ -166,27 +330,43 @@ class Repo {
     return new Date(last);
   }
 
-  body(audience: IndexAudience, contextPath: string): IndexBody {
-    const key = `${audience} ${contextPath}`;
-    let b = this.bodies.get(key);
-    if (!b) {
-      const fragments = audience === 'public' ? this.inOrder().filter((f) => f.public) : this.inOrder();
-      b = assembleIndex(fragments, this.generated(audience), contextPath);
-      this.bodies.set(key, b);
-    }
-    return b;
+  publicView(): PublicIndex {
+    return (this.publicIndex ??= new PublicIndex(
+      this.inOrder().filter((f) => f.public),
+      this.generated('public'),
+      this.contextPath,
+    ));
+  }
+
+  body(audience: IndexAudience): IndexBody {
+    // The public view first: it re-points public fragments into its buffer, which the publisher's shares.
+    const pub = this.publicView();
+    if (audience === 'public') return pub.body;
+    return (this.publisherBody ??= assembleIndex(this.inOrder(), this.generated('publisher'), this.contextPath));
+  }
+
+  /** What is built already, for an answer from memory; undefined when something would have to be built. */
+  builtBody(audience: IndexAudience): IndexBody | undefined {
+    if (!this.ready) return undefined;
+    return audience === 'public' ? this.publicIndex?.body : (this.publisherBody ?? undefined);
   }
 }
+
+/** Names a buyer's view: the chart and the entitlement, which alone decide what it shows. */
+export const licensedViewKey = (chartName: string, view: string) => `${chartName} ${view}`;
 
 /**
  * Each publisher's index kept as per-chart fragments, rendered once and re-rendered only for the chart
  * that changed (an upload, a yank, a listing edit), on any replica: catalog notices on the change feed
- * mark the chart stale and the next reader re-reads just that chart. While the feed's listener is down,
- * notices may be missed, so nothing is kept and every request reads the database.
+ * mark the chart stale and the next reader re-reads just that chart. The public index is then one ready
+ * buffer (with its ETag and, once asked for, its gzip) until the next change; buyers' views are slices
+ * of it. While the feed's listener is down, notices may be missed, so nothing is kept and every request
+ * reads the database.
  */
 @Injectable()
 export class IndexFragmentCache implements OnModuleInit {
   private readonly repos = new Map<string, Repo>();
+  private readonly gzipBudget = new LicensedGzipBudget(LICENSED_GZIP_BUDGET_BYTES);
   /** Chart fragments rendered (a chart's entries re-read and re-serialised): exported as a metric. */
   readonly stats = { fragmentsRendered: 0 };
 
@@ -203,14 +383,25 @@ export class IndexFragmentCache implements OnModuleInit {
   }
 
   async body(publisherId: string, audience: IndexAudience, contextPath: string): Promise<IndexBody> {
-    return (await this.fresh(publisherId)).body(audience, contextPath);
+    return (await this.fresh(publisherId, contextPath)).body(audience);
   }
 
   /**
-   * A buyer's view: the public fragments with the licensed chart's covered versions spliced in, built
-   * once per chart and entitlement (`view` names both) until the repository changes. `covered` renders
-   * the licensed chart's own fragment; it is not called when the chart is free, whose public entry
-   * already lists every live version.
+   * The answer if it is already built and nothing changed since: no database, no rendering, no
+   * assembling. `licensedView` (from licensedViewKey) for a buyer's view, else the audience's.
+   */
+  built(publisherId: string, audience: IndexAudience, licensedView?: string): IndexBody | undefined {
+    if (!this.changes.live) return undefined;
+    const repo = this.repos.get(publisherId);
+    if (!repo?.ready) return undefined;
+    return licensedView === undefined ? repo.builtBody(audience) : repo.licensedBody(licensedView);
+  }
+
+  /**
+   * A buyer's view: the public index with the licensed chart's covered versions spliced in, built
+   * once per chart and entitlement (`view`, from licensedViewKey) until the repository changes.
+   * `covered` renders the licensed chart's own fragment; it is not called when the chart is free,
+   * whose public entry already lists every live version.
    */
   async licensedBody(
     publisherId: string,
@@ -219,37 +410,35 @@ export class IndexFragmentCache implements OnModuleInit {
     contextPath: string,
     covered: () => Promise<ChartFragment>,
   ): Promise<IndexBody> {
-    const repo = await this.fresh(publisherId);
-    const key = `${chartName} ${view} ${contextPath}`;
-    const kept = repo.licensedBody(key);
+    const repo = await this.fresh(publisherId, contextPath);
+    const kept = repo.licensedBody(view);
     if (kept) return kept;
     const epoch = repo.epoch;
-    const fragments = repo.inOrder().filter((f) => f.public);
+    const pub = repo.publicView();
     const generated = repo.generated('publisher');
-    if (!fragments.some((f) => f.name === chartName)) {
-      const own = await covered();
-      const at = fragments.findIndex((f) => f.name > chartName);
-      fragments.splice(at < 0 ? fragments.length : at, 0, own);
-    }
-    const body = assembleIndex(fragments, generated, contextPath);
-    repo.rememberLicensed(key, body, epoch);
+    const own = pub.has(chartName) ? null : await covered();
+    // Kept only if nothing changed while `covered` read the database (rememberLicensed checks the epoch).
+    const body: IndexBody = pub.withChart(own, generated, contextPath, (gz) =>
+      repo.keptGzip(view, body, gz.length),
+    );
+    repo.rememberLicensed(view, body, epoch);
     return body;
   }
 
   /** Up to date with every change announced before the call. */
-  private async fresh(publisherId: string): Promise<Repo> {
+  private async fresh(publisherId: string, contextPath: string): Promise<Repo> {
     if (!this.changes.live) {
-      const once = new Repo(publisherId);
+      const once = new Repo(publisherId, contextPath, this.gzipBudget);
       await this.load(once);
       return once;
     }
     for (;;) {
       let repo = this.repos.get(publisherId);
-      if (!repo) {
-        repo = new Repo(publisherId);
+      if (!repo || repo.contextPath !== contextPath) {
+        repo = new Repo(publisherId, contextPath, this.gzipBudget);
         this.repos.set(publisherId, repo);
       }
-      if (repo.loaded && !repo.stale.size) return repo;
+      if (repo.ready) return repo;
       if (!repo.refreshing) {
         const r = repo;
         r.refreshing = this.load(r).finally(() => (r.refreshing = null));

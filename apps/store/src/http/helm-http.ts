@@ -1,5 +1,5 @@
-import type { ServerResponse } from 'node:http';
-import type { RepoViewer } from '@berth/helm-repo';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IndexBody, RepoViewer } from '@berth/helm-repo';
 
 /** The user name of a Basic Authorization header (a license id, for a buyer), or ''. */
 export const basicUsername = (header: string): string => {
@@ -22,3 +22,40 @@ export function repoCacheHeaders(res: ServerResponse, viewer: RepoViewer, etag: 
 /** An archive is always an attachment, under a name that cannot break out of the header. */
 export const attachmentName = (file: string) =>
   `attachment; filename="${file.replace(/[^A-Za-z0-9._+-]/g, '_')}"`;
+
+export const acceptsGzip = (req: IncomingMessage) => /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+
+/**
+ * Writes an index answer: 304 on a matching validator, else the ready bytes (`gz` when the client takes
+ * gzip). The controller and the pull lane both answer through this, so their answers cannot drift apart.
+ */
+export function sendIndex(
+  req: IncomingMessage,
+  res: ServerResponse,
+  viewer: RepoViewer,
+  index: IndexBody,
+  gz: Buffer | undefined,
+): void {
+  // Each encoding is a different representation, so it has its own strong ETag (RFC 9110 8.8.3).
+  const etag = gz ? index.gzipEtag : index.etag;
+  repoCacheHeaders(res, viewer, etag);
+  res.setHeader('Last-Modified', index.lastModified);
+  if (etagMatches(req.headers['if-none-match'], etag)) {
+    res.statusCode = 304;
+    res.end();
+    return;
+  }
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  if (gz) res.setHeader('Content-Encoding', 'gzip');
+  res.setHeader('Content-Length', String(gz ? gz.length : index.length));
+  if (req.method === 'HEAD') res.end();
+  else if (gz) res.end(gz);
+  else if (index.parts.length === 1) res.end(index.parts[0]);
+  else {
+    // A buyer's view goes out as the slices it is made of: never copied into one buffer per request.
+    res.cork();
+    for (const part of index.parts) res.write(part);
+    res.end();
+  }
+}

@@ -9,17 +9,19 @@ import { PinoLogger } from 'nestjs-pino';
 import { Metrics } from '../ops/metrics';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import { setSecurityHeaders } from './security-headers';
-import { attachmentName, basicUsername, etagMatches, repoCacheHeaders } from './helm-http';
+import { acceptsGzip, attachmentName, basicUsername, etagMatches, repoCacheHeaders, sendIndex } from './helm-http';
 
 /** The canonical archive URL only: any other spelling (case, slashes, escapes, a query) takes the full path. */
 const ARCHIVE_PATH = /^\/helm\/([a-z0-9][a-z0-9-]{0,62})\/charts\/([A-Za-z0-9._+-]{1,330}\.tgz)$/;
-/** The route template the full path reports to metrics for the same requests. */
-const ROUTE = '/helm/:slug/charts/:file';
+const INDEX_PATH = /^\/helm\/([a-z0-9][a-z0-9-]{0,62})\/index\.yaml$/;
+/** The route templates the full path reports to metrics for the same requests. */
+const ARCHIVE_ROUTE = '/helm/:slug/charts/:file';
+const INDEX_ROUTE = '/helm/:slug/index.yaml';
 
 /**
- * Repeated `helm pull`s and installs answered before Express and Nest, when every fact the answer
- * depends on is already in memory: the publisher, the file, the archive bytes and, for a buyer, the
- * verified key and its license's state. Those caches are the ones the full path fills and the change
+ * Repeated `helm pull`s, installs and index fetches answered before Express and Nest, when every fact
+ * the answer depends on is already in memory: the publisher, the file and its bytes or the built index
+ * (with its gzip when the client takes gzip) and, for a buyer, the verified key and its license's state. Those caches are the ones the full path fills and the change
  * feed invalidates, and the decision is the same function (`fileAccess`); anything not in memory, any
  * refusal, any other credential or URL spelling goes down the full path unchanged. The answer carries
  * the same headers, request id, metrics and request log line as the controller's (a test compares them).
@@ -31,13 +33,17 @@ const ROUTE = '/helm/:slug/charts/:file';
  */
 @Injectable()
 export class HelmPullLane {
+  private readonly secure: boolean;
+
   constructor(
     private readonly publishers: PublisherAccessService,
     private readonly repo: HelmRepositoryService,
     private readonly limiter: AuthFailureLimiter,
     private readonly metrics: Metrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.secure = config.publicUrl.startsWith('https://');
+  }
 
   /** Puts the lane in front of `next` (the Express app). */
   wrap(next: RequestListener): RequestListener {
@@ -48,32 +54,64 @@ export class HelmPullLane {
 
   private serve(req: IncomingMessage, res: ServerResponse): boolean {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-    const m = ARCHIVE_PATH.exec(req.url ?? '');
+    const url = req.url ?? '';
+    const m = ARCHIVE_PATH.exec(url) ?? INDEX_PATH.exec(url);
     if (!m) return false;
     // CORS answers are Express's to make.
     if (this.config.http.corsOrigins.length && req.headers.origin) return false;
     const started = process.hrtime.bigint();
-    const [, slug, file] = m;
+    const slug = m[1];
     const viewer = this.viewer(req, slug);
     const publisher = viewer && this.publishers.cachedBySlug(slug);
-    const f = publisher && this.repo.cachedArchive(publisher.id, file, viewer);
-    if (!f) return false;
+    if (!publisher) return false;
+    if (m.length === 2) return this.index(req, res, publisher.id, viewer!, started);
 
-    const id = randomUUID();
-    (req as IncomingMessage & { id?: string }).id = id;
-    res.setHeader('X-Request-Id', id);
-    setSecurityHeaders(res, this.config.publicUrl.startsWith('https://'));
-    repoCacheHeaders(res, viewer, f.etag);
+    const file = m[2];
+    const f = this.repo.cachedArchive(publisher.id, file, viewer!);
+    if (!f) return false;
+    this.begin(req, res, started, ARCHIVE_ROUTE);
+    repoCacheHeaders(res, viewer!, f.etag);
     const bodyless = req.method === 'HEAD' || etagMatches(req.headers['if-none-match'], f.etag);
     res.statusCode = req.method === 'HEAD' || !bodyless ? 200 : 304;
     res.setHeader('Content-Type', f.contentType);
     res.setHeader('Content-Length', String(f.size));
     if (!bodyless) res.setHeader('Content-Disposition', attachmentName(file));
-    res.once('finish', () => this.finished(req, res, started));
     res.end(bodyless ? undefined : f.body);
     this.metrics.pullsFromMemory.inc();
-    this.repo.countCachedPull(viewer);
+    this.repo.countCachedPull(viewer!);
     return true;
+  }
+
+  /** The built index of the viewer's audience, if nothing changed since it was built. */
+  private index(
+    req: IncomingMessage,
+    res: ServerResponse,
+    publisherId: string,
+    viewer: RepoViewer,
+    started: bigint,
+  ): boolean {
+    const index = this.repo.cachedIndex(publisherId, viewer);
+    if (!index) return false;
+    let gz: Buffer | undefined;
+    if (acceptsGzip(req)) {
+      gz = index.gzipped();
+      // Compressing is the full path's job (off the event loop, once); this lane only sends.
+      if (!gz) return false;
+    }
+    this.begin(req, res, started, INDEX_ROUTE);
+    sendIndex(req, res, viewer, index, gz);
+    this.metrics.indexesFromMemory.inc();
+    this.repo.countCachedIndex(viewer);
+    return true;
+  }
+
+  /** What configureHttp and pino-http give every answer: a request id, security headers, a log line. */
+  private begin(req: IncomingMessage, res: ServerResponse, started: bigint, route: string): void {
+    const id = randomUUID();
+    (req as IncomingMessage & { id?: string }).id = id;
+    res.setHeader('X-Request-Id', id);
+    setSecurityHeaders(res, this.secure);
+    res.once('finish', () => this.finished(req, res, started, route));
   }
 
   /** Anonymous, or a buyer whose key and license are in memory and not locked out; else undefined. */
@@ -88,9 +126,9 @@ export class HelmPullLane {
     return this.repo.cachedLicenseViewer(slug, basicUsername(authorization), key);
   }
 
-  private finished(req: IncomingMessage, res: ServerResponse, started: bigint): void {
+  private finished(req: IncomingMessage, res: ServerResponse, started: bigint, route: string): void {
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    this.metrics.observe(req.method!, ROUTE, res.statusCode, ms / 1000);
+    this.metrics.observe(req.method!, route, res.statusCode, ms / 1000);
     // The line pino-http writes for the full path, through the same logger and serializers.
     const log = PinoLogger.root;
     if (log?.isLevelEnabled('info'))

@@ -7,7 +7,7 @@ import { HelmRepositoryService, RepoViewer, HelmRepoErrors } from '@berth/helm-r
 import { LICENSE_KEY_PREFIX } from '@berth/licensing';
 import type { Request, Response } from 'express';
 import { ErrorResponseDto } from './common.dto';
-import { attachmentName, basicUsername, etagMatches, repoCacheHeaders } from './helm-http';
+import { acceptsGzip, attachmentName, basicUsername, etagMatches, repoCacheHeaders, sendIndex } from './helm-http';
 
 /** The Helm repository of one publisher: what `helm repo add <PUBLIC_URL>/helm/<slug>` talks to. */
 @ApiTags('helm repository')
@@ -38,33 +38,7 @@ export class HelmRepoController {
   async index(@Param('slug') slug: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const { publisher, viewer } = await this.resolve(slug, req);
     const index = await this.repo.index(publisher, viewer);
-    // Each encoding is a different representation, so it has its own strong ETag (RFC 9110 8.8.3).
-    const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-    const etag = gzip ? index.etag.replace(/"$/, '-gz"') : index.etag;
-    repoCacheHeaders(res, viewer, etag);
-    res.setHeader('Last-Modified', index.generated.toUTCString());
-    if (etagMatches(req.headers['if-none-match'], etag)) {
-      res.status(304).end();
-      return;
-    }
-    res.type('application/json');
-    if (gzip) {
-      const body = await index.gzip();
-      res.setHeader('Content-Encoding', 'gzip');
-      res.setHeader('Content-Length', String(body.length));
-      if (req.method === 'HEAD') res.end();
-      else res.end(body);
-      return;
-    }
-    res.setHeader('Content-Length', String(index.length));
-    if (req.method === 'HEAD') {
-      res.end();
-      return;
-    }
-    // The cached parts go out as they are: a large index is never copied into one buffer per request.
-    res.cork();
-    for (const part of index.parts) res.write(part);
-    res.end();
+    sendIndex(req, res, viewer, index, acceptsGzip(req) ? await index.gzip() : undefined);
   }
 
   @Get('charts/:file')

@@ -29,6 +29,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly indexesFromMemory = new Counter({
+    name: 'berth_helm_indexes_from_memory_total',
+    help: 'Repository index answers sent from memory ahead of the framework (HelmPullLane).',
+    registers: [this.registry],
+  });
+
   constructor(
     keys: VerifiedKeyCache,
     indexes: IndexFragmentCache,
