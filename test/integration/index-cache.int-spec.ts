@@ -25,7 +25,9 @@ const rawCall = (url: string, method: string, headers: Record<string, string>) =
     request(url, { method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
     })
       .on('error', reject)
       .end();
@@ -179,6 +181,15 @@ describe.each<DatabaseKind>(['postgres', 'embedded'])('cached index and license 
       true,
       String(archive.length),
     ]);
+    // On Postgres the upload's and the listing's notices come back over LISTEN and may land after the
+    // first pull filled the cache (dropping it, as they must): wait until a pull is answered from memory.
+    for (let settled = false, tries = 0; !settled; tries++) {
+      expect(tries).toBeLessThan(50);
+      const before = await metric('berth_chart_file_lookups_total', '{result="queried"}');
+      await pull();
+      settled = (await metric('berth_chart_file_lookups_total', '{result="queried"}')) === before;
+      if (!settled) await new Promise((r) => setTimeout(r, 50));
+    }
     const queried = await metric('berth_chart_file_lookups_total', '{result="queried"}');
     const cached = await metric('berth_chart_file_lookups_total', '{result="cached"}');
     for (let i = 0; i < 5; i++) {

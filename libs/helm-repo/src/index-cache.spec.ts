@@ -21,7 +21,11 @@ const LATER = new Date('2026-12-01T08:30:00.000Z');
 const CONTEXT = '/base/helm/acme';
 
 describe('PublicIndex', () => {
-  const publicCharts = () => [fragment('beta', ['2.0.0', '1.0.0']), fragment('empty', []), fragment('kappa', ['1.0.0'])];
+  const publicCharts = () => [
+    fragment('beta', ['2.0.0', '1.0.0']),
+    fragment('empty', []),
+    fragment('kappa', ['1.0.0']),
+  ];
 
   it('is the bytes assembleIndex writes, JSON.stringify of the whole index, held once', () => {
     const fragments = publicCharts();

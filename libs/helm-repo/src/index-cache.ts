@@ -79,7 +79,12 @@ const tailOf = (generated: Date, contextPath: string) =>
 /** The ETag hashes the fragments' own hashes, so no request ever hashes a whole body. */
 const etagOf = (hashes: string[], tail: Buffer) => `"${sha([hashes.join(','), '|', tail]).slice(0, 32)}"`;
 
-function indexBody(parts: Buffer[], etag: string, generated: Date, onGzip?: (bytes: Buffer) => void): IndexBody {
+function indexBody(
+  parts: Buffer[],
+  etag: string,
+  generated: Date,
+  onGzip?: (bytes: Buffer) => void,
+): IndexBody {
   let gz: Promise<Buffer> | null = null;
   let done: Buffer | undefined;
   return {
@@ -167,7 +172,12 @@ export class PublicIndex {
    * A buyer's view: these bytes with `own` (a chart not in the public index) spliced into its place and
    * dated `generated`; the same bytes assembleIndex gives for the spliced list, without copying them.
    */
-  withChart(own: ChartFragment | null, generated: Date, contextPath: string, onGzip?: (b: Buffer) => void): IndexBody {
+  withChart(
+    own: ChartFragment | null,
+    generated: Date,
+    contextPath: string,
+    onGzip?: (b: Buffer) => void,
+  ): IndexBody {
     const tail = tailOf(generated, contextPath);
     const hashes = [...this.hashes];
     const parts: Buffer[] = [];
@@ -178,7 +188,13 @@ export class PublicIndex {
       hashes.splice(index, 0, own.hash);
       if (index < this.names.length) {
         const cut = this.offsets[index];
-        parts.push(this.bytes.subarray(0, cut), own.json, COMMA, this.bytes.subarray(cut, this.tailStart), tail);
+        parts.push(
+          this.bytes.subarray(0, cut),
+          own.json,
+          COMMA,
+          this.bytes.subarray(cut, this.tailStart),
+          tail,
+        );
       } else {
         parts.push(this.bytes.subarray(0, this.tailStart));
         if (this.names.length) parts.push(COMMA);
@@ -342,7 +358,11 @@ class Repo {
     // The public view first: it re-points public fragments into its buffer, which the publisher's shares.
     const pub = this.publicView();
     if (audience === 'public') return pub.body;
-    return (this.publisherBody ??= assembleIndex(this.inOrder(), this.generated('publisher'), this.contextPath));
+    return (this.publisherBody ??= assembleIndex(
+      this.inOrder(),
+      this.generated('publisher'),
+      this.contextPath,
+    ));
   }
 
   /** What is built already, for an answer from memory; undefined when something would have to be built. */

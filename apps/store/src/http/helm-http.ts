@@ -23,7 +23,8 @@ export function repoCacheHeaders(res: ServerResponse, viewer: RepoViewer, etag: 
 export const attachmentName = (file: string) =>
   `attachment; filename="${file.replace(/[^A-Za-z0-9._+-]/g, '_')}"`;
 
-export const acceptsGzip = (req: IncomingMessage) => /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+export const acceptsGzip = (req: IncomingMessage) =>
+  /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
 
 /**
  * Writes an index answer: 304 on a matching validator, else the ready bytes (`gz` when the client takes

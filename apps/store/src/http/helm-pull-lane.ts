@@ -9,7 +9,14 @@ import { PinoLogger } from 'nestjs-pino';
 import { Metrics } from '../ops/metrics';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import { setSecurityHeaders } from './security-headers';
-import { acceptsGzip, attachmentName, basicUsername, etagMatches, repoCacheHeaders, sendIndex } from './helm-http';
+import {
+  acceptsGzip,
+  attachmentName,
+  basicUsername,
+  etagMatches,
+  repoCacheHeaders,
+  sendIndex,
+} from './helm-http';
 
 /** The canonical archive URL only: any other spelling (case, slashes, escapes, a query) takes the full path. */
 const ARCHIVE_PATH = /^\/helm\/([a-z0-9][a-z0-9-]{0,62})\/charts\/([A-Za-z0-9._+-]{1,330}\.tgz)$/;

@@ -7,7 +7,14 @@ import { HelmRepositoryService, RepoViewer, HelmRepoErrors } from '@berth/helm-r
 import { LICENSE_KEY_PREFIX } from '@berth/licensing';
 import type { Request, Response } from 'express';
 import { ErrorResponseDto } from './common.dto';
-import { acceptsGzip, attachmentName, basicUsername, etagMatches, repoCacheHeaders, sendIndex } from './helm-http';
+import {
+  acceptsGzip,
+  attachmentName,
+  basicUsername,
+  etagMatches,
+  repoCacheHeaders,
+  sendIndex,
+} from './helm-http';
 
 /** The Helm repository of one publisher: what `helm repo add <PUBLIC_URL>/helm/<slug>` talks to. */
 @ApiTags('helm repository')
