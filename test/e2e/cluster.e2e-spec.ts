@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { ClientRequest, IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { createPublisher, Publisher, putListing } from '../support/api';
@@ -65,13 +65,14 @@ describe('several workers (WEB_CONCURRENCY=2)', () => {
     body: string;
   }
 
-  /** One request on a connection of its own (closed after it). */
-  function fresh(
+  /** A request on a connection of its own (closed after it), its body left to the caller. */
+  function open(
     path: string,
-    opts: { method?: string; headers?: Record<string, string>; body?: Buffer } = {},
-  ): Promise<Answer> {
-    return new Promise((resolve, reject) => {
-      const req = httpRequest(
+    opts: { method?: string; headers?: Record<string, string>; length?: number } = {},
+  ): { req: ClientRequest; answer: Promise<Answer> } {
+    let req!: ClientRequest;
+    const answer = new Promise<Answer>((resolve, reject) => {
+      req = httpRequest(
         {
           host: '127.0.0.1',
           port: store.port,
@@ -81,7 +82,7 @@ describe('several workers (WEB_CONCURRENCY=2)', () => {
           headers: {
             connection: 'close',
             ...opts.headers,
-            ...(opts.body ? { 'content-length': String(opts.body.length) } : {}),
+            ...(opts.length !== undefined ? { 'content-length': String(opts.length) } : {}),
           },
         },
         (res) => {
@@ -98,8 +99,18 @@ describe('several workers (WEB_CONCURRENCY=2)', () => {
         },
       );
       req.on('error', reject);
-      req.end(opts.body);
     });
+    return { req, answer };
+  }
+
+  /** One request on a connection of its own. */
+  function fresh(
+    path: string,
+    opts: { method?: string; headers?: Record<string, string>; body?: Buffer } = {},
+  ): Promise<Answer> {
+    const { req, answer } = open(path, { ...opts, length: opts.body?.length });
+    req.end(opts.body);
+    return answer;
   }
 
   /** The pid that logged each request id (request log lines arrive a moment after the response). */
@@ -276,10 +287,32 @@ describe('several workers (WEB_CONCURRENCY=2)', () => {
     expect(sample((await scrape()).body, CATALOG_OK) - sample(scraped.body, CATALOG_OK)).toBe(20);
   });
 
-  it('stops every worker on SIGTERM, exits 0 and closes the port', async () => {
+  it('finishes the uploads in flight on every worker on SIGTERM, exits 0 and closes the port', async () => {
     const pids = await workerPids();
     expect(pids).toHaveLength(2);
-    expect(await store.stop('SIGTERM')).toBe(0);
+    // Two connections, so one upload on each worker, each with part of its body sent.
+    const charts = await Promise.all(['3.0.0', '3.0.1'].map((v) => simpleChart('app', v)));
+    const uploads = charts.map((chart) => {
+      const { req, answer } = open('/api/acme/charts', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${pub.apiToken}`, 'content-type': 'application/octet-stream' },
+        length: chart.length,
+      });
+      req.write(chart.subarray(0, 100));
+      return { answer, rest: () => req.end(chart.subarray(100)) };
+    });
+    await sleep(300);
+    store.child.kill('SIGTERM');
+    // The rest of each body a moment later: both workers must wait for it.
+    await sleep(500);
+    for (const u of uploads) u.rest();
+    const answers = await Promise.all(uploads.map((u) => u.answer));
+    expect(answers.map((a) => [a.status, a.body])).toEqual([
+      [201, '{"saved":true}'],
+      [201, '{"saved":true}'],
+    ]);
+    expect(await store.exited).toBe(0);
+    expect(new Set(await servedBy(answers))).toEqual(new Set(pids));
     expect(pids.filter(alive)).toEqual([]);
     // Each worker drained on its own (its shutdown hooks), told by the primary.
     const drained = () =>
