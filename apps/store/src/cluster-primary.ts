@@ -16,6 +16,9 @@ const HEALTHY_AFTER_MS = 30_000;
 /** Workers bound their own drain by SHUTDOWN_TIMEOUT_MS; the primary waits this much longer, then kills. */
 const SHUTDOWN_GRACE_MS = 2000;
 
+/** Between the last worker listening and the start line. */
+const ANNOUNCE_DELAY_MS = 100;
+
 /** worker → primary, once its app listens. */
 interface ListeningMessage {
   berth: 'listening';
@@ -49,7 +52,8 @@ interface Slot {
  * It serves no HTTP of the app itself: the workers share the listening socket through node:cluster.
  */
 export async function runPrimary(config: AppConfig): Promise<void> {
-  const logger = pino({ level: config.logLevel });
+  // Synchronous: the primary writes a handful of lines, and its start line must precede the listening event.
+  const logger = pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: true }));
   const log = logger.child({ context: 'Cluster' });
   await migrate(config, logger.child({ context: 'Database' }));
 
@@ -108,15 +112,19 @@ export async function runPrimary(config: AppConfig): Promise<void> {
     }
     if (!slots.every((s) => s.serving)) return;
     started = true;
-    const pids = slots.map((s) => s.worker?.process.pid);
-    log.info({
-      msg: `Berth is serving on http://${config.host}:${m.port} (${slots.length} workers)`,
-      ...startFields(config, m.port),
-      ...(m.metricsPort !== undefined ? { metricsPort: m.metricsPort } : {}),
-      workers: slots.length,
-      workerPids: pids,
-    });
-    writeListeningEvent(m.port);
+    // A moment later, so that the workers' own last bootstrap lines (pino writes them asynchronously) are out
+    // before the line people look for.
+    setTimeout(() => {
+      if (stopping) return;
+      log.info({
+        msg: `Berth is serving on http://${config.host}:${m.port} (${slots.length} workers)`,
+        ...startFields(config, m.port),
+        ...(m.metricsPort !== undefined ? { metricsPort: m.metricsPort } : {}),
+        workers: slots.length,
+        workerPids: slots.map((s) => s.worker?.process.pid),
+      });
+      writeListeningEvent(m.port);
+    }, ANNOUNCE_DELAY_MS);
   });
 
   cluster.on('exit', (worker, code, signal) => {

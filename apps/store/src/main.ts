@@ -53,10 +53,7 @@ async function serve(config: AppConfig): Promise<void> {
   const logger = app.get(Logger);
   if (worker) {
     // The primary writes the one start line once every worker listens.
-    logger.debug(
-      { msg: 'berth listening', worker: cluster.worker?.id, ...startFields(config, port) },
-      'Bootstrap',
-    );
+    logger.debug({ msg: 'berth listening', ...startFields(config, port) }, 'Bootstrap');
     reportListening(port, app.get(MetricsServer).port);
     return;
   }
