@@ -30,6 +30,7 @@ import { loggerParams } from './logging';
 import { Metrics } from './ops/metrics';
 import { OpsController } from './ops/ops.controller';
 import { MetricsAccess, MetricsServer } from './ops/metrics-endpoint';
+import { MetricsExposition } from './ops/cluster-metrics';
 
 @Module({})
 export class AppModule {
@@ -62,6 +63,7 @@ export class AppModule {
       providers: [
         AccountClosure,
         Metrics,
+        MetricsExposition,
         MetricsAccess,
         MetricsServer,
         AuthFailureLimiter,

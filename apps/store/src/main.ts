@@ -1,10 +1,15 @@
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { ConfigError, loadConfig, AppConfig } from '@berth/config';
 import { AppModule } from './app.module';
+import { reportListening, runPrimary } from './cluster-primary';
 import { configureHttp } from './http/configure-http';
+import { isClusterWorker } from './ops/cluster-metrics';
+import { MetricsServer } from './ops/metrics-endpoint';
+import { startFields, writeListeningEvent } from './start-line';
 
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
@@ -16,24 +21,19 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   return app;
 }
 
-async function main(): Promise<void> {
-  let config: AppConfig;
-  try {
-    config = loadConfig();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${e.message}\n`);
-      process.exit(1);
-    }
-    throw e;
-  }
+/**
+ * Serves HTTP from this process: the whole store (WEB_CONCURRENCY=1), or one of the primary's workers,
+ * which share the port through node:cluster and report to the primary instead of announcing themselves.
+ */
+async function serve(config: AppConfig): Promise<void> {
+  const worker = isClusterWorker(config);
   const app = await createApp(config);
   const server = app.getHttpServer();
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 300_000;
   // SIGTERM: stop accepting, let in-flight requests finish, close the database, exit 0. A stuck
-  // request must not hold the pod forever, so a timer forces the exit.
+  // request must not hold the pod forever, so a timer forces the exit. A worker gets it from its primary.
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return; // a repeated signal must not cut the drain short; the timer bounds it
@@ -51,27 +51,30 @@ async function main(): Promise<void> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const logger = app.get(Logger);
-  logger.log(
-    {
-      msg: 'berth listening',
-      port,
-      publicUrl: config.publicUrl,
-      database: config.database.url ? 'postgres' : 'embedded',
-      blobStore: config.blobStore.driver,
-      // Counted in the database, so every replica enforces the same totals; hashing is bounded per replica.
-      limits: {
-        authFailuresPerClient: config.http.authFailuresPerClient,
-        authFailuresPerCredential: config.http.authFailuresPerCredential,
-        loginMaxFailures: config.auth.loginMaxFailures,
-        signupsPerClient: config.http.signupsPerClient,
-        checkoutsPerClient: config.http.checkoutsPerClient,
-        passwordHashConcurrency: config.auth.hashConcurrency,
-      },
-    },
-    'Bootstrap',
-  );
-  // One machine-readable line for scripts and tests that start the server on port 0.
-  process.stdout.write(`${JSON.stringify({ event: 'listening', port })}\n`);
+  if (worker) {
+    // The primary writes the one start line once every worker listens.
+    logger.debug({ msg: 'berth listening', ...startFields(config, port) }, 'Bootstrap');
+    reportListening(port, app.get(MetricsServer).port);
+    return;
+  }
+  logger.log({ msg: 'berth listening', ...startFields(config, port) }, 'Bootstrap');
+  writeListeningEvent(port);
+}
+
+async function main(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  // WEB_CONCURRENCY > 1: this process applies migrations and supervises workers, which run main() again.
+  if (config.workers > 1 && cluster.isPrimary) await runPrimary(config);
+  else await serve(config);
 }
 
 if (require.main === module) {

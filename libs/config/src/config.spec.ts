@@ -183,4 +183,26 @@ describe('loadConfig', () => {
       /SIGNUPS_PER_CLIENT[\s\S]*PASSWORD_HASH_CONCURRENCY|PASSWORD_HASH_CONCURRENCY[\s\S]*SIGNUPS_PER_CLIENT/,
     );
   });
+
+  it('runs one process by default, and refuses several workers on the embedded database', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).workers).toBe(1);
+    const url = 'postgres://postgres@127.0.0.1:5432/berth';
+    expect(loadConfig({ DATA_DIR: dataDir(), DATABASE_URL: url, WEB_CONCURRENCY: '4' }).workers).toBe(4);
+    // One worker is the embedded default spelled out: allowed.
+    expect(loadConfig({ DATA_DIR: dataDir(), WEB_CONCURRENCY: '1' }).workers).toBe(1);
+    let error: unknown;
+    try {
+      loadConfig({ DATA_DIR: dataDir(), WEB_CONCURRENCY: '2' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      'WEB_CONCURRENCY=2 needs DATABASE_URL: the embedded database (PGlite) runs inside one process and cannot be shared by several workers (unset WEB_CONCURRENCY, or set DATABASE_URL to a Postgres server)',
+    ]);
+    for (const bad of ['0', '-1', '1.5', 'many', '257'])
+      expect(() => loadConfig({ DATA_DIR: dataDir(), DATABASE_URL: url, WEB_CONCURRENCY: bad })).toThrow(
+        /WEB_CONCURRENCY/,
+      );
+  });
 });

@@ -78,6 +78,17 @@ export class EnvironmentVariables {
   @Max(3_600_000)
   DATABASE_STATEMENT_TIMEOUT_MS = 5000;
 
+  /**
+   * Worker processes (node:cluster) serving PORT together, each with its own database pool and change-feed
+   * listener; the primary applies migrations, then forks them. Postgres only: the embedded database
+   * (PGlite) lives inside one process.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  WEB_CONCURRENCY = 1;
+
   @IsIn(['run', 'skip'])
   MIGRATIONS: 'run' | 'skip' = 'run';
 
@@ -342,6 +353,8 @@ export interface AppConfig {
   publicUrl: string;
   dataDir: string;
   database: { url?: string; poolSize: number; migrations: 'run' | 'skip'; statementTimeoutMs: number };
+  /** WEB_CONCURRENCY: HTTP worker processes; 1 serves from this process, more fork a cluster (Postgres only). */
+  workers: number;
   blobStore:
     | { driver: 'fs'; root: string }
     | {
@@ -475,6 +488,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (vars.METRICS_PORT && vars.METRICS_PORT === vars.PORT) {
     problems.push('METRICS_PORT must differ from PORT (it exists to keep /metrics off the public port)');
   }
+  if (vars.WEB_CONCURRENCY > 1 && !vars.DATABASE_URL) {
+    problems.push(
+      `WEB_CONCURRENCY=${vars.WEB_CONCURRENCY} needs DATABASE_URL: the embedded database (PGlite) runs inside one process and cannot be shared by several workers (unset WEB_CONCURRENCY, or set DATABASE_URL to a Postgres server)`,
+    );
+  }
   if (problems.length) throw new ConfigError(problems);
 
   const dataDir = isAbsolute(vars.DATA_DIR) ? vars.DATA_DIR : resolve(process.cwd(), vars.DATA_DIR);
@@ -491,6 +509,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       migrations: vars.MIGRATIONS,
       statementTimeoutMs: vars.DATABASE_STATEMENT_TIMEOUT_MS,
     },
+    workers: vars.WEB_CONCURRENCY,
     blobStore:
       vars.BLOB_STORE === 's3'
         ? {

@@ -116,6 +116,9 @@ export class DatabaseModule {
               } finally {
                 if (migrator !== dataSource) await migrator.destroy();
               }
+            } else if (config.workers > 1) {
+              // A cluster worker: its primary applied them (under the same lock) before forking it.
+              logger.debug('not applying migrations: the cluster primary does that before it forks workers');
             } else {
               logger.warn('MIGRATIONS=skip: not applying migrations at start');
             }

@@ -3,7 +3,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { HttpErrors } from '../http/http-errors';
-import { Metrics } from './metrics';
+import { isClusterWorker, MetricsExposition } from './cluster-metrics';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -51,7 +51,7 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly metrics: Metrics,
+    private readonly exposition: MetricsExposition,
     private readonly access: MetricsAccess,
   ) {}
 
@@ -76,7 +76,10 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
       server.listen(port, this.config.host, () => (server.off('error', reject), resolve()));
     });
     this.server = server;
-    this.logger.log({ msg: 'metrics listening', port: this.port, token: token ? 'required' : 'none' });
+    // Every cluster worker shares this port; the primary's start line names it once.
+    const line = { msg: 'metrics listening', port: this.port, token: token ? 'required' : 'none' };
+    if (isClusterWorker(this.config)) this.logger.debug(line);
+    else this.logger.log(line);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -100,7 +103,7 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
         'www-authenticate': 'Bearer realm="Berth metrics"',
       });
     try {
-      send(200, this.metrics.registry.contentType, await this.metrics.registry.metrics());
+      send(200, this.exposition.contentType, await this.exposition.text());
     } catch {
       send(500, 'text/plain', 'metrics unavailable\n');
     }

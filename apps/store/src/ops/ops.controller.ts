@@ -3,7 +3,7 @@ import { ApiExcludeEndpoint, ApiOperation, ApiResponse, ApiTags } from '@nestjs/
 import { BLOB_STORE, BlobStore } from '@berth/artifacts';
 import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
-import { Metrics } from './metrics';
+import { MetricsExposition } from './cluster-metrics';
 import { MetricsAccess } from './metrics-endpoint';
 
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
@@ -18,7 +18,7 @@ export class OpsController {
   constructor(
     private readonly dataSource: DataSource,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
-    private readonly metrics: Metrics,
+    private readonly metrics: MetricsExposition,
     private readonly metricsAccess: MetricsAccess,
   ) {}
 
@@ -54,6 +54,7 @@ export class OpsController {
   @ApiExcludeEndpoint()
   async scrape(@Req() req: Request, @Res() res: Response): Promise<void> {
     this.metricsAccess.check(req.headers.authorization, req.path);
-    res.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
+    // With several workers, the sum of all of them (see MetricsExposition).
+    res.type(this.metrics.contentType).send(await this.metrics.text());
   }
 }
