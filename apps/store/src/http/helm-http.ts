@@ -13,10 +13,19 @@ export const etagMatches = (header: string | undefined, etag: string) =>
   !!header && header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*');
 
 /** Validators and caching rules of every repository answer: revalidate always, privately when credentialed. */
+export const repoCacheHeaderList = (viewer: RepoViewer, etag: string) =>
+  [
+    'ETag',
+    etag,
+    'Vary',
+    'Authorization, Accept-Encoding',
+    'Cache-Control',
+    viewer.kind === 'public' ? 'public, no-cache' : 'private, no-cache',
+  ] as const;
+
 export function repoCacheHeaders(res: ServerResponse, viewer: RepoViewer, etag: string): void {
-  res.setHeader('ETag', etag);
-  res.setHeader('Vary', 'Authorization, Accept-Encoding');
-  res.setHeader('Cache-Control', viewer.kind === 'public' ? 'public, no-cache' : 'private, no-cache');
+  const list = repoCacheHeaderList(viewer, etag);
+  for (let i = 0; i < list.length; i += 2) res.setHeader(list[i], list[i + 1]);
 }
 
 /** An archive is always an attachment, under a name that cannot break out of the header. */
