@@ -93,6 +93,7 @@ export function medianOf(ms: Measurement[]): Measurement {
       timeout: Math.max(...ms.map((m) => m.errors.timeout)),
     },
     serverCpuUsPerRequest: pick('serverCpuUsPerRequest'),
+    generatorCpuPct: pick('generatorCpuPct'),
     peakRssMb: Math.max(...ms.map((m) => m.peakRssMb)),
   };
 }
@@ -194,7 +195,7 @@ export async function runReads(scenarios: ReadScenario[], o: ReadOptions): Promi
             (rounds[mode][r.side] ??= []).push(m);
             o.log(
               `  round ${i}/${o.rounds} ${mode.padEnd(8)} ${r.side.padEnd(11)} ${m.reqPerSec} req/s, ` +
-                `p99 ${m.p99Ms} ms, ${m.serverCpuUsPerRequest} µs CPU/req`,
+                `p99 ${m.p99Ms} ms, ${m.serverCpuUsPerRequest} µs CPU/req, wrk ${m.generatorCpuPct} % busy`,
             );
           }
         }

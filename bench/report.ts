@@ -27,7 +27,7 @@
  *     }],                                           // Measurement (bench/wrk.ts): { generator: "wrk", mode, requests,
  *                                                   //   seconds, reqPerSec, p50Ms, p90Ms, p99Ms, maxMs, bytesPerResponse,
  *                                                   //   errors: { connect, read, write, status, timeout },
- *                                                   //   serverCpuUsPerRequest, peakRssMb }
+ *                                                   //   serverCpuUsPerRequest, generatorCpuPct, peakRssMb }
  *     "verified": { "anonymousIndexCharts", "licensedIndexCharts", "licensedIndexVerified", "tgzSha256Matches",
  *                   "verifyValid", "webhookOrders", "webhookFulfilled", "ordersPaid", "licensesIssued" },
  *     "comparison": {                               // only with --vs chartmuseum: the writes and timings
@@ -182,8 +182,13 @@ export function scenarioTable(run: RunResult): string {
   );
 }
 
-const rps = (m: { reqPerSec: number; p99Ms: number } | undefined) =>
-  m ? `${num(m.reqPerSec)} (p99 ${num(m.p99Ms, 2)} ms)` : '—';
+/** wrk's core at least this busy: the figure may be the generator's bound, and is marked `!`. */
+export const GENERATOR_BUSY_PCT = 90;
+
+const rps = (m: { reqPerSec: number; p99Ms: number; generatorCpuPct?: number } | undefined) =>
+  m
+    ? `${num(m.reqPerSec)}${(m.generatorCpuPct ?? 0) >= GENERATOR_BUSY_PCT ? '!' : ''} (p99 ${num(m.p99Ms, 2)} ms)`
+    : '—';
 const pct = (a: number | undefined, b: number | undefined) =>
   a !== undefined && b ? `${Math.round((100 * a) / b)} %` : '—';
 const ratioOf = (a: number | undefined, b: number | undefined) =>

@@ -26,6 +26,7 @@ import { basic, BenchFailure, ScenarioResult } from './load';
 import { Cores, Mode, MODES, pinningCores, placeServer } from './pinning';
 import { ReadScenario, READS, runReads, spread } from './reads';
 import {
+  GENERATOR_BUSY_PCT,
   machineInfo,
   modeTable,
   modeTitle,
@@ -289,7 +290,8 @@ async function main(opts: BenchOptions): Promise<void> {
     console.log(
       '\n(ratio: Berth ÷ ChartMuseum, > 1 is Berth faster. Ceilings: a bare node:http server and nginx ' +
         '(1 worker, sendfile) serving exactly the bytes Berth answered, same paths, same load, same core. ' +
-        'CPU: server user + system time per request, from /proc.)',
+        'CPU: server user + system time per request, from /proc. ' +
+        `!: wrk's own core was ≥ ${GENERATOR_BUSY_PCT} % busy, so that figure may be the generator's bound.)`,
     );
     if (run.comparison) console.log(`(${run.comparison.note})`);
     console.log(`\nBerth alone, ${run.totalVersions} versions (reads: pinned medians):`);
@@ -327,6 +329,12 @@ function start(): void {
   }
   installSignalHandlers();
   const t0 = performance.now();
+  // Node exits with 0 when nothing is left to wait for, even with the run unfinished (a promise that can
+  // never settle): that must not pass for a clean run.
+  process.once('beforeExit', () => {
+    process.stderr.write('\nbench FAILED: the run stopped before its end with nothing left to wait for\n');
+    process.exitCode = 1;
+  });
   main(opts).then(
     async () => {
       await cleanup();

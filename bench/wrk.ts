@@ -1,7 +1,8 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { BenchFailure, cpuSeconds, http, sampleRss } from './load';
 import type { Cores, Mode } from './pinning';
 
@@ -49,6 +50,11 @@ export interface Measurement {
   errors: { connect: number; read: number; write: number; status: number; timeout: number };
   /** Server CPU (user + system, all threads, from /proc) per request. */
   serverCpuUsPerRequest: number;
+  /**
+   * wrk's own CPU over the run, % of one core (sampled from /proc every 100 ms). Near 100 the generator,
+   * not the server, may be what bounds the figure: the tables mark it.
+   */
+  generatorCpuPct: number;
   peakRssMb: number;
 }
 
@@ -132,15 +138,35 @@ export function requireWrk(): void {
     );
 }
 
-function runWrk(args: string[], pinnedCore: number | null): Promise<string> {
+/**
+ * Runs wrk (under `taskset -c <core>` when pinned: taskset execs wrk in the same process) and samples its
+ * CPU time from /proc every 100 ms, so that a run where the generator itself was the limit can be told.
+ */
+async function runWrk(
+  args: string[],
+  pinnedCore: number | null,
+): Promise<{ stdout: string; busyPct: number }> {
   const [cmd, argv] =
     pinnedCore === null ? ['wrk', args] : ['taskset', ['-c', String(pinnedCore), 'wrk', ...args]];
-  return new Promise((resolve, reject) => {
-    execFile(cmd, argv, { maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
+  let child: ChildProcess;
+  const stdout = new Promise<string>((resolve, reject) => {
+    child = execFile(cmd, argv, { maxBuffer: 4 * 1024 * 1024 }, (err, out, stderr) => {
       if (err) reject(new BenchFailure(`${cmd} ${argv.join(' ')} failed: ${err.message}\n${stderr}`));
-      else resolve(stdout);
+      else resolve(out);
     });
   });
+  const t0 = performance.now();
+  let busyPct = 0;
+  const timer = setInterval(() => {
+    const cpu = cpuSeconds(child.pid!);
+    const elapsed = (performance.now() - t0) / 1000;
+    if (cpu > 0 && elapsed > 0) busyPct = Math.min(100, Math.round((100 * cpu) / elapsed));
+  }, 100);
+  try {
+    return { stdout: await stdout, busyPct };
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -183,8 +209,9 @@ export async function measureWrk(name: string, spec: WrkSpec, seconds = spec.dur
     const rss = sampleRss(spec.pid);
     const cpuBefore = cpuSeconds(spec.pid);
     let stdout: string;
+    let busyPct: number;
     try {
-      stdout = await runWrk(args, spec.mode === 'pinned' ? spec.cores.generator : null);
+      ({ stdout, busyPct } = await runWrk(args, spec.mode === 'pinned' ? spec.cores.generator : null));
     } finally {
       rss.stop();
     }
@@ -204,6 +231,7 @@ export async function measureWrk(name: string, spec: WrkSpec, seconds = spec.dur
       bytesPerResponse: w.requests ? Math.round(w.bytes / w.requests) : 0,
       errors: { connect: w.connect, read: w.read, write: w.write, status: w.status, timeout: w.timeout },
       serverCpuUsPerRequest: w.requests ? round((cpu * 1e6) / w.requests, 1) : 0,
+      generatorCpuPct: busyPct,
       peakRssMb: rss.stop(),
     };
     const errors = Object.values(m.errors).reduce((a, b) => a + b, 0);

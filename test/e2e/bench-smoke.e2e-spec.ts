@@ -29,6 +29,7 @@ interface Measurement {
   p99Ms: number;
   bytesPerResponse: number;
   serverCpuUsPerRequest: number;
+  generatorCpuPct: number;
   errors: Record<string, number>;
 }
 
@@ -195,6 +196,14 @@ describe('bench --smoke', () => {
             }).toEqual({ read: r.name, side, headersApart: true });
           }
         }
+        // wrk's own load is measured too (the nginx ceiling answers fast enough to keep it visibly busy).
+        const busy = Object.values(r.median[mode]).map((m) => m.generatorCpuPct);
+        expect(busy.every((p) => typeof p === 'number' && p >= 0 && p <= 100)).toBe(true);
+        expect({ read: r.name, mode, nginxBusy: r.median[mode].nginx!.generatorCpuPct > 0 }).toEqual({
+          read: r.name,
+          mode,
+          nginxBusy: true,
+        });
       }
     }
 
