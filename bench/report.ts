@@ -299,6 +299,16 @@ export function modeTitle(run: RunResult, mode: Mode, rounds: number, cores: Cor
 
 const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
 
+/** Berth's peak RSS over the whole run: every scenario and every read round, pinned or not. */
+export function peakRss(run: RunResult): number {
+  return Math.max(
+    ...Object.values(run.scenarios).map((s) => s.peakRssMb),
+    ...run.reads.flatMap((r) =>
+      Object.values(r.rounds).flatMap((m) => (m.berth ?? []).map((x) => x.peakRssMb)),
+    ),
+  );
+}
+
 /** The issue's targets, each as measured in this run (at this run's store size), pinned medians. */
 export function targetLines(run: RunResult): string[] {
   const lines: string[] = [];
@@ -350,12 +360,7 @@ export function targetLines(run: RunResult): string[] {
       : `start ≤ 2 s (target at 20,000): ${num(startup.p50Ms, 0)} ms at ` +
           `${run.totalVersions.toLocaleString('en-US')} — ${mark(startup.p50Ms <= 2000)}`,
   );
-  const rss = Math.max(
-    ...Object.values(run.scenarios).map((s) => s.peakRssMb),
-    ...run.reads.flatMap((r) =>
-      Object.values(r.rounds).flatMap((m) => (m.berth ?? []).map((x) => x.peakRssMb)),
-    ),
-  );
+  const rss = peakRss(run);
   lines.push(
     `peak RSS ≤ 300 MB (target at 100,000): ${num(rss, 0)} MB at ` +
       `${run.totalVersions.toLocaleString('en-US')} — ${mark(rss <= 300)}`,
@@ -392,10 +397,7 @@ export function scalingTable(runs: RunResult[]): string {
     }),
   ]);
   rows.push(['webhook_fulfil', ...runs.map((r) => `${num(r.scenarios.webhook_fulfil.reqPerSec)} req/s`)]);
-  rows.push([
-    'peak RSS',
-    ...runs.map((r) => `${num(Math.max(...Object.values(r.scenarios).map((s) => s.peakRssMb)), 0)} MB`),
-  ]);
+  rows.push(['peak RSS', ...runs.map((r) => `${num(peakRss(r), 0)} MB`)]);
   return table(headers, rows);
 }
 
