@@ -3,9 +3,12 @@ import { resolve } from 'node:path';
 export interface BenchOptions {
   charts: number;
   versions: number;
-  /** Seconds per load run. */
+  /** Seconds per measured load run (each side, each round, each mode). */
   duration: number;
+  /** wrk connections (and autocannon's for the webhooks). */
   connections: number;
+  /** Rounds per read scenario, alternating Berth, ChartMuseum and the ceilings; medians are reported. */
+  rounds: number;
   /** Requests in flight during the upload measurement. */
   uploadConcurrency: number;
   /** Pending orders the webhook scenario fulfils, one per request. */
@@ -29,16 +32,23 @@ export const USAGE = `Usage: npm run bench -- [options]
 
   --charts N               charts in the synthetic store (default 1000; 90% free "bench", 10% paid "vendor")
   --versions V             versions per chart (default 20)
-  --duration S             seconds per load run (default 10)
-  --connections C          autocannon connections (default 16)
+  --duration S             seconds per measured wrk run (default 10)
+  --connections C          wrk connections, one wrk thread (default 32)
+  --rounds R               rounds per read scenario, each running Berth, ChartMuseum and both ceilings
+                           pinned and unpinned in turn; medians are reported (default 3)
   --upload-concurrency U   uploads in flight during the load phase (default 8)
   --orders M               orders fulfilled by the webhook scenario (default 300, at most 499)
-  --sample K               new charts uploaded to each server by --vs (default 200)
+  --sample K               new charts uploaded to each server by --vs, pinned and again unpinned (default 200)
   --vs chartmuseum         also measure ChartMuseum on the same charts
   --scale                  run at ${SCALE_SIZES.join(', ')} total versions (charts = total / versions)
+  --warmup S               unrecorded seconds of load per server before its first round (default 1)
   --out DIR                where the JSON goes (default bench/results)
-  --smoke                  tiny run for CI: charts 4, versions 2, duration 1, small samples
+  --smoke                  tiny run for CI: charts 4, versions 2, duration 1, 1 round, small samples
   --help                   this text
+
+Reads run under wrk pinned to one core (taskset -c), each server with all its threads on another
+(taskset -a -pc), then unpinned; ceilings (bare node:http, nginx) serve the same bytes. Needs 2 cores,
+taskset (util-linux), wrk and nginx (Debian: wrk, nginx-light; scripts/install-tools.sh installs them).
 `;
 
 export class UsageError extends Error {
@@ -49,7 +59,8 @@ const DEFAULTS: Omit<BenchOptions, 'out'> = {
   charts: 1000,
   versions: 20,
   duration: 10,
-  connections: 16,
+  connections: 32,
+  rounds: 3,
   uploadConcurrency: 8,
   orders: 300,
   sample: 200,
@@ -65,6 +76,7 @@ const SMOKE: Partial<BenchOptions> = {
   versions: 2,
   duration: 1,
   connections: 4,
+  rounds: 1,
   orders: 5,
   sample: 4,
   warmup: 0,
@@ -78,6 +90,7 @@ const NUMERIC: Record<string, keyof BenchOptions> = {
   '--upload-concurrency': 'uploadConcurrency',
   '--orders': 'orders',
   '--sample': 'sample',
+  '--rounds': 'rounds',
 };
 
 function positiveInt(flag: string, value: string | undefined): number {
@@ -106,6 +119,12 @@ export function parseArgs(argv: string[], repoRoot: string): BenchOptions | 'hel
       const v = args[++i];
       if (!v) throw new UsageError('--out needs a directory');
       given.out = resolve(v);
+    } else if (flag === '--warmup') {
+      const v = args[++i];
+      const n = Number(v);
+      if (v === undefined || !Number.isInteger(n) || n < 0)
+        throw new UsageError(`--warmup needs a whole number of seconds, got ${v ?? 'nothing'}`);
+      given.warmup = n;
     } else if (flag === '--scale') {
       given.scale = true;
     } else if (flag === '--smoke') {

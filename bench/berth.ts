@@ -14,13 +14,11 @@ import {
   STRIPE_WEBHOOK_SECRET,
 } from '../test/support/stripe';
 import { onCleanup, trackChild } from './lifecycle';
-import { BenchFailure, firstOk, http, LoadSpec, measure, pool, ScenarioResult, timedPool } from './load';
+import { basic, BenchFailure, firstOk, http, measure, pool, ScenarioResult, timedPool } from './load';
+import type { ReadName, ReadTarget } from './reads';
 import type { ChartFile, SyntheticStore } from './synthetic';
 
 export const VENDOR_PRICE = { amount: 1900, currency: 'usd' };
-
-export const basic = (user: string, password: string) =>
-  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 export interface Berth {
   url: string;
@@ -199,37 +197,32 @@ function expectThat(ok: boolean, what: string, detail: Record<string, unknown>):
   return detail;
 }
 
-export interface Scenario {
-  name: string;
-  spec: LoadSpec;
-  /** Fetches the first response once and proves it is the real thing; the facts go into the JSON. */
-  check(): Promise<Record<string, unknown>>;
-}
-
-export interface LoadParams {
-  duration: number;
-  connections: number;
-  warmup: number;
-}
-
-/** The read scenarios: indexes as each kind of client sees them, a licensed pull, online verification. */
-export function readScenarios(
+/**
+ * Berth's side of every read: indexes as each kind of client sees them, anonymous and licensed pulls,
+ * online verification. `pulls` are the free archives the anonymous pulls cycle through.
+ */
+export function berthReads(
   berth: Berth,
   store: SyntheticStore,
   seeded: Seeded,
   versions: number,
-  p: LoadParams,
-): Scenario[] {
-  const base = { pid: berth.pid(), connections: p.connections, duration: p.duration, warmup: p.warmup };
+  pulls: ChartFile[],
+): Record<ReadName, ReadTarget> {
   const lic = seeded.license;
   const licensedAuth = basic(lic.id, lic.key);
   const publisherAuth = basic('ci', seeded.bench.apiToken);
   const licensedFiles = store.vendor.filter((f) => f.name === lic.chart);
-  const benchIndex = `${berth.url}/helm/bench/index.yaml`;
-  const vendorIndex = `${berth.url}/helm/vendor/index.yaml`;
+  const benchIndex = '/helm/bench/index.yaml';
+  const vendorIndex = '/helm/vendor/index.yaml';
   const benchCharts = store.benchCharts.length;
+  const target = (request: ReadTarget['request'], check: ReadTarget['check']): ReadTarget => ({
+    origin: berth.url,
+    pid: () => berth.pid(),
+    request,
+    check,
+  });
   const anonymousOk = async (authorization?: string) => {
-    const idx = await getIndex(benchIndex, authorization);
+    const idx = await getIndex(berth.url + benchIndex, authorization);
     const first = idx.entries[store.benchCharts[0]] ?? [];
     const charts = Object.keys(idx.entries).length;
     return expectThat(
@@ -240,87 +233,65 @@ export function readScenarios(
       { charts, versions: versionCount(idx), [store.benchCharts[0]]: first.length },
     );
   };
-  return [
-    {
-      name: 'index_anonymous',
-      spec: { ...base, url: benchIndex },
-      check: () => anonymousOk(),
-    },
-    {
-      name: 'index_publisher',
-      spec: { ...base, url: benchIndex, headers: { authorization: publisherAuth } },
-      check: () => anonymousOk(publisherAuth),
-    },
-    {
-      name: 'index_licensed',
-      spec: { ...base, url: vendorIndex, headers: { authorization: licensedAuth } },
-      async check() {
-        const idx = await getIndex(vendorIndex, licensedAuth);
-        const charts = Object.keys(idx.entries);
-        return expectThat(
-          charts.length === 1 && charts[0] === lic.chart && idx.entries[lic.chart].length === versions,
-          'the licensed index holds exactly the licensed chart, every version',
-          { licensedIndexCharts: charts.length, chart: charts[0], versions: versionCount(idx) },
-        );
-      },
-    },
-    {
-      name: 'tgz_licensed',
-      spec: {
-        ...base,
-        url: berth.url,
-        headers: { authorization: licensedAuth },
-        requests: licensedFiles.map((f) => ({
-          method: 'GET',
-          path: `/helm/vendor/charts/${f.name}-${f.version}.tgz`,
-        })),
-      },
-      async check() {
-        const f = licensedFiles[0];
-        const r = await http(`${berth.url}/helm/vendor/charts/${f.name}-${f.version}.tgz`, {
-          headers: { authorization: licensedAuth },
-        });
-        const served = sha256(r.body);
-        return expectThat(
-          r.status === 200 && served === sha256(await readFile(f.path)),
-          'tgz bytes are the uploaded bytes',
-          {
-            status: r.status,
-            file: `${f.name}-${f.version}.tgz`,
-            sha256: served,
-            sha256Matches: true,
-            rotatingOver: licensedFiles.length,
-          },
-        );
-      },
-    },
-    {
-      name: 'verify',
-      spec: {
-        ...base,
-        url: `${berth.url}/v1/licenses/verify`,
+  const tgzOk = async (path: string, f: ChartFile, authorization?: string) => {
+    const r = await http(berth.url + path, { headers: authorization ? { authorization } : {} });
+    const served = sha256(r.body);
+    return expectThat(
+      r.status === 200 && served === sha256(await readFile(f.path)),
+      'tgz bytes are the uploaded bytes',
+      { status: r.status, file: `${f.name}-${f.version}.tgz`, sha256: served, sha256Matches: true },
+    );
+  };
+  const benchTgz = (f: ChartFile) => `/helm/bench/charts/${f.name}-${f.version}.tgz`;
+  const vendorTgz = (f: ChartFile) => `/helm/vendor/charts/${f.name}-${f.version}.tgz`;
+  const verifyBody = JSON.stringify({ key: lic.key });
+  return {
+    index_anonymous: target({ paths: [benchIndex] }, () => anonymousOk()),
+    index_publisher: target({ paths: [benchIndex], headers: { authorization: publisherAuth } }, () =>
+      anonymousOk(publisherAuth),
+    ),
+    index_licensed: target({ paths: [vendorIndex], headers: { authorization: licensedAuth } }, async () => {
+      const idx = await getIndex(berth.url + vendorIndex, licensedAuth);
+      const charts = Object.keys(idx.entries);
+      return expectThat(
+        charts.length === 1 && charts[0] === lic.chart && idx.entries[lic.chart].length === versions,
+        'the licensed index holds exactly the licensed chart, every version',
+        { licensedIndexCharts: charts.length, chart: charts[0], versions: versionCount(idx) },
+      );
+    }),
+    tgz_anonymous: target({ paths: pulls.map(benchTgz) }, async () => ({
+      ...(await tgzOk(benchTgz(pulls[0]), pulls[0])),
+      rotatingOver: pulls.length,
+    })),
+    tgz_licensed: target(
+      { paths: licensedFiles.map(vendorTgz), headers: { authorization: licensedAuth } },
+      async () => ({
+        ...(await tgzOk(vendorTgz(licensedFiles[0]), licensedFiles[0], licensedAuth)),
+        rotatingOver: licensedFiles.length,
+      }),
+    ),
+    verify: target(
+      {
+        paths: ['/v1/licenses/verify'],
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ key: lic.key }),
+        body: verifyBody,
       },
-      async check() {
+      async () => {
         const r = await http(`${berth.url}/v1/licenses/verify`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ key: lic.key }),
+          body: verifyBody,
         });
         const body = JSON.parse(r.body.toString()) as { valid?: boolean; license?: { id: string } };
         return expectThat(
           r.status === 200 && body.valid === true && body.license?.id === lic.id,
           'the key verifies',
-          {
-            status: r.status,
-            valid: body.valid,
-          },
+          { status: r.status, valid: body.valid },
         );
       },
-    },
-  ];
+    ),
+  };
 }
 
 interface Order {

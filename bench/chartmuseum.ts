@@ -7,7 +7,7 @@ import { freePorts } from '../test/support/minio';
 import { ROOT } from '../test/support/store-process';
 import { toolPath } from '../test/support/tools';
 import { onCleanup, trackChild } from './lifecycle';
-import { BenchFailure, firstOk, pool } from './load';
+import { basic, BenchFailure, firstOk, http, pool } from './load';
 import type { ChartFile } from './synthetic';
 
 export const CM_USER = 'bench';
@@ -55,13 +55,19 @@ export async function fillStorage(dir: string, files: readonly ChartFile[]): Pro
 }
 
 /**
- * ChartMuseum with local storage and its defaults, except Basic auth with anonymous GET: the anonymous
- * index is what a public Helm repository serves, and uploads need a credential as Berth's do.
+ * ChartMuseum with local storage and its defaults, except Basic auth, with anonymous GET (`anonymousGet`)
+ * for the free repository: the anonymous index is what a public Helm repository serves, and uploads need
+ * a credential as Berth's do. Without it every read needs the credential, as a licensed repository does.
  */
-export async function startChartMuseum(binary: string, storageDir: string): Promise<ChartMuseum> {
+export async function startChartMuseum(
+  binary: string,
+  storageDir: string,
+  { anonymousGet }: { anonymousGet: boolean },
+): Promise<ChartMuseum> {
   const [port] = await freePorts(1);
   const url = `http://127.0.0.1:${port}`;
   const password = randomBytes(12).toString('hex');
+  const authorization = anonymousGet ? undefined : basic(CM_USER, password);
   const printed = execFileSync(binary, ['--version']).toString();
   const version = /v\d+\.\d+\.\d+\S*/.exec(printed)?.[0] ?? printed.trim();
   const args = [
@@ -71,7 +77,7 @@ export async function startChartMuseum(binary: string, storageDir: string): Prom
     '--storage-local-rootdir', storageDir,
     '--basic-auth-user', CM_USER,
     '--basic-auth-pass', password,
-    '--auth-anonymous-get',
+    ...(anonymousGet ? ['--auth-anonymous-get'] : []),
   ]; // prettier-ignore
   let child: ChildProcess;
   let tail = '';
@@ -107,8 +113,37 @@ export async function startChartMuseum(binary: string, storageDir: string): Prom
       await stop();
       const t0 = performance.now();
       launch();
-      return firstOk(`${url}/index.yaml`, t0, CM_STARTUP_TIMEOUT_MS);
+      return firstOk(`${url}/index.yaml`, t0, CM_STARTUP_TIMEOUT_MS, authorization);
     },
     close: release,
   };
+}
+
+/** How many times `needle` occurs in `haystack`. */
+export function occurrences(haystack: Buffer, needle: string): number {
+  let n = 0;
+  for (let i = haystack.indexOf(needle); i >= 0; i = haystack.indexOf(needle, i + needle.length)) n++;
+  return n;
+}
+
+/**
+ * ChartMuseum builds its index on the first request for it, reading every archive in its storage: ask for
+ * it until it lists all `expected` versions, so that no measurement includes that first build. Returns ms.
+ */
+export async function warmIndex(cm: ChartMuseum, expected: number, authorization?: string): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    const r = await http(`${cm.url}/index.yaml`, {
+      headers: authorization ? { authorization } : {},
+      timeoutMs: CM_STARTUP_TIMEOUT_MS,
+    });
+    const listed = r.status === 200 ? occurrences(r.body, '.tgz') : -1;
+    if (listed === expected) return Math.round(performance.now() - t0);
+    if (performance.now() - t0 > CM_STARTUP_TIMEOUT_MS)
+      throw new BenchFailure(
+        `chartmuseum index: ${r.status}, ${listed} versions listed ${CM_STARTUP_TIMEOUT_MS / 60_000} min after ` +
+          `start where ${expected} were copied into its storage`,
+      );
+    await new Promise((res) => setTimeout(res, 200));
+  }
 }

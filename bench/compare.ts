@@ -2,22 +2,19 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Publisher } from '../test/support/api';
-import { basic, Berth, berthUploader, LoadParams } from './berth';
-import { startCeiling } from './ceiling';
-import { ChartMuseum, CM_USER } from './chartmuseum';
-import { BenchFailure, http, measure, ScenarioResult, timedPool } from './load';
-import type { ChartFile, SyntheticStore } from './synthetic';
+import { Berth, berthUploader } from './berth';
+import { ChartMuseum, CM_USER, occurrences } from './chartmuseum';
+import { basic, BenchFailure, http, ScenarioResult, timedPool } from './load';
+import { Cores, Mode, MODES, placeServer } from './pinning';
+import type { ReadName, ReadTarget } from './reads';
+import type { ChartFile } from './synthetic';
 
-/** One server as the comparison drives it: the same operations, each in that server's own dialect. */
+/** One server as the write comparison drives it: the same operations, each in that server's own dialect. */
 interface Target {
   name: 'berth' | 'chartmuseum';
   url: string;
   pid(): number;
   indexPath: string;
-  /** Basic credentials that make the index request authenticated. */
-  authorization: string;
-  tgzPath(f: ChartFile): string;
-  tgzHeaders: Record<string, string>;
   upload(f: ChartFile): Promise<number>;
   restart(): Promise<number | null>;
 }
@@ -31,7 +28,9 @@ export interface TimingResult {
 }
 
 export interface ComparisonRow {
-  operation: string;
+  operation: 'upload' | 'upload_to_visible' | 'startup_to_first_index';
+  /** pinned: each server on one core (the client unpinned); unpinned: no taskset at all. */
+  mode: Mode;
   /** `req/s`: throughput, ratio = Berth / ChartMuseum. `ms`: a duration, ratio = ChartMuseum / Berth (speed-up). */
   unit: 'req/s' | 'ms';
   berth: ScenarioResult | TimingResult;
@@ -41,12 +40,11 @@ export interface ComparisonRow {
   ratioMeaning: string;
 }
 
+/** The writes and timings compared with ChartMuseum; the reads are in RunResult.reads. */
 export interface Comparison {
   chartmuseumVersion: string;
   note: string;
   operations: ComparisonRow[];
-  /** A bare node:http server sending the same bytes from memory: what bounds the read figures. */
-  ceiling: { index_anonymous: ScenarioResult; tgz_pull: ScenarioResult; note: string };
 }
 
 export function berthTarget(berth: Berth, bench: Publisher): Target {
@@ -55,13 +53,12 @@ export function berthTarget(berth: Berth, bench: Publisher): Target {
     url: berth.url,
     pid: () => berth.pid(),
     indexPath: '/helm/bench/index.yaml',
-    authorization: basic('ci', bench.apiToken),
-    tgzPath: (f) => `/helm/bench/charts/${f.name}-${f.version}.tgz`,
-    tgzHeaders: {},
     upload: berthUploader(berth.url, bench),
     restart: () => berth.restart(),
   };
 }
+
+const UPLOAD_TIMEOUT_MS = 15 * 60_000;
 
 export function chartMuseumTarget(cm: ChartMuseum): Target {
   const authorization = basic(CM_USER, cm.password);
@@ -70,9 +67,6 @@ export function chartMuseumTarget(cm: ChartMuseum): Target {
     url: cm.url,
     pid: () => cm.pid(),
     indexPath: '/index.yaml',
-    authorization,
-    tgzPath: (f) => `/charts/${f.name}-${f.version}.tgz`,
-    tgzHeaders: { authorization },
     async upload(f) {
       const bytes = await readFile(f.path);
       const t0 = performance.now();
@@ -95,37 +89,80 @@ export function chartMuseumTarget(cm: ChartMuseum): Target {
   };
 }
 
-const UPLOAD_TIMEOUT_MS = 15 * 60_000;
-
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-function occurrences(haystack: Buffer, needle: string): number {
-  let n = 0;
-  for (let i = haystack.indexOf(needle); i >= 0; i = haystack.indexOf(needle, i + needle.length)) n++;
-  return n;
-}
-
-/** Both indexes must list every free version: JSON or YAML, each version has exactly one `….tgz` URL. */
+/** An index must list every expected version: JSON or YAML, each version has exactly one `….tgz` URL. */
 async function checkIndex(
-  t: Target,
+  what: string,
+  url: string,
   expected: number,
   authorization?: string,
 ): Promise<Record<string, unknown>> {
-  const r = await http(t.url + t.indexPath, { headers: authorization ? { authorization } : {} });
+  const r = await http(url, { headers: authorization ? { authorization } : {} });
   const versions = occurrences(r.body, '.tgz');
   if (r.status !== 200 || versions !== expected) {
-    throw new BenchFailure(
-      `${t.name} index: ${r.status}, ${versions} .tgz URLs where ${expected} were expected`,
-    );
+    throw new BenchFailure(`${what}: ${r.status}, ${versions} .tgz URLs where ${expected} were expected`);
   }
   return { versions, bytes: r.body.length, contentType: r.headers['content-type'] };
 }
 
-async function checkTgz(t: Target, f: ChartFile): Promise<Record<string, unknown>> {
-  const r = await http(t.url + t.tgzPath(f), { headers: t.tgzHeaders });
+async function checkTgz(
+  what: string,
+  url: string,
+  f: ChartFile,
+  authorization?: string,
+): Promise<Record<string, unknown>> {
+  const r = await http(url, { headers: authorization ? { authorization } : {} });
   const ok = r.status === 200 && sha256(r.body) === sha256(await readFile(f.path));
-  if (!ok) throw new BenchFailure(`${t.name} ${t.tgzPath(f)}: ${r.status}, bytes differ from the file`);
+  if (!ok) throw new BenchFailure(`${what} ${url}: ${r.status}, bytes differ from the file`);
   return { file: `${f.name}-${f.version}.tgz`, sha256Matches: true };
+}
+
+/**
+ * ChartMuseum's side of the reads Berth has a like for: `free` holds Berth's free repository (anonymous
+ * GET allowed), `licensed` only the archives of the chart Berth's buyer is licensed for (every read needs
+ * the Basic credential), so both servers answer the same versions to the same kind of client.
+ */
+export function chartMuseumReads(
+  free: ChartMuseum,
+  licensed: ChartMuseum,
+  freeVersions: number,
+  pulls: ChartFile[],
+  licensedFiles: ChartFile[],
+): Partial<Record<ReadName, ReadTarget>> {
+  const freeAuth = basic(CM_USER, free.password);
+  const licensedAuth = basic(CM_USER, licensed.password);
+  const tgz = (f: ChartFile) => `/charts/${f.name}-${f.version}.tgz`;
+  const on = (cm: ChartMuseum, request: ReadTarget['request'], check: ReadTarget['check']): ReadTarget => ({
+    origin: cm.url,
+    pid: () => cm.pid(),
+    request,
+    check,
+  });
+  return {
+    index_anonymous: on(free, { paths: ['/index.yaml'] }, () =>
+      checkIndex('chartmuseum index', `${free.url}/index.yaml`, freeVersions),
+    ),
+    index_publisher: on(free, { paths: ['/index.yaml'], headers: { authorization: freeAuth } }, () =>
+      checkIndex('chartmuseum index', `${free.url}/index.yaml`, freeVersions, freeAuth),
+    ),
+    index_licensed: on(licensed, { paths: ['/index.yaml'], headers: { authorization: licensedAuth } }, () =>
+      checkIndex(
+        'chartmuseum licensed index',
+        `${licensed.url}/index.yaml`,
+        licensedFiles.length,
+        licensedAuth,
+      ),
+    ),
+    tgz_anonymous: on(free, { paths: pulls.map(tgz) }, () =>
+      checkTgz('chartmuseum', free.url + tgz(pulls[0]), pulls[0]),
+    ),
+    tgz_licensed: on(
+      licensed,
+      { paths: licensedFiles.map(tgz), headers: { authorization: licensedAuth } },
+      () => checkTgz('chartmuseum', licensed.url + tgz(licensedFiles[0]), licensedFiles[0], licensedAuth),
+    ),
+  };
 }
 
 /** Sequential uploads, each timed from its 201 to the first anonymous index.yaml that lists it. */
@@ -153,8 +190,9 @@ async function uploadToVisible(t: Target, files: ChartFile[]): Promise<TimingRes
   };
 }
 
-const throughputRow = (operation: string, berth: ScenarioResult, cm: ScenarioResult): ComparisonRow => ({
-  operation,
+const throughputRow = (mode: Mode, berth: ScenarioResult, cm: ScenarioResult): ComparisonRow => ({
+  operation: 'upload',
+  mode,
   unit: 'req/s',
   berth,
   chartmuseum: cm,
@@ -163,12 +201,14 @@ const throughputRow = (operation: string, berth: ScenarioResult, cm: ScenarioRes
 });
 
 const timingRow = (
-  operation: string,
+  operation: ComparisonRow['operation'],
+  mode: Mode,
   berth: TimingResult,
   cm: TimingResult,
   key: 'p50Ms' | 'maxMs',
 ): ComparisonRow => ({
   operation,
+  mode,
   unit: 'ms',
   berth,
   chartmuseum: cm,
@@ -180,21 +220,24 @@ export interface CompareInput {
   berth: Target;
   cm: Target;
   cmVersion: string;
-  store: SyntheticStore;
-  /** New charts neither server holds. */
-  sample: ChartFile[];
+  freeVersions: number;
+  /** New charts neither server holds, one set per mode. */
+  sample: Record<Mode, ChartFile[]>;
   /** New versions of a published free chart, so that Berth shows them at once (a new chart would be a draft). */
   visibility: ChartFile[];
-  load: LoadParams;
+  duration: number;
   uploadConcurrency: number;
+  cores: Cores;
   log(line: string): void;
 }
 
 /**
- * Each operation runs against Berth, then ChartMuseum, with the other server idle. Reads come first, so
- * both hold exactly the same files while they are measured; the uploads and restarts follow.
+ * The writes, after every read (so that both servers held the same files while read): uploads pinned
+ * (each server on the server core) and unpinned, each with its own new charts and the same time budget;
+ * upload-to-visible (pinned); restart to the first index (a new process, so unpinned). Each operation
+ * runs against Berth, then ChartMuseum, the other idle.
  */
-export async function compare(c: CompareInput): Promise<Comparison> {
+export async function compareWrites(c: CompareInput): Promise<Comparison> {
   const rows: ComparisonRow[] = [];
   const both = async <T>(op: string, run: (t: Target) => Promise<T>): Promise<[T, T]> => {
     c.log(`  vs: ${op} berth`);
@@ -203,83 +246,21 @@ export async function compare(c: CompareInput): Promise<Comparison> {
     const b = await run(c.cm);
     return [a, b];
   };
-  const base = (t: Target) => ({
-    pid: t.pid(),
-    connections: c.load.connections,
-    duration: c.load.duration,
-    warmup: c.load.warmup,
-  });
-  const expected = c.store.bench.length;
-
-  const [ia, ib] = await both('index_anonymous', async (t) => {
-    const check = await checkIndex(t, expected);
-    return {
-      ...(await measure(`${t.name} index_anonymous`, { ...base(t), url: t.url + t.indexPath })),
-      check,
-    };
-  });
-  rows.push(throughputRow('index_anonymous', ia, ib));
-
-  const [aa, ab] = await both('index_authenticated', async (t) => {
-    const check = await checkIndex(t, expected, t.authorization);
-    const spec = { ...base(t), url: t.url + t.indexPath, headers: { authorization: t.authorization } };
-    return { ...(await measure(`${t.name} index_authenticated`, spec)), check };
-  });
-  rows.push(throughputRow('index_authenticated', aa, ab));
-
-  // Spread over the store so that neither server answers from one hot file.
-  const step = Math.max(1, Math.floor(c.store.bench.length / 50));
-  const pulls = c.store.bench.filter((_, i) => i % step === 0).slice(0, 50);
-  const [ta, tb] = await both('tgz_pull', async (t) => {
-    const check = await checkTgz(t, pulls[0]);
-    const spec = {
-      ...base(t),
-      url: t.url,
-      headers: t.tgzHeaders,
-      requests: pulls.map((f) => ({ method: 'GET', path: t.tgzPath(f) })),
-    };
-    return { ...(await measure(`${t.name} tgz_pull`, spec)), check };
-  });
-  rows.push(throughputRow('tgz_pull', ta, tb));
-
-  c.log('  vs: ceiling (bare node:http, same bytes)');
-  const indexBytes = (await http(c.berth.url + c.berth.indexPath)).body;
-  const files: Record<string, Buffer> = { '/index.yaml': indexBytes };
-  for (const f of pulls) files[`/charts/${f.name}-${f.version}.tgz`] = await readFile(f.path);
-  const bare = await startCeiling(files);
-  let ceiling: Comparison['ceiling'];
-  try {
-    const at = {
-      pid: bare.pid(),
-      connections: c.load.connections,
-      duration: c.load.duration,
-      warmup: c.load.warmup,
-    };
-    ceiling = {
-      index_anonymous: await measure('ceiling index_anonymous', { ...at, url: `${bare.url}/index.yaml` }),
-      tgz_pull: await measure('ceiling tgz_pull', {
-        ...at,
-        url: bare.url,
-        requests: pulls.map((f) => ({ method: 'GET', path: `/charts/${f.name}-${f.version}.tgz` })),
-      }),
-      note:
-        "A bare node:http server sending Berth's anonymous index and the same archives from memory, with no " +
-        'routing, auth, logging or database, under the same load: the least a Node server can do per request.',
-    };
-  } finally {
-    await bare.close();
-  }
 
   // ChartMuseum re-reads its whole storage after each upload (seconds per upload at 20k versions), so
   // each side gets the same time budget; whatever was planned but not started is reported as such.
-  const budgetMs = Math.max(30, c.load.duration * 6) * 1000;
-  const [ua, ub] = await both('upload', (t) =>
-    timedPool(c.sample, c.uploadConcurrency, t.pid(), (f) => t.upload(f), { budgetMs }),
-  );
-  rows.push(throughputRow('upload', ua, ub));
+  const budgetMs = Math.max(30, c.duration * 6) * 1000;
+  for (const mode of MODES) {
+    const [ua, ub] = await both(`upload (${mode})`, (t) => {
+      placeServer(t.pid(), mode, c.cores);
+      return timedPool(c.sample[mode], c.uploadConcurrency, t.pid(), (f) => t.upload(f), { budgetMs });
+    });
+    rows.push(throughputRow(mode, ua, ub));
+  }
+  for (const t of [c.berth, c.cm]) placeServer(t.pid(), 'pinned', c.cores);
 
   const [va, vb] = await both('upload_to_visible', (t) => uploadToVisible(t, c.visibility));
-  rows.push(timingRow('upload_to_visible', va, vb, 'p50Ms'));
+  rows.push(timingRow('upload_to_visible', 'pinned', va, vb, 'p50Ms'));
 
   const [sa, sb] = await both('startup_to_first_index', async (t): Promise<TimingResult> => {
     const ms = await t.restart();
@@ -287,15 +268,16 @@ export async function compare(c: CompareInput): Promise<Comparison> {
       ? { samples: 1, p50Ms: null, maxMs: null, timeout: true }
       : { samples: 1, p50Ms: Math.round(ms), maxMs: Math.round(ms) };
   });
-  rows.push(timingRow('startup_to_first_index', sa, sb, 'p50Ms'));
+  rows.push(timingRow('startup_to_first_index', 'unpinned', sa, sb, 'p50Ms'));
 
   return {
     chartmuseumVersion: c.cmVersion,
     note:
-      `ChartMuseum's storage was filled by copying the ${expected} archives of Berth's bench repository ` +
-      'into it before it started: uploading them through its API would take far too long. Its tgz_pull ' +
-      "requests carry Basic auth, Berth's are anonymous; everything else is like for like.",
+      `ChartMuseum's storage was filled by copying the ${c.freeVersions} archives of Berth's bench repository ` +
+      'into it before it started (uploading them through its API would take far too long), and its index ' +
+      'was built (its first request) before anything was measured; a second instance holds only the licensed ' +
+      "chart's archives and needs Basic auth for every read. Uploads: the server pinned to the server core, " +
+      'the uploading client (the bench) and Postgres not. Start-up is a new process, unpinned.',
     operations: rows,
-    ceiling,
   };
 }

@@ -8,10 +8,17 @@ export type { LoadRequest };
 
 /** One measured operation. Latencies are of 2xx responses only; anything else fails the bench. */
 export interface ScenarioResult {
+  /**
+   * What drove it: wrk (reads, pinned median over the rounds), autocannon (webhooks: each request
+   * carries its own signed event), or the bench's own fetch pool (uploads, one file per request).
+   */
+  generator?: 'wrk' | 'autocannon' | 'fetch';
   requests: number;
   seconds: number;
   reqPerSec: number;
   p50Ms: number;
+  /** wrk scenarios only. */
+  p90Ms?: number;
   p99Ms: number;
   maxMs: number;
   /** Peak resident set of the server process while it was measured. */
@@ -131,6 +138,7 @@ export async function timedPool<T>(
 ): Promise<ScenarioResult> {
   const latencies: number[] = [];
   const rss = sampleRss(pid);
+  const cpuBefore = cpuSeconds(pid);
   let next = 0;
   let failed = false;
   const started = performance.now();
@@ -152,8 +160,11 @@ export async function timedPool<T>(
     rss.stop();
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuSeconds(pid) - cpuBefore;
   return summarize(latencies, seconds, {
+    generator: 'fetch',
     peakRssMb: rss.stop(),
+    serverCpuUsPerRequest: latencies.length ? round((cpu * 1e6) / latencies.length, 1) : 0,
     statusCodes: { '201': latencies.length },
     ...(latencies.length < items.length ? { planned: items.length, budgetSeconds: budgetMs / 1000 } : {}),
   });
@@ -176,6 +187,9 @@ export async function pool<T, R>(
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
   return out;
 }
+
+export const basic = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 /** Reused connections, as fetch (Berth's uploads) and Helm clients have. */
 const keepAlive = new Agent({ keepAlive: true });
@@ -220,12 +234,17 @@ export function http(
 }
 
 /** Polls every 20 ms until GET `url` answers 200 with its whole body: ms since `since`, or null past the deadline. */
-export async function firstOk(url: string, since: number, timeoutMs: number): Promise<number | null> {
+export async function firstOk(
+  url: string,
+  since: number,
+  timeoutMs: number,
+  authorization?: string,
+): Promise<number | null> {
   for (;;) {
     const left = timeoutMs - (performance.now() - since);
     if (left <= 0) return null;
     try {
-      const r = await http(url, { timeoutMs: left });
+      const r = await http(url, { timeoutMs: left, headers: authorization ? { authorization } : {} });
       if (r.status === 200) return performance.now() - since;
     } catch {
       // not listening yet, or no answer in time
@@ -319,7 +338,10 @@ async function failIfUnclean(
   );
 }
 
-/** autocannon against one scenario; any non-2xx, error or timeout throws. */
+/**
+ * autocannon against one scenario; any non-2xx, error or timeout throws. Only for requests that need
+ * per-request logic (the webhooks, each with its own signed event): every read goes through wrk (wrk.ts).
+ */
 export async function measure(name: string, spec: LoadSpec): Promise<ScenarioResult> {
   if (spec.warmup && !spec.amount) {
     const w = await autocannon(options(spec, spec.warmup));
@@ -357,6 +379,7 @@ export async function measure(name: string, spec: LoadSpec): Promise<ScenarioRes
   const seconds = (last - started) / 1000;
   const answered = latencies.length + non2xx;
   const r = summarize(latencies, seconds, {
+    generator: 'autocannon',
     peakRssMb: rss.stop(),
     serverCpuUsPerRequest: answered ? round(((cpuSeconds(spec.pid) - cpuBefore) * 1e6) / answered, 1) : 0,
     bytesPerResponse: Math.round(bytes / Math.max(1, latencies.length + non2xx)),

@@ -1,16 +1,46 @@
 #!/usr/bin/env bash
 # Installs the pinned external tools the test suites drive (Helm v3 and v4, the ChartMuseum push plugin,
 # MinIO, stripe-mock, and ChartMuseum for the comparison bench) with `go install` into ./.tools, and reuses what is already there.
-# Usage: scripts/install-tools.sh [name ...]   (default: all)
+# The bench also needs two system packages, wrk (its load generator) and nginx (its static ceiling), and
+# taskset (util-linux) to pin them: installed with apt-get when missing and running as root, else a hint.
+# Usage: scripts/install-tools.sh [name ...]   (default: all; names: the Go tools below, wrk, nginx)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
 mkdir -p "$tools/bin"
 
-if ! command -v go >/dev/null 2>&1; then
-  echo "install-tools: Go is required (https://go.dev/dl/, 1.24 or newer) to build the pinned test tools" >&2
-  exit 1
-fi
+# The bench only runs its own nginx (own config, free port, child process); never the system service.
+system_tools() {
+  local missing=()
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+  command -v taskset >/dev/null 2>&1 || missing+=(util-linux)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local hint="the bench needs the Debian packages ${missing[*]} (wrk: load generator; nginx-light: the nginx ceiling; util-linux: taskset)"
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-tools: $hint; install them as root: apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "install-tools: apt-get install ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  # A fresh container has no package lists yet: update once if the first attempt cannot find them.
+  apt-get install -y --no-install-recommends "${missing[@]}" ||
+    { apt-get update && apt-get install -y --no-install-recommends "${missing[@]}"; } || {
+    echo "install-tools: apt-get could not install ${missing[*]}; $hint" >&2
+    exit 1
+  }
+  command -v wrk >/dev/null 2>&1 && { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || {
+    echo "install-tools: wrk or nginx still missing after apt-get; $hint" >&2
+    exit 1
+  }
+}
+
+require_go() {
+  if ! command -v go >/dev/null 2>&1; then
+    echo "install-tools: Go is required (https://go.dev/dl/, 1.24 or newer) to build the pinned test tools" >&2
+    exit 1
+  fi
+}
 
 # name | go package@version | binary name inside the module's GOBIN
 declare -A PKG=(
@@ -30,6 +60,7 @@ install_one() {
     ln -sfn "$dir/${BIN[$name]}" "$tools/bin/$name"
     return 0
   fi
+  require_go
   echo "install-tools: building $pkg" >&2
   mkdir -p "$dir"
   if [ "$name" = helm-cm-push ]; then
@@ -61,8 +92,14 @@ install_one() {
 }
 
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(helm3 helm4 helm-cm-push minio stripe-mock chartmuseum)
+[ ${#names[@]} -eq 0 ] && names=(wrk nginx helm3 helm4 helm-cm-push minio stripe-mock chartmuseum)
+system_done=
 for n in "${names[@]}"; do
+  if [ "$n" = wrk ] || [ "$n" = nginx ]; then
+    [ -n "$system_done" ] || system_tools
+    system_done=1
+    continue
+  fi
   [ -n "${PKG[$n]:-}" ] || { echo "install-tools: unknown tool $n" >&2; exit 2; }
   install_one "$n"
 done
