@@ -52,16 +52,7 @@ import type { Cores, Mode } from './pinning';
 import { ReadName, ReadResult, READS, Side } from './reads';
 import type { Measurement } from './wrk';
 
-export const SCENARIOS = [
-  'upload',
-  'index_anonymous',
-  'index_publisher',
-  'index_licensed',
-  'tgz_anonymous',
-  'tgz_licensed',
-  'verify',
-  'webhook_fulfil',
-] as const;
+export const SCENARIOS = ['upload', ...READS, 'webhook_fulfil'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface RunResult {

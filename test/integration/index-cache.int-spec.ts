@@ -54,6 +54,13 @@ describe.each<DatabaseKind>(['postgres', 'embedded'])('cached index and license 
   };
   const index = async (headers: Record<string, string> = {}) =>
     JSON.parse((await raw('acme', headers)).text) as Index;
+  /** A complimentary license from the publisher, as a buyer would hold it. */
+  const grant = (body: { chart: string; email: string; versionRange?: string }) =>
+    fetch(`${store.url}/v1/publishers/acme/licenses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${pub.apiToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   const metric = async (name: string, labels = '') => {
     const text = await (await fetch(`${store.url}/metrics`)).text();
     const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
@@ -235,11 +242,7 @@ describe.each<DatabaseKind>(['postgres', 'embedded'])('cached index and license 
   });
 
   it('answers repeated pulls ahead of the framework exactly as the controller does, and never a refusal', async () => {
-    const granted = await fetch(`${store.url}/v1/publishers/acme/licenses`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${pub.apiToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ chart: 'paid', email: 'lane@example.test' }),
-    });
+    const granted = await grant({ chart: 'paid', email: 'lane@example.test' });
     const lic = (await granted.json()) as { id: string; key: string };
     const auth = basic(lic.id, lic.key);
     const seen = (res: Response, body: Buffer) => {
@@ -323,11 +326,7 @@ describe.each<DatabaseKind>(['postgres', 'embedded'])('cached index and license 
   });
 
   it('answers index fetches ahead of the framework exactly as the controller does, for anyone and for a buyer', async () => {
-    const granted = await fetch(`${store.url}/v1/publishers/acme/licenses`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${pub.apiToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ chart: 'paid', email: 'index-lane@example.test' }),
-    });
+    const granted = await grant({ chart: 'paid', email: 'index-lane@example.test' });
     const lic = (await granted.json()) as { id: string; key: string };
     const lane = () => metric('berth_helm_indexes_from_memory_total');
     const url = `${store.url}/helm/acme/index.yaml`;
@@ -388,11 +387,7 @@ describe.each<DatabaseKind>(['postgres', 'embedded'])('cached index and license 
   });
 
   it('gives a buyer the free charts plus exactly the covered versions, and skips the signature check on repeated pulls', async () => {
-    const granted = await fetch(`${store.url}/v1/publishers/acme/licenses`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${pub.apiToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ chart: 'paid', email: 'buyer@example.test', versionRange: '^1.0.0' }),
-    });
+    const granted = await grant({ chart: 'paid', email: 'buyer@example.test', versionRange: '^1.0.0' });
     expect(granted.status).toBe(201);
     const lic = (await granted.json()) as { id: string; key: string };
     const auth = basic(lic.id, lic.key);
