@@ -12,7 +12,10 @@ import type { ChartFile } from './synthetic';
 
 export const CM_USER = 'bench';
 
-/** A cold index over 100k archives can take ChartMuseum minutes; past this it is reported as a timeout. */
+/**
+ * A cold index over 100k archives can take ChartMuseum minutes, and it reads its storage before it answers
+ * even /health; past this it is reported as a timeout.
+ */
 export const CM_STARTUP_TIMEOUT_MS = 10 * 60_000;
 
 export interface ChartMuseum {
@@ -99,10 +102,12 @@ export async function startChartMuseum(
   };
   launch();
   const release = onCleanup('stop chartmuseum', stop);
-  const health = await firstOk(`${url}/health`, performance.now(), 30_000);
+  const health = await firstOk(`${url}/health`, performance.now(), CM_STARTUP_TIMEOUT_MS);
   if (health === null) {
     await release();
-    throw new BenchFailure(`chartmuseum did not answer /health within 30 s:\n${tail}`);
+    throw new BenchFailure(
+      `chartmuseum did not answer /health within ${CM_STARTUP_TIMEOUT_MS / 1000} s:\n${tail}`,
+    );
   }
   return {
     url,
