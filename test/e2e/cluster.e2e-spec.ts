@@ -195,7 +195,9 @@ describe('several workers (WEB_CONCURRENCY=2)', () => {
     await Promise.all(Array.from({ length: 6 }, index));
 
     const uploaders = new Set<number>();
-    for (let i = 0; i < 4; i++) {
+    // Which worker takes a new connection is the primary's round-robin over the workers free at that
+    // moment, so a busy machine can send several in a row to one: go on until both have taken an upload.
+    for (let i = 0; i < 4 || (uploaders.size < pids.length && i < 16); i++) {
       const version = `1.1.${i}`;
       const uploaded = await upload(version);
       const acked = Date.now();
