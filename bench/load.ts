@@ -123,6 +123,11 @@ export interface PoolOptions {
   /** Stop starting new items after this long (in-flight ones still finish and count). */
   budgetMs?: number;
   progress?: (done: number, total: number) => void;
+  /**
+   * Count a failed item (a dropped connection) and go on, instead of failing the run: for the rival,
+   * whose uploads into a large store can outlast its own timeouts.
+   */
+  countFailures?: boolean;
 }
 
 /**
@@ -134,9 +139,10 @@ export async function timedPool<T>(
   concurrency: number,
   pid: number,
   work: (item: T) => Promise<number>,
-  { budgetMs = Infinity, progress }: PoolOptions = {},
+  { budgetMs = Infinity, progress, countFailures = false }: PoolOptions = {},
 ): Promise<ScenarioResult> {
   const latencies: number[] = [];
+  let failures = 0;
   const rss = sampleRss(pid);
   const cpuBefore = cpuSeconds(pid);
   let next = 0;
@@ -148,6 +154,10 @@ export async function timedPool<T>(
       try {
         latencies.push(await work(item));
       } catch (e) {
+        if (countFailures) {
+          failures += 1;
+          continue;
+        }
         failed = true;
         throw e;
       }
@@ -165,7 +175,7 @@ export async function timedPool<T>(
     generator: 'fetch',
     peakRssMb: rss.stop(),
     serverCpuUsPerRequest: latencies.length ? round((cpu * 1e6) / latencies.length, 1) : 0,
-    statusCodes: { '201': latencies.length },
+    statusCodes: { '201': latencies.length, ...(failures ? { failed: failures } : {}) },
     ...(latencies.length < items.length ? { planned: items.length, budgetSeconds: budgetMs / 1000 } : {}),
   });
 }
