@@ -32,9 +32,6 @@ export function repoCacheHeaders(res: ServerResponse, viewer: RepoViewer, etag: 
 export const attachmentName = (file: string) =>
   `attachment; filename="${file.replace(/[^A-Za-z0-9._+-]/g, '_')}"`;
 
-/** Below this, one copy costs less than handing the socket several slices. */
-const SMALL_INDEX_BYTES = 64 * 1024;
-
 export const acceptsGzip = (req: IncomingMessage) =>
   /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
 
@@ -65,9 +62,8 @@ export function sendIndex(
   if (req.method === 'HEAD') res.end();
   else if (gz) res.end(gz);
   else if (index.parts.length === 1) res.end(index.parts[0]);
-  else if (index.length <= SMALL_INDEX_BYTES) res.end(Buffer.concat(index.parts, index.length));
   else {
-    // A large buyer's view goes out as the slices it is made of: never copied into one buffer per request.
+    // A buyer's view goes out as the slices it is made of: never copied into one buffer per request.
     res.cork();
     for (const part of index.parts) res.write(part);
     res.end();
