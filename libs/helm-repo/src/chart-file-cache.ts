@@ -7,6 +7,8 @@ export const MAX_CACHED_ARCHIVE_BYTES = 256 * 1024;
 const ARCHIVE_BYTES_BUDGET = 32 * 1024 * 1024;
 /** File names remembered per store: a pull is one map lookup instead of a query. */
 const MAX_REFS = 20_000;
+/** File names looked up and not found, remembered as long as no notice could have made them exist. */
+const MAX_MISSES = 20_000;
 
 interface Entry {
   ref: ChartFileRef;
@@ -18,13 +20,17 @@ interface Entry {
  * What a `helm pull` or install needs, kept between requests: which stored version a file name means
  * (dropped when the catalog announces a change to its chart, on any replica) and the archive's bytes
  * (kept by blob key; blobs are written once under a fresh key and never rewritten, so bytes cannot go
- * stale). Misses are not kept: strangers choose them. While the change feed is down nothing is served
- * from here, since a yank or a listing change might go unheard.
+ * stale). Misses are kept too, in a bounded set of their own (strangers choose them, so they never push
+ * out a real file): were a repeated miss a query and a repeated private file not, the timing would tell
+ * a private chart from a missing one. While the change feed is down nothing is served from here, since a
+ * yank or a listing change might go unheard.
  */
 @Injectable()
 export class ChartFileCache implements OnModuleInit {
   private readonly refs = new Map<string, Entry>();
   private readonly byChart = new Map<string, Set<string>>();
+  /** `${publisherId}/${fileBase}` of lookups that found nothing, oldest first. */
+  private readonly misses = new Set<string>();
   private readonly archives = new Map<string, Buffer>();
   private archiveBytes = 0;
   /** Bumped by every notice: a lookup that started before one must not store what it read. */
@@ -39,9 +45,12 @@ export class ChartFileCache implements OnModuleInit {
       if (change === 'all') {
         this.refs.clear();
         this.byChart.clear();
+        this.misses.clear();
         return;
       }
       const chart = `${change.publisherId}/${change.chart}`;
+      // Any `<chart>-<version>` may exist now (a longer chart name with this prefix is dropped too: harmless).
+      for (const key of this.misses) if (key.startsWith(`${chart}-`)) this.misses.delete(key);
       for (const key of this.byChart.get(chart) ?? []) this.refs.delete(key);
       this.byChart.delete(chart);
     });
@@ -62,6 +71,21 @@ export class ChartFileCache implements OnModuleInit {
 
   countHit(): void {
     this.stats.refHits += 1;
+  }
+
+  countMiss(): void {
+    this.stats.refMisses += 1;
+  }
+
+  /** A lookup of this name found nothing, and no notice since could have changed that. */
+  knownMissing(publisherId: string, fileBase: string): boolean {
+    return this.changes.live && this.misses.has(`${publisherId}/${fileBase}`);
+  }
+
+  rememberMissing(publisherId: string, fileBase: string, generation: number): void {
+    if (generation !== this.generation || !this.changes.live) return;
+    if (this.misses.size >= MAX_MISSES) this.misses.delete(this.misses.values().next().value as string);
+    this.misses.add(`${publisherId}/${fileBase}`);
   }
 
   rememberRef(publisherId: string, fileBase: string, ref: ChartFileRef, generation: number): void {

@@ -210,11 +210,16 @@ export class HelmRepositoryService {
   }
 
   private async findFile(publisherId: string, base: string): Promise<ChartFileRef | null> {
-    const cached = this.files.ref(publisherId, base);
-    if (cached) return cached;
+    const cached = this.files.ref(publisherId, base, false);
+    if (cached || this.files.knownMissing(publisherId, base)) {
+      this.files.countHit();
+      return cached ?? null;
+    }
+    this.files.countMiss();
     const generation = this.files.current;
     const v = await this.charts.findChartFile(publisherId, base);
     if (v) this.files.rememberRef(publisherId, base, v, generation);
+    else this.files.rememberMissing(publisherId, base, generation);
     return v;
   }
 
