@@ -38,6 +38,8 @@ export const acceptsGzip = (req: IncomingMessage) =>
 /**
  * Writes an index answer: 304 on a matching validator, else the ready bytes (`gz` when the client takes
  * gzip). The controller and the pull lane both answer through this, so their answers cannot drift apart.
+ * `head` holds headers the caller has not set yet (the lane's fixed ones); everything goes out in one
+ * writeHead, which with nothing set before costs far less than a setHeader per header.
  */
 export function sendIndex(
   req: IncomingMessage,
@@ -45,20 +47,20 @@ export function sendIndex(
   viewer: RepoViewer,
   index: IndexBody,
   gz: Buffer | undefined,
+  head: string[] = [],
 ): void {
   // Each encoding is a different representation, so it has its own strong ETag (RFC 9110 8.8.3).
   const etag = gz ? index.gzipEtag : index.etag;
-  repoCacheHeaders(res, viewer, etag);
-  res.setHeader('Last-Modified', index.lastModified);
+  head.push(...repoCacheHeaderList(viewer, etag), 'Last-Modified', index.lastModified);
   if (etagMatches(req.headers['if-none-match'], etag)) {
-    res.statusCode = 304;
+    res.writeHead(304, head);
     res.end();
     return;
   }
-  res.statusCode = 200;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  if (gz) res.setHeader('Content-Encoding', 'gzip');
-  res.setHeader('Content-Length', String(gz ? gz.length : index.length));
+  head.push('Content-Type', 'application/json; charset=utf-8');
+  if (gz) head.push('Content-Encoding', 'gzip');
+  head.push('Content-Length', String(gz ? gz.length : index.length));
+  res.writeHead(200, head);
   if (req.method === 'HEAD') res.end();
   else if (gz) res.end(gz);
   else if (index.parts.length === 1) res.end(index.parts[0]);

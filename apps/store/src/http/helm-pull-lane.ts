@@ -107,10 +107,7 @@ export class HelmPullLane {
       // Compressing is the full path's job (off the event loop, once); this lane only sends.
       if (!gz) return false;
     }
-    res.setHeader('X-Request-Id', this.begin(req));
-    for (let i = 0; i < this.fixedHead.length; i += 2)
-      res.setHeader(this.fixedHead[i], this.fixedHead[i + 1]);
-    sendIndex(req, res, viewer, index, gz);
+    sendIndex(req, res, viewer, index, gz, [...this.fixedHead, 'X-Request-Id', this.begin(req)]);
     this.finished(req, res, started, INDEX_ROUTE);
     this.metrics.indexesFromMemory.inc();
     this.repo.countCachedIndex(viewer);
