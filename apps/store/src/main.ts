@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import cluster from 'node:cluster';
+import { setFlagsFromString } from 'node:v8';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
@@ -72,6 +73,8 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  // Before anything big is allocated; workers run main() too, so each applies it to its own heap.
+  if (config.heapGrowthPercent > 0) setFlagsFromString(`--heap-growing-percent=${config.heapGrowthPercent}`);
   // WEB_CONCURRENCY > 1: this process applies migrations and supervises workers, which run main() again.
   if (config.workers > 1 && cluster.isPrimary) await runPrimary(config);
   else await serve(config);

@@ -184,6 +184,16 @@ describe('loadConfig', () => {
     );
   });
 
+  it('bounds the heap growth after a full GC, 50 % unless told, 0 to leave V8 its own rule', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).heapGrowthPercent).toBe(50);
+    expect(loadConfig({ DATA_DIR: dataDir(), HEAP_GROWTH_PERCENT: '0' }).heapGrowthPercent).toBe(0);
+    expect(loadConfig({ DATA_DIR: dataDir(), HEAP_GROWTH_PERCENT: '120' }).heapGrowthPercent).toBe(120);
+    for (const bad of ['-1', '12.5', 'lots', '401'])
+      expect(() => loadConfig({ DATA_DIR: dataDir(), HEAP_GROWTH_PERCENT: bad })).toThrow(
+        /HEAP_GROWTH_PERCENT/,
+      );
+  });
+
   it('runs one process by default, and refuses several workers on the embedded database', () => {
     expect(loadConfig({ DATA_DIR: dataDir() }).workers).toBe(1);
     const url = 'postgres://postgres@127.0.0.1:5432/berth';
