@@ -12,7 +12,8 @@ const LIBRARY_DEPENDENCIES = {
   artifacts: BASE,
   licensing: BASE,
   catalog: ['artifacts', ...BASE],
-  commerce: ['licensing', 'catalog', ...BASE],
+  mail: BASE,
+  commerce: ['licensing', 'catalog', 'mail', ...BASE],
   'helm-repo': ['licensing', 'catalog', 'artifacts', ...BASE],
 };
 

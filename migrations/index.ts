@@ -9,6 +9,7 @@ import { CheckoutExpiry1796179351000 } from './1796179351000-CheckoutExpiry';
 import { RateLimitWindows1796179386473 } from './1796179386473-RateLimitWindows';
 import { AccountSessionEpoch1796179470839 } from './1796179470839-AccountSessionEpoch';
 import { PublisherUsage1796183009810 } from './1796183009810-PublisherUsage';
+import { MailOutbox1796230000000 } from './1796230000000-MailOutbox';
 
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Init1795840809629,
@@ -19,4 +20,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   RateLimitWindows1796179386473,
   AccountSessionEpoch1796179470839,
   PublisherUsage1796183009810,
+  MailOutbox1796230000000,
 ];

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the pinned external tools the test suites drive (Helm v3 and v4, the ChartMuseum push plugin,
-# MinIO, stripe-mock, and ChartMuseum for the comparison bench) with `go install` into ./.tools, and reuses what is already there.
+# MinIO, stripe-mock, Mailpit (SMTP for the mail suites) and ChartMuseum for the comparison bench) with `go install` into ./.tools, and reuses what is already there.
 # The bench also needs two system packages, wrk (its load generator) and nginx (its static ceiling), and
 # taskset (util-linux) to pin them: installed with apt-get when missing and running as root, else a hint.
 # Usage: scripts/install-tools.sh [name ...]   (default: all; names: the Go tools below, wrk, nginx)
@@ -50,8 +50,9 @@ declare -A PKG=(
   [minio]="github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
   [stripe-mock]="github.com/stripe/stripe-mock@v0.203.0"
   [chartmuseum]="github.com/helm/chartmuseum/cmd/chartmuseum@v0.16.3"
+  [mailpit]="github.com/axllent/mailpit@v1.33.1"
 )
-declare -A BIN=([helm3]=helm [helm4]=helm [helm-cm-push]=helm-cm-push [minio]=minio [stripe-mock]=stripe-mock [chartmuseum]=chartmuseum)
+declare -A BIN=([helm3]=helm [helm4]=helm [helm-cm-push]=helm-cm-push [minio]=minio [stripe-mock]=stripe-mock [chartmuseum]=chartmuseum [mailpit]=mailpit)
 
 install_one() {
   local name=$1 pkg=${PKG[$1]} ver=${PKG[$1]##*@}
@@ -92,7 +93,7 @@ install_one() {
 }
 
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(wrk nginx helm3 helm4 helm-cm-push minio stripe-mock chartmuseum)
+[ ${#names[@]} -eq 0 ] && names=(wrk nginx helm3 helm4 helm-cm-push minio stripe-mock chartmuseum mailpit)
 system_done=
 for n in "${names[@]}"; do
   if [ "$n" = wrk ] || [ "$n" = nginx ]; then

@@ -3,6 +3,7 @@ import { CATALOG_ENTITIES } from '@berth/catalog';
 import { COMMERCE_ENTITIES } from '@berth/commerce';
 import { DATABASE_ENTITIES } from '@berth/database';
 import { LICENSING_ENTITIES } from '@berth/licensing';
+import { MAIL_ENTITIES } from '@berth/mail';
 
 /** Every entity of every context: the one schema the migrations describe. */
 export const ENTITIES = [
@@ -11,4 +12,5 @@ export const ENTITIES = [
   ...LICENSING_ENTITIES,
   ...COMMERCE_ENTITIES,
   ...DATABASE_ENTITIES,
+  ...MAIL_ENTITIES,
 ];

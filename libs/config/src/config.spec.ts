@@ -184,6 +184,39 @@ describe('loadConfig', () => {
     );
   });
 
+  it('sends mail over SMTP only to an smtp(s) URL without path or query, else to .eml files', () => {
+    const none = loadConfig({ DATA_DIR: dataDir(), PUBLIC_URL: 'https://charts.example.com' });
+    expect(none.mail).toEqual({
+      smtpUrl: undefined,
+      outboxDir: join(none.dataDir, 'outbox'),
+      from: 'Berth <no-reply@charts.example.com>',
+    });
+    for (const good of [
+      'smtp://mailer:s%2Fecret@mail.example.com:587',
+      'smtps://mail.example.com',
+      'smtp://127.0.0.1:1025/',
+    ])
+      expect(loadConfig({ DATA_DIR: dataDir(), SMTP_URL: good }).mail.smtpUrl).toBe(good);
+    // A query could switch on nodemailer's own logging, which would print messages past the redaction.
+    for (const bad of [
+      'http://mail.example.com',
+      'smtp://mailer:hunter2@mail.example.com/?debug=true',
+      'smtp://',
+      'mail.example.com:25',
+    ]) {
+      let error: unknown;
+      try {
+        loadConfig({ DATA_DIR: dataDir(), SMTP_URL: bad });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(String((error as Error).message)).toMatch(/SMTP_URL/);
+      expect(String((error as Error).message)).not.toContain('hunter2');
+    }
+    expect(() => loadConfig({ DATA_DIR: dataDir(), MAIL_FROM: 'a@b\r\nBcc: x@y' })).toThrow(/MAIL_FROM/);
+  });
+
   it('bounds the heap growth after a full GC, 50 % unless told, 0 to leave V8 its own rule', () => {
     expect(loadConfig({ DATA_DIR: dataDir() }).heapGrowthPercent).toBe(50);
     expect(loadConfig({ DATA_DIR: dataDir(), HEAP_GROWTH_PERCENT: '0' }).heapGrowthPercent).toBe(0);

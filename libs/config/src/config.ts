@@ -9,6 +9,7 @@ import {
   IsOptional,
   IsString,
   IsUrl,
+  Matches,
   Max,
   Min,
   MinLength,
@@ -351,6 +352,23 @@ export class EnvironmentVariables {
   @MinLength(32)
   METRICS_TOKEN?: string;
 
+  /**
+   * Where mail goes: `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465`. Unset: each
+   * message is written as an .eml file under DATA_DIR/outbox instead (the embedded default).
+   */
+  @IsOptional()
+  @Sensitive()
+  @Matches(/^smtps?:\/\/[^\s/?#]+\/?$/, {
+    message: 'SMTP_URL must be smtp://[user:pass@]host[:port] or smtps://… (no path or query)',
+  })
+  SMTP_URL?: string;
+
+  /** The From of every message, `Name <address>` or an address; default no-reply at PUBLIC_URL's host. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[^\r\n]{3,320}$/, { message: 'MAIL_FROM must be one line, `Name <address>` or an address' })
+  MAIL_FROM?: string;
+
   /** Comma-separated origins allowed cross-origin calls to /v1; unset: no CORS headers at all. */
   @IsOptional()
   @IsString()
@@ -368,6 +386,8 @@ export interface AppConfig {
   workers: number;
   /** HEAP_GROWTH_PERCENT: V8's heap growth after a full GC, in percent; 0 keeps V8's default. */
   heapGrowthPercent: number;
+  /** SMTP when `smtpUrl` is set; otherwise messages are files under `outboxDir`. */
+  mail: { smtpUrl?: string; outboxDir: string; from: string };
   blobStore:
     | { driver: 'fs'; root: string }
     | {
@@ -588,6 +608,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         .filter(Boolean),
     },
     metrics: { port: vars.METRICS_PORT, token: vars.METRICS_TOKEN },
+    mail: {
+      smtpUrl: vars.SMTP_URL,
+      outboxDir: join(dataDir, 'outbox'),
+      from: vars.MAIL_FROM ?? `Berth <no-reply@${new URL(publicUrl).hostname}>`,
+    },
     logLevel: vars.LOG_LEVEL,
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
   });
