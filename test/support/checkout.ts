@@ -42,3 +42,24 @@ export async function startCheckout(baseUrl: string, buyer: Buyer): Promise<Star
     throw new Error(`POST /v1/checkout answered without an order or a session: ${text}`);
   return started;
 }
+
+/**
+ * Pays a local-provider checkout as a browser does (opens the pay page, presses Pay) and returns the
+ * license the checkout state then shows. Fails unless the order ends up paid.
+ */
+export async function payLocally(
+  baseUrl: string,
+  started: StartedCheckout,
+): Promise<{ id: string; key: string; orderId: string }> {
+  const path = new URL(started.checkoutUrl).pathname;
+  const page = await fetch(`${baseUrl}${path}`);
+  if (page.status !== 200) throw new Error(`GET ${path} ${page.status}`);
+  const pay = await fetch(`${baseUrl}${path}/pay`, { method: 'POST', redirect: 'manual' });
+  if (pay.status !== 303) throw new Error(`POST ${path}/pay ${pay.status}: ${await pay.text()}`);
+  const state = (await (await fetch(`${baseUrl}/v1/checkout/${started.sessionId}`)).json()) as {
+    status: string;
+    license?: { id: string; key: string };
+  };
+  if (state.status !== 'paid' || !state.license) throw new Error(`checkout ${JSON.stringify(state)}`);
+  return { ...state.license, orderId: started.orderId };
+}

@@ -2,17 +2,19 @@ import { Logger, Module } from '@nestjs/common';
 import { CatalogModule } from '@berth/catalog';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { LicensingModule } from '@berth/licensing';
+import { MailModule } from '@berth/mail';
 import { CheckoutExpirySweeper } from './checkout-expiry.sweeper';
 import { CheckoutService } from './checkout.service';
 import { FulfilmentService } from './fulfilment.service';
 import { LicenseGrantService } from './license-grant.service';
+import { LicenseMail } from './license-mail';
 import { LocalPaymentProvider } from './local-provider';
 import { OrdersService } from './orders.service';
 import { PAYMENT_PROVIDER, PaymentProvider } from './payment-provider';
 import { StripePaymentProvider } from './stripe-provider';
 
 @Module({
-  imports: [CatalogModule, LicensingModule],
+  imports: [CatalogModule, LicensingModule, MailModule],
   providers: [
     {
       provide: PAYMENT_PROVIDER,
@@ -31,6 +33,7 @@ import { StripePaymentProvider } from './stripe-provider';
     CheckoutExpirySweeper,
     FulfilmentService,
     LicenseGrantService,
+    LicenseMail,
     OrdersService,
   ],
   exports: [

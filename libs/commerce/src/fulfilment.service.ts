@@ -1,10 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ChartQueryService } from '@berth/catalog';
 import { LicenseService, newestStable } from '@berth/licensing';
+import { MailOutbox } from '@berth/mail';
 import { DataSource, EntityManager } from 'typeorm';
 import { OrderEntity, PaymentDisputeEntity, PaymentRefundEntity, WebhookEventEntity } from './entities';
 import { PaymentEvent } from './payment-provider';
 import { CommerceErrors } from './errors';
+import { LICENSE_MAIL } from './license-mail';
 
 export type EventOutcome =
   | 'duplicate'
@@ -53,6 +55,7 @@ export class FulfilmentService {
     private readonly dataSource: DataSource,
     private readonly licenses: LicenseService,
     private readonly charts: ChartQueryService,
+    private readonly mail: MailOutbox,
   ) {}
 
   async handle(provider: string, event: PaymentEvent): Promise<EventOutcome> {
@@ -309,6 +312,8 @@ export class FulfilmentService {
       },
       m,
     );
+    // In this transaction: the buyer is mailed exactly when the license exists.
+    await this.mail.enqueue(m, { kind: LICENSE_MAIL, subject: license.id, to: order.buyerEmail });
     if (disputes === 'open') {
       await m.update(OrderEntity, { id: order.id }, { status: 'disputed' });
       await this.licenses.suspend(order.id, 'disputed', m);

@@ -12,3 +12,5 @@ export { CheckoutExpirySweeper } from './checkout-expiry.sweeper';
 export { PAYMENT_PROVIDER } from './payment-provider';
 export type { PaymentProvider, PaymentEvent } from './payment-provider';
 export { LicenseGrantService } from './license-grant.service';
+export { formatMoney } from './money';
+export { LICENSE_MAIL, LicenseMail } from './license-mail';

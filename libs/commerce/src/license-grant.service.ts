@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { ChartQueryService, ListingService } from '@berth/catalog';
 import { LicenseService, LicenseView, newestStable } from '@berth/licensing';
+import { MailOutbox } from '@berth/mail';
 import semver from 'semver';
+import { DataSource } from 'typeorm';
 import { CommerceErrors } from './errors';
+import { LICENSE_MAIL } from './license-mail';
 
 /** Complimentary licenses: no order, same keys and entitlement rules as a purchase. */
 @Injectable()
@@ -11,6 +14,8 @@ export class LicenseGrantService {
     private readonly listings: ListingService,
     private readonly charts: ChartQueryService,
     private readonly licenses: LicenseService,
+    private readonly mail: MailOutbox,
+    private readonly dataSource: DataSource,
   ) {}
 
   async grant(
@@ -39,7 +44,7 @@ export class LicenseGrantService {
       listing?.updatePolicy === 'window'
         ? { kind: 'window' as const, months: listing.updateWindowMonths ?? 12 }
         : { kind: (listing?.updatePolicy ?? 'all') as 'all' | 'major' | 'minor' };
-    const license = await this.licenses.issue({
+    const input = {
       orderId: null,
       publisherId: publisher.id,
       publisherSlug: publisher.slug,
@@ -51,6 +56,11 @@ export class LicenseGrantService {
       // Stored (and signed) in semver's normalised form: explicit comparators only ("^1.2.0" becomes
       // ">=1.2.0 <2.0.0-0"), which is what offline verifiers without a semver library can evaluate.
       versionRange: normalised ?? undefined,
+    };
+    const license = await this.dataSource.transaction(async (m) => {
+      const issued = await this.licenses.issue(input, m);
+      await this.mail.enqueue(m, { kind: LICENSE_MAIL, subject: issued.id, to: issued.buyerEmail });
+      return issued;
     });
     return { ...license, key: this.licenses.keyFor(license) };
   }

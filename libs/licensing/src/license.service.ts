@@ -261,6 +261,11 @@ export class LicenseService {
     return m.exists(LicenseEntity, { where: { publisherId, orderId: Not(IsNull()), revokedAt: IsNull() } });
   }
 
+  async find(id: string): Promise<LicenseView | null> {
+    const row = await this.dataSource.getRepository(LicenseEntity).findOne({ where: { id } });
+    return row ? toLicenseView(row) : null;
+  }
+
   async findByOrder(orderId: string): Promise<LicenseView | null> {
     const row = await this.dataSource.getRepository(LicenseEntity).findOne({ where: { orderId } });
     return row ? toLicenseView(row) : null;

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { DomainError } from '@berth/common';
-import { CheckoutService, CheckoutState, CommerceErrorCode } from '@berth/commerce';
+import { CheckoutService, CheckoutState, CommerceErrorCode, formatMoney } from '@berth/commerce';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import type { Response } from 'express';
 import { helmInstructions } from './checkout.controller';
@@ -12,37 +12,6 @@ const esc = (s: string) =>
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
   );
-/**
- * Stripe's minor units: most currencies have two decimals, these none (an amount of 500 JPY is 500) and
- * these three (https://docs.stripe.com/currencies#zero-decimal). ISK, HUF and TWD stay two-decimal in
- * Stripe's API even where the currency has no fractional unit in practice.
- */
-const ZERO_DECIMAL = new Set([
-  'bif',
-  'clp',
-  'djf',
-  'gnf',
-  'jpy',
-  'kmf',
-  'krw',
-  'mga',
-  'pyg',
-  'rwf',
-  'ugx',
-  'vnd',
-  'vuv',
-  'xaf',
-  'xof',
-  'xpf',
-]);
-const THREE_DECIMAL = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd']);
-
-function formatMoney(amount: number, currency: string): string {
-  const c = currency.toLowerCase();
-  const decimals = ZERO_DECIMAL.has(c) ? 0 : THREE_DECIMAL.has(c) ? 3 : 2;
-  return `${(amount / 10 ** decimals).toFixed(decimals)} ${c.toUpperCase()}`;
-}
-
 /**
  * The copy buttons' script, served from the store itself (`/assets/copy.js`), so the pages' CSP allows
  * scripts from the same origin only: no inline script, so markup injected into a page could not run.

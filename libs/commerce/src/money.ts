@@ -1,0 +1,31 @@
+/**
+ * Stripe's minor units: most currencies have two decimals, these none (an amount of 500 JPY is 500) and
+ * these three (https://docs.stripe.com/currencies#zero-decimal). ISK, HUF and TWD stay two-decimal in
+ * Stripe's API even where the currency has no fractional unit in practice.
+ */
+const ZERO_DECIMAL = new Set([
+  'bif',
+  'clp',
+  'djf',
+  'gnf',
+  'jpy',
+  'kmf',
+  'krw',
+  'mga',
+  'pyg',
+  'rwf',
+  'ugx',
+  'vnd',
+  'vuv',
+  'xaf',
+  'xof',
+  'xpf',
+]);
+const THREE_DECIMAL = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd']);
+
+/** `12.50 EUR`, `500 JPY`: an amount in minor units as people read it. */
+export function formatMoney(amount: number, currency: string): string {
+  const c = currency.toLowerCase();
+  const decimals = ZERO_DECIMAL.has(c) ? 0 : THREE_DECIMAL.has(c) ? 3 : 2;
+  return `${(amount / 10 ** decimals).toFixed(decimals)} ${c.toUpperCase()}`;
+}
