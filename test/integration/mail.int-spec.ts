@@ -6,7 +6,7 @@ import { MailSender, MAX_MAIL_ATTEMPTS, SmtpMailTransport } from '@berth/mail';
 import { DataSource } from 'typeorm';
 import { bearer, createPublisher, postJson as post, Publisher, publishChart } from '../support/api';
 import { simpleChart } from '../support/charts';
-import { buyerEmail, payLocally, startCheckout } from '../support/checkout';
+import { buyerEmail, buyLocally, payLocally, startCheckout } from '../support/checkout';
 import { InProcessStore, startInProcess } from '../support/in-process';
 import { Mailpit, startMailpit } from '../support/mailpit';
 import { freePorts } from '../support/minio';
@@ -148,10 +148,7 @@ describe('license e-mail through the outbox', () => {
         const acme = await createPublisher(store.url, 'acme');
         await publishChart(store.url, acme, 'superdb', await simpleChart('superdb', '1.0.0'), 900);
         const email = buyerEmail('later');
-        await payLocally(
-          store.url,
-          await startCheckout(store.url, { publisher: 'acme', chart: 'superdb', email }),
-        );
+        await buyLocally(store.url, { publisher: 'acme', chart: 'superdb', email });
         const row = async () =>
           (
             await db.query(
@@ -178,10 +175,7 @@ describe('license e-mail through the outbox', () => {
         // The last attempt failing gives the message up instead of retrying forever.
         await mailpit.stop();
         const email2 = buyerEmail('never');
-        await payLocally(
-          store.url,
-          await startCheckout(store.url, { publisher: 'acme', chart: 'superdb', email: email2 }),
-        );
+        await buyLocally(store.url, { publisher: 'acme', chart: 'superdb', email: email2 });
         await db.query(`UPDATE mail_outbox SET attempts = $1 WHERE status = 'pending'`, [
           MAX_MAIL_ATTEMPTS - 1,
         ]);
@@ -222,10 +216,7 @@ describe('license e-mail through the outbox', () => {
         const acme = await createPublisher(store.url, 'acme');
         await publishChart(store.url, acme, 'superdb', await simpleChart('superdb', '1.0.0'), 900);
         const email = buyerEmail('takeover');
-        await payLocally(
-          store.url,
-          await startCheckout(store.url, { publisher: 'acme', chart: 'superdb', email }),
-        );
+        await buyLocally(store.url, { publisher: 'acme', chart: 'superdb', email });
 
         const stalling = stalled.sendDue(); // takes the message, then waits for a greeting that never comes
         for (let i = 0; i < 50; i++) {
@@ -257,10 +248,7 @@ describe('license e-mail through the outbox', () => {
         const acme = await createPublisher(store.url, 'acme');
         await publishChart(store.url, acme, 'superdb', await simpleChart('superdb', '1.0.0'), 900);
         const email = buyerEmail('eml');
-        const paid = await payLocally(
-          store.url,
-          await startCheckout(store.url, { publisher: 'acme', chart: 'superdb', email }),
-        );
+        const paid = await buyLocally(store.url, { publisher: 'acme', chart: 'superdb', email });
         const dir = join(store.config.dataDir, 'outbox');
         let files: string[] = [];
         for (let i = 0; i < 100 && !files.length; i++) {

@@ -63,3 +63,8 @@ export async function payLocally(
   if (state.status !== 'paid' || !state.license) throw new Error(`checkout ${JSON.stringify(state)}`);
   return { ...state.license, orderId: started.orderId };
 }
+
+/** Starts a checkout for `buyer` and pays it on the local pay page: a paid order and its license. */
+export async function buyLocally(baseUrl: string, buyer: Buyer) {
+  return payLocally(baseUrl, await startCheckout(baseUrl, buyer));
+}
