@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { returnedRows } from '@berth/database';
 import { DataSource } from 'typeorm';
 
 /** How often each replica looks for stale checkouts (the UPDATE is idempotent across replicas). */
@@ -31,13 +32,13 @@ export class CheckoutExpirySweeper implements OnApplicationBootstrap, OnApplicat
 
   /** Returns how many orders it marked expired. */
   async sweep(now = new Date()): Promise<number> {
-    const rows: unknown[] = await this.dataSource.query(
+    const result: unknown = await this.dataSource.query(
       `UPDATE "order" SET "status" = 'expired', "updated_at" = now()
        WHERE "status" = 'pending' AND "provider" = 'local' AND "expires_at" <= $1
        RETURNING "id"`,
       [now],
     );
-    const n = Array.isArray(rows[0]) ? (rows[0] as unknown[]).length : rows.length;
+    const n = returnedRows(result).length;
     if (n) this.logger.log({ msg: 'expired stale checkouts', count: n });
     return n;
   }

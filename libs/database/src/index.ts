@@ -4,3 +4,4 @@ export * from './migrations-runner';
 export * from './errors';
 export * from './change-feed';
 export * from './rate-limit-windows';
+export * from './returned-rows';

@@ -261,13 +261,16 @@ export class LicenseService {
     return m.exists(LicenseEntity, { where: { publisherId, orderId: Not(IsNull()), revokedAt: IsNull() } });
   }
 
-  async find(id: string): Promise<LicenseView | null> {
-    const row = await this.dataSource.getRepository(LicenseEntity).findOne({ where: { id } });
-    return row ? toLicenseView(row) : null;
+  find(id: string): Promise<LicenseView | null> {
+    return this.findOne({ id });
   }
 
-  async findByOrder(orderId: string): Promise<LicenseView | null> {
-    const row = await this.dataSource.getRepository(LicenseEntity).findOne({ where: { orderId } });
+  findByOrder(orderId: string): Promise<LicenseView | null> {
+    return this.findOne({ orderId });
+  }
+
+  private async findOne(where: { id: string } | { orderId: string }): Promise<LicenseView | null> {
+    const row = await this.dataSource.getRepository(LicenseEntity).findOne({ where });
     return row ? toLicenseView(row) : null;
   }
 

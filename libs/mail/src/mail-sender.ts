@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { returnedRows } from '@berth/database';
 import { DataSource } from 'typeorm';
 import { MAIL_TRANSPORT, MailMessage, MailTransport } from './mail-transport';
 
@@ -111,9 +112,7 @@ export class MailSender implements OnApplicationBootstrap, OnApplicationShutdown
        RETURNING "id", "kind", "subject", "recipient", "attempts"`,
       [LEASE_SECONDS],
     );
-    // TypeORM's postgres driver answers an UPDATE with [rows, count].
-    const rows = (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as Taken[];
-    return rows[0];
+    return returnedRows<Taken>(result)[0];
   }
 
   /**
@@ -121,19 +120,18 @@ export class MailSender implements OnApplicationBootstrap, OnApplicationShutdown
    * (another replica took the row since) changes nothing. The clock is the database's, as in takeOne.
    */
   private async settle(row: Taken, outcome: 'sent' | 'skipped' | 'failed' | 'retry', error?: string) {
-    const done = outcome !== 'retry';
-    const result: unknown = await this.dataSource.query(
-      `UPDATE "mail_outbox" SET
-         "status" = CASE WHEN $3 THEN $2 ELSE "status" END,
-         "done_at" = CASE WHEN $3 THEN now() ELSE "done_at" END,
-         "next_attempt_at" = CASE WHEN $3 THEN "next_attempt_at" ELSE now() + make_interval(secs => $4) END,
-         "last_error" = $5
-       WHERE "id" = $1 AND "attempts" = $6 AND "status" = 'pending'
-       RETURNING "id"`,
-      [row.id, done ? outcome : 'pending', done, backoffSeconds(row.attempts), error ?? null, row.attempts],
-    );
-    const rows = Array.isArray(result) && Array.isArray(result[0]) ? result[0] : (result as unknown[]);
-    if (!rows.length)
+    const fence = `WHERE "id" = $1 AND "attempts" = $2 AND "status" = 'pending' RETURNING "id"`;
+    const result: unknown =
+      outcome === 'retry'
+        ? await this.dataSource.query(
+            `UPDATE "mail_outbox" SET "next_attempt_at" = now() + make_interval(secs => $3), "last_error" = $4 ${fence}`,
+            [row.id, row.attempts, backoffSeconds(row.attempts), error ?? null],
+          )
+        : await this.dataSource.query(
+            `UPDATE "mail_outbox" SET "status" = $3, "done_at" = now(), "last_error" = $4 ${fence}`,
+            [row.id, row.attempts, outcome, error ?? null],
+          );
+    if (!returnedRows(result).length)
       this.logger.warn({
         msg: 'mail outcome not recorded: another sender took it over',
         kind: row.kind,
