@@ -10,6 +10,7 @@ import { RateLimitWindows1796179386473 } from './1796179386473-RateLimitWindows'
 import { AccountSessionEpoch1796179470839 } from './1796179470839-AccountSessionEpoch';
 import { PublisherUsage1796183009810 } from './1796183009810-PublisherUsage';
 import { MailOutbox1796230000000 } from './1796230000000-MailOutbox';
+import { ChartVersionValues1796240000000 } from './1796240000000-ChartVersionValues';
 
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Init1795840809629,
@@ -21,4 +22,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   AccountSessionEpoch1796179470839,
   PublisherUsage1796183009810,
   MailOutbox1796230000000,
+  ChartVersionValues1796240000000,
 ];

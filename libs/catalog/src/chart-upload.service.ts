@@ -153,6 +153,8 @@ export class ChartUploadService {
       metadata: chart.metadata,
       readme: chart.readme ?? null,
       valuesSchema: chart.valuesSchema ?? null,
+      valuesYaml: chart.values?.text ?? null,
+      valuesTruncated: chart.values?.truncated ?? false,
       yankedAt: null,
     });
     await m.save(ChartVersionEntity, version, { reload: false });

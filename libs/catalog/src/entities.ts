@@ -13,6 +13,8 @@ import {
 
 @Entity('chart')
 @Index('chart_publisher_name_key', ['publisherId', 'name'], { unique: true })
+// A GIN expression index TypeORM cannot describe (migration ChartSearch): declared so it is left alone.
+@Index('chart_search_document', { synchronize: false })
 export class ChartEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -92,6 +94,13 @@ export class ChartVersionEntity {
 
   @Column({ name: 'values_schema', type: 'jsonb', nullable: true })
   valuesSchema: unknown;
+
+  /** `values.yaml` as a chart page shows it, cut at the inspector's limit (then `valuesTruncated`). */
+  @Column({ name: 'values_yaml', type: 'text', nullable: true })
+  valuesYaml: string | null;
+
+  @Column({ name: 'values_truncated', type: 'boolean', default: false })
+  valuesTruncated: boolean;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

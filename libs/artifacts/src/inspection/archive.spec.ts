@@ -53,8 +53,29 @@ describe('inspectChartArchive: accepted archives', () => {
         'charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\nversion: 9.9.9\n',
       }),
     );
-    expect(chart).toMatchObject({ appVersion: '2.3', readme: '# Demo\n', valuesSchema: { type: 'object' } });
+    expect(chart).toMatchObject({
+      appVersion: '2.3',
+      readme: '# Demo\n',
+      valuesSchema: { type: 'object' },
+      values: { text: 'replicas: 1\n', truncated: false },
+    });
     expect(chart.name).toBe('demo');
+  });
+
+  it("keeps the chart's own values.yaml, not a subchart's, and cuts a long one on a character boundary", async () => {
+    const sub = await inspectChartArchive(
+      await chartTgz('demo', { 'Chart.yaml': minimalChartYaml(), 'charts/sub/values.yaml': 'a: 1\n' }),
+    );
+    expect(sub.values).toBeUndefined();
+    const long = await inspectChartArchive(
+      await chartTgz('demo', { 'Chart.yaml': minimalChartYaml(), 'values.yaml': `k: ${'é'.repeat(700)}\n` }),
+      { maxValuesBytes: 1002 },
+    );
+    expect(long.values).toEqual({ text: `k: ${'é'.repeat(499)}`, truncated: true });
+    const empty = await inspectChartArchive(
+      await chartTgz('demo', { 'Chart.yaml': minimalChartYaml(), 'values.yaml': '' }),
+    );
+    expect(empty.values).toEqual({ text: '', truncated: false });
   });
 
   it('finds the README whatever its case and prefers README.md', async () => {

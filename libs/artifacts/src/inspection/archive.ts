@@ -22,6 +22,11 @@ export interface InspectedChart {
   readme?: string;
   /** `<top>/values.schema.json` when present and valid JSON. */
   valuesSchema?: unknown;
+  /**
+   * `<top>/values.yaml` as text (what a chart page shows and diffs; Helm itself reads the file from the
+   * archive), cut at `maxValuesBytes` on a character boundary with `truncated` set.
+   */
+  values?: { text: string; truncated: boolean };
   /** The archive's single top-level directory (Helm strips it; `helm package` names it after the chart). */
   topDirectory: string;
 }
@@ -34,6 +39,7 @@ interface ArchiveContents {
   requirementsYaml?: Buffer;
   valuesSchema?: Buffer;
   readme?: { data: Buffer; truncated: boolean; exactName: boolean };
+  values?: { data: Buffer; truncated: boolean };
 }
 
 /** RFC 1952: ID1 ID2, CM = 8 (deflate), and no reserved FLG bits. Anything else is not a gzip file. */
@@ -50,7 +56,8 @@ function looksLikeGzip(archive: Buffer): boolean {
 /**
  * Inspects an uploaded chart archive (`.tgz`) without trusting it: the gzip stream is inflated chunk by chunk
  * into a streaming tar parser and abandoned as soon as any limit is passed, so a gzip bomb is never inflated
- * in full; only `Chart.yaml`, `requirements.yaml`, `values.schema.json` and the README are kept in memory.
+ * in full; only `Chart.yaml`, `requirements.yaml`, `values.schema.json`, `values.yaml` and the README are
+ * kept in memory (the last two up to their limits).
  * Throws a `DomainError` whose code is one of `InspectionErrorCode`.
  */
 export async function inspectChartArchive(
@@ -72,7 +79,13 @@ export async function inspectChartArchive(
     requirementsYaml: contents.requirementsYaml,
     maxBytes: lim.maxChartYamlBytes,
   });
-  const readme = contents.readme ? readmeText(contents.readme.data, contents.readme.truncated) : undefined;
+  const readme = contents.readme ? utf8Text(contents.readme.data, contents.readme.truncated) : undefined;
+  const values = contents.values
+    ? {
+        text: utf8Text(contents.values.data, contents.values.truncated),
+        truncated: contents.values.truncated,
+      }
+    : undefined;
   const valuesSchema = contents.valuesSchema ? parseValuesSchema(contents.valuesSchema) : undefined;
   return {
     name: chart.name,
@@ -82,6 +95,7 @@ export async function inspectChartArchive(
     metadata: chart.metadata,
     ...(readme !== undefined ? { readme } : {}),
     ...(valuesSchema !== undefined ? { valuesSchema } : {}),
+    ...(values !== undefined ? { values } : {}),
     topDirectory: contents.topDirectory,
   };
 }
@@ -247,6 +261,13 @@ function readArchive(archive: Buffer, lim: Required<InspectionLimits>): Promise<
         }
         return whole((data) => (contents.valuesSchema = data));
       }
+      if (rel === 'values.yaml') {
+        const truncated = size > lim.maxValuesBytes;
+        const limit = Math.min(size, lim.maxValuesBytes);
+        const values: NonNullable<ArchiveContents['values']> = { data: Buffer.alloc(0), truncated };
+        contents.values = values;
+        return limit === 0 ? undefined : collect(limit, (data) => (values.data = data));
+      }
       if (rel.toLowerCase() === 'readme.md') {
         const exactName = rel === 'README.md';
         if (contents.readme && (contents.readme.exactName || !exactName)) return undefined;
@@ -270,7 +291,7 @@ function gunzipError(err: NodeJS.ErrnoException): DomainError {
 }
 
 /** UTF-8 text without a BOM; a truncated tail never ends in half a character. */
-function readmeText(data: Buffer, truncated: boolean): string {
+function utf8Text(data: Buffer, truncated: boolean): string {
   let end = data.length;
   if (truncated) {
     let lead = end - 1;

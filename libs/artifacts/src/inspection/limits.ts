@@ -11,6 +11,8 @@ export interface InspectionLimits {
   maxChartYamlBytes?: number;
   /** The README is kept up to this many bytes and truncated beyond; default 1 MiB. */
   maxReadmeBytes?: number;
+  /** `values.yaml` is kept (for chart pages) up to this many bytes and truncated beyond; default 1 MiB. */
+  maxValuesBytes?: number;
   /** Largest `values.schema.json` (stored as jsonb with every version); default 1 MiB. */
   maxValuesSchemaBytes?: number;
 }
@@ -21,6 +23,7 @@ export const DEFAULT_INSPECTION_LIMITS: Readonly<Required<InspectionLimits>> = O
   maxEntries: 10_000,
   maxChartYamlBytes: MiB,
   maxReadmeBytes: MiB,
+  maxValuesBytes: MiB,
   maxValuesSchemaBytes: MiB,
 });
 
