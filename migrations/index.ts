@@ -11,6 +11,7 @@ import { AccountSessionEpoch1796179470839 } from './1796179470839-AccountSession
 import { PublisherUsage1796183009810 } from './1796183009810-PublisherUsage';
 import { MailOutbox1796230000000 } from './1796230000000-MailOutbox';
 import { ChartVersionValues1796240000000 } from './1796240000000-ChartVersionValues';
+import { ChartSearch1796240000001 } from './1796240000001-ChartSearch';
 
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Init1795840809629,
@@ -23,4 +24,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   PublisherUsage1796183009810,
   MailOutbox1796230000000,
   ChartVersionValues1796240000000,
+  ChartSearch1796240000001,
 ];

@@ -98,6 +98,22 @@ export class PublisherAccessService implements OnModuleDestroy {
     return new Map(rows.map((p) => [p.id, { id: p.id, slug: p.slug, displayName: p.displayName }]));
   }
 
+  /**
+   * Publishers whose slug or display name holds every word, each as a prefix (`terms` are letters and
+   * digits only, from the catalog's searchTerms): a storefront search also finds a publisher's charts by
+   * the publisher's name.
+   */
+  async matchingName(terms: string[]): Promise<string[]> {
+    terms = terms.filter((t) => /^[\p{L}\p{N}]+$/u.test(t));
+    if (!terms.length) return [];
+    const rows = (await this.dataSource.query(
+      `SELECT "id" FROM "publisher"
+        WHERE to_tsvector('simple', "slug" || ' ' || "display_name") @@ to_tsquery('simple', $1) LIMIT 100`,
+      [terms.map((t) => `${t}:*`).join(' & ')],
+    )) as Array<{ id: string }>;
+    return rows.map((r) => r.id);
+  }
+
   async requireBySlug(slug: string): Promise<PublisherRef> {
     const p = await this.findBySlug(slug);
     if (!p) throw AccountsErrors.PublisherNotFound();

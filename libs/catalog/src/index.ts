@@ -17,8 +17,22 @@ export type { ListingInput, ListingView, UpdatePolicyKind, PurchasableListing } 
 export { OrphanBlobSweeper } from './orphan-blob-sweeper';
 export { ProvenanceService } from './provenance.service';
 export { MAX_PROVENANCE_BYTES } from './provenance-limits';
-export { CatalogBrowseService, CATALOG_PAGE_SIZE } from './catalog-browse.service';
-export type { CatalogItem, CatalogDetail } from './catalog-browse.service';
+export {
+  CatalogBrowseService,
+  CATALOG_PAGE_SIZE,
+  MAX_CATALOG_PAGE,
+  searchTerms,
+  safeWebUrl,
+  safeIconUrl,
+} from './catalog-browse.service';
+export type {
+  CatalogItem,
+  CatalogDetail,
+  CatalogVersion,
+  CatalogSearch,
+  PriceFilter,
+  VersionDocuments,
+} from './catalog-browse.service';
 export { CatalogChanges } from './catalog-changes';
 export type { CatalogChange } from './catalog-changes';
 export { PublisherCatalogRemoval } from './publisher-catalog-removal';

@@ -41,7 +41,11 @@ export class CatalogController {
       if (!p) return { items: [], page, pageSize: CATALOG_PAGE_SIZE, total: 0 };
       publisherId = p.id;
     }
-    const { items, total } = await this.browse.search({ q: query.q, publisherId, page });
+    const { items, total } = await this.browse.search({
+      q: query.q,
+      publisherIds: publisherId ? [publisherId] : undefined,
+      page,
+    });
     const slugs = await this.publishers.findByIds(items.map((i) => i.publisherId));
     return {
       items: items.map((i) => this.toDto(i, slugs.get(i.publisherId)?.slug ?? '')),
