@@ -15,6 +15,7 @@ const LIBRARY_DEPENDENCIES = {
   mail: BASE,
   commerce: ['licensing', 'catalog', 'mail', ...BASE],
   'helm-repo': ['licensing', 'catalog', 'artifacts', ...BASE],
+  storefront: ['catalog', 'licensing', 'commerce', 'accounts', 'mail', ...BASE],
 };
 
 export default tseslint.config(
@@ -27,7 +28,7 @@ export default tseslint.config(
     // the process) and its ordering. Only these rules need types, so only they pay for the program.
     // Not require-await: its hits here are async interface implementations (BlobStore.close,
     // PaymentProvider.createCheckout), async generators fed to Readable.from and waitFor predicates.
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -54,7 +55,7 @@ export default tseslint.config(
   },
   // Each library imports only what the README's dependency direction allows, and never the app.
   ...Object.entries(LIBRARY_DEPENDENCIES).map(([lib, allowed]) => ({
-    files: [`libs/${lib}/**/*.ts`],
+    files: [`libs/${lib}/**/*.ts`, `libs/${lib}/**/*.tsx`],
     rules: {
       'no-restricted-imports': [
         'error',

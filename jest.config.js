@@ -7,12 +7,12 @@ const common = {
   preset: 'ts-jest',
   testEnvironment: 'node',
   moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
-  transform: { '^.+\\.ts$': ['ts-jest', {}] },
+  transform: { '^.+\\.tsx?$': ['ts-jest', {}] },
 };
 
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts?(x)', '<rootDir>/apps/**/*.spec.ts?(x)'] },
     {
       ...common,
       displayName: 'integration',

@@ -9,10 +9,10 @@ import { LicensingModule } from '@berth/licensing';
 import { AppConfig, ConfigModule } from '@berth/config';
 import { DatabaseModule } from '@berth/database';
 import { HelmRepoModule } from '@berth/helm-repo';
+import { StorefrontModule } from '@berth/storefront';
 import { MIGRATIONS } from '../../../migrations';
 import { AccountClosure } from './account-closure';
 import { AccountsController } from './http/accounts.controller';
-import { AssetsController } from './http/assets.controller';
 import { CatalogController } from './http/catalog.controller';
 import { ChartMuseumController } from './http/chartmuseum.controller';
 import { CheckoutController } from './http/checkout.controller';
@@ -29,6 +29,7 @@ import { ENTITIES } from './entities';
 import { loggerParams } from './logging';
 import { Metrics } from './ops/metrics';
 import { OpsController } from './ops/ops.controller';
+import { PagesController } from './http/pages.controller';
 import { MetricsAccess, MetricsServer } from './ops/metrics-endpoint';
 import { MetricsExposition } from './ops/cluster-metrics';
 
@@ -47,6 +48,7 @@ export class AppModule {
         HelmRepoModule,
         LicensingModule,
         CommerceModule,
+        StorefrontModule,
       ],
       controllers: [
         AccountsController,
@@ -56,7 +58,7 @@ export class AppModule {
         CatalogController,
         CheckoutController,
         CheckoutPagesController,
-        AssetsController,
+        PagesController,
         LicensesController,
         OpsController,
       ],

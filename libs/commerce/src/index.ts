@@ -13,4 +13,4 @@ export { PAYMENT_PROVIDER } from './payment-provider';
 export type { PaymentProvider, PaymentEvent } from './payment-provider';
 export { LicenseGrantService } from './license-grant.service';
 export { formatMoney } from './money';
-export { LICENSE_MAIL, LicenseMail } from './license-mail';
+export { LICENSE_MAIL, LicenseMail, coverageSentence } from './license-mail';

@@ -8,7 +8,8 @@ import { Metrics } from '../ops/metrics';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import { HelmPullLane } from './helm-pull-lane';
 import { setSecurityHeaders } from './security-headers';
-import { sendError, toErrorBody } from './error.filter';
+import { PAGE_CONTEXT, sendError, toErrorBody } from './error.filter';
+import { pageContext } from './page-response';
 import { v1JsonParser } from './body-parsing';
 import { forwardedHeaderWarning } from './forwarded-headers';
 
@@ -19,6 +20,7 @@ export function configureHttp(app: INestApplication): void {
   expressApp.useLogger(app.get(Logger));
   expressApp.disable('x-powered-by');
   expressApp.set('etag', false);
+  expressApp.set(PAGE_CONTEXT, pageContext(config));
   // Names the client for rate limits only: every URL the store writes comes from PUBLIC_URL.
   expressApp.set('trust proxy', config.http.trustProxy);
   expressApp.use(forwardedHeaderWarning(config));
@@ -42,6 +44,8 @@ export function configureHttp(app: INestApplication): void {
   expressApp.use('/v1', v1JsonParser());
   // The local pay page's form posts urlencoded (empty) bodies.
   expressApp.use('/checkout', express.urlencoded({ extended: false, limit: '1kb' }));
+  // The chart page's Buy form posts one e-mail address.
+  expressApp.use('/charts', express.urlencoded({ extended: false, limit: '2kb' }));
   // Body-parser failures happen before Nest's filters see the request; answer them in the same shape.
   expressApp.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (!err) return next();

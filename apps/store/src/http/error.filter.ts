@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { DomainError, ErrorKind } from '@berth/common';
 import { isConnectionError } from '@berth/database';
 import type { Request, Response } from 'express';
+import { PAGE_CSP, pageHtml, PageContext } from '@berth/storefront';
 import type { CountRejection } from './auth-failure-limiter';
 import { HelmRepoErrorCode } from '@berth/helm-repo';
 import { HttpErrorCode, HttpErrors, HttpStatusErrorCode } from './http-errors';
@@ -127,6 +128,14 @@ function writeError(req: Request, res: Response, e: ErrorBody, requestId: string
   }
   res.setHeader('X-Request-Id', requestId);
   res.setHeader('Cache-Control', 'no-store');
+  const page = errorPageContext(req);
+  if (page) {
+    res.setHeader('Content-Security-Policy', PAGE_CSP);
+    res.status(e.status).type('html');
+    if (req.method === 'HEAD') res.end();
+    else res.send(pageHtml.message(page, ERROR_TITLES[e.status] ?? 'Something went wrong', e.message));
+    return;
+  }
   // Routing ignores case, so the choice of shape must too.
   const chartMuseum = /^\/api\//i.test(req.path) || /^\/helm\/[^/]+\/api\//i.test(req.path);
   const body = chartMuseum
@@ -138,6 +147,32 @@ function writeError(req: Request, res: Response, e: ErrorBody, requestId: string
   }
   res.status(e.status).json(body);
 }
+
+const ERROR_TITLES: Record<number, string> = {
+  400: 'That did not work',
+  404: 'Not found',
+  405: 'Not allowed',
+  409: 'That did not work',
+  410: 'Gone',
+  413: 'Too large',
+  429: 'Too many requests',
+  503: 'Unavailable for a moment',
+};
+
+/** Under these prefixes every answer is for a program, whatever it accepts. */
+const API_PATHS = /^\/(v1|api|helm|metrics|healthz|readyz|livez)(\/|$)/i;
+
+/**
+ * The storefront's context when this error goes to a person (a browser asking for HTML, outside the API
+ * paths): they get a page in the store's look instead of JSON.
+ */
+function errorPageContext(req: Request): PageContext | undefined {
+  if (API_PATHS.test(req.path) || !/\btext\/html\b/.test(req.headers.accept ?? '')) return undefined;
+  return req.app.get(PAGE_CONTEXT) as PageContext | undefined;
+}
+
+/** The Express setting that holds the pages' context (see configureHttp). */
+export const PAGE_CONTEXT = 'berth page context';
 
 @Catch()
 export class ErrorFilter implements ExceptionFilter {

@@ -1,8 +1,9 @@
 import type { ServerResponse } from 'node:http';
 
 /**
- * Headers for every response. The only HTML is the checkout pages (inline CSS, a same-origin form);
- * everything else is JSON, YAML or archives that must never be sniffed into something executable.
+ * Headers for every response. Pages set their own policy (PAGE_CSP: the store's stylesheet, script and
+ * forms); everything else is JSON, YAML or archives, which may load nothing and must never be sniffed into
+ * something executable.
  */
 export function securityHeaders(httpsOnly: boolean): ReadonlyArray<readonly [string, string]> {
   const headers: Array<readonly [string, string]> = [
@@ -11,7 +12,7 @@ export function securityHeaders(httpsOnly: boolean): ReadonlyArray<readonly [str
     ['Referrer-Policy', 'no-referrer'],
     [
       'Content-Security-Policy',
-      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     ],
     ['Cross-Origin-Opener-Policy', 'same-origin'],
   ];

@@ -1,0 +1,37 @@
+import { createHash } from 'node:crypto';
+import { AppConfig } from '@berth/config';
+import { PAGE_CSP, PageContext } from '@berth/storefront';
+import type { Request, Response } from 'express';
+
+export function pageContext(config: AppConfig): PageContext {
+  return { basePath: new URL(config.publicUrl).pathname.replace(/\/+$/, ''), publicUrl: config.publicUrl };
+}
+
+/**
+ * Sends a page. Anonymous pages are cacheable briefly and validated by ETag (a weak one: the bytes are
+ * rendered again each time); a page with anything personal in it is `private, no-store`.
+ */
+export function sendPage(
+  req: Request,
+  res: Response,
+  status: number,
+  html: string,
+  cache: 'public' | 'no-store' = 'public',
+): void {
+  res.setHeader('Content-Security-Policy', PAGE_CSP);
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  if (cache === 'no-store' || status !== 200) {
+    res.setHeader('Cache-Control', cache === 'no-store' ? 'private, no-store' : 'no-cache');
+    res.status(status).send(html);
+    return;
+  }
+  const etag = `W/"${createHash('sha256').update(html).digest('base64url').slice(0, 27)}"`;
+  res.setHeader('ETag', etag);
+  res.setHeader('Cache-Control', 'public, max-age=60');
+  const match = req.headers['if-none-match'];
+  if (match && match.split(',').some((t) => t.trim() === etag)) {
+    res.status(304).end();
+    return;
+  }
+  res.status(200).send(html);
+}

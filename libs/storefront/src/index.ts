@@ -1,0 +1,12 @@
+export { StorefrontModule } from './storefront.module';
+export { CatalogPages } from './catalog-pages.service';
+export type { ChartCard, ChartPageModel, HomePageModel, SearchPageModel } from './catalog-pages.service';
+export { renderUntrustedMarkdown } from './markdown';
+export { PAGE_ASSETS, STYLESHEET_ASSET, SCRIPT_ASSET } from './assets';
+export type { Asset } from './assets';
+export { coverageToday } from './policy';
+export { diffValues, schemaRows, changelog, MAX_DIFF_BYTES } from './documents';
+export { pageHtml, PAGE_CSP } from './pages/render';
+export type { PageContext } from './pages/layout';
+export type { BuyFormState } from './pages/chart';
+export type { LicenseShown } from './pages/checkout';

@@ -1,0 +1,82 @@
+import { ICON_ASSET, SCRIPT_ASSET, STYLESHEET_ASSET } from '../assets';
+import { Child, h, Html, renderDocument } from '../html/jsx';
+
+/** What every page needs from the request: where the store is mounted (PUBLIC_URL's path part). */
+export interface PageContext {
+  /** "" or e.g. "/store": every link and form of a page starts with it. */
+  basePath: string;
+  /** The store's public URL, for the commands a page shows. */
+  publicUrl: string;
+}
+
+export function Layout(props: {
+  ctx: PageContext;
+  title: string;
+  description?: string;
+  /** The search box's current words. */
+  q?: string;
+  /** Reload the page after this many seconds (a meta refresh: no script needed). */
+  refreshSeconds?: number;
+  children?: Child;
+}): Html {
+  const base = props.ctx.basePath;
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        {props.refreshSeconds ? <meta http-equiv="refresh" content={String(props.refreshSeconds)} /> : null}
+        <title>{props.title === 'Berth' ? 'Berth' : `${props.title} · Berth`}</title>
+        {props.description ? <meta name="description" content={props.description.slice(0, 300)} /> : null}
+        <link rel="icon" type="image/svg+xml" href={`${base}${ICON_ASSET.path}`} />
+        <link rel="stylesheet" href={`${base}${STYLESHEET_ASSET.path}`} />
+        <script src={`${base}${SCRIPT_ASSET.path}`} defer></script>
+      </head>
+      <body>
+        <a class="skip" href="#main">
+          Skip to content
+        </a>
+        <header class="site">
+          <div class="bar">
+            <a class="brand" href={`${base}/`}>
+              Berth
+            </a>
+            <form method="get" action={`${base}/charts`} role="search">
+              <label class="visually-hidden" for="site-q">
+                Search charts
+              </label>
+              <input id="site-q" type="search" name="q" value={props.q ?? ''} placeholder="Search charts" />
+              <button type="submit">Search</button>
+            </form>
+            <nav aria-label="Store">
+              <a href={`${base}/charts`}>All charts</a>
+            </nav>
+          </div>
+        </header>
+        <main id="main">{props.children}</main>
+        <footer class="site">
+          <p>Helm charts and the software they run, bought once. Install with the stock Helm client.</p>
+        </footer>
+      </body>
+    </html>
+  );
+}
+
+export const renderPage = (root: Html): string => renderDocument(root);
+
+/** A block of text with a copy button (shown only when the script runs). */
+export function CopyBlock(props: { id: string; label: string; text: string }): Html {
+  return (
+    <div>
+      <h3 id={`${props.id}-label`}>{props.label}</h3>
+      <div class="copy">
+        <pre class="wrap" id={props.id} aria-labelledby={`${props.id}-label`}>
+          {props.text}
+        </pre>
+        <button type="button" class="secondary" data-copy={props.id} hidden>
+          Copy
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,32 @@
+import { ChartPageModel, HomePageModel, SearchPageModel, ChartCard } from '../catalog-pages.service';
+import { h } from '../html/jsx';
+import { HomePage, MessagePage, PublisherPage, SearchPage } from './catalog';
+import { BuyFormState, ChartPage } from './chart';
+import { LicenseShown, LocalPayPage, PendingPage, SuccessPage } from './checkout';
+import { PageContext, renderPage } from './layout';
+
+/**
+ * The pages' policy: nothing inline, scripts, styles and images from the store itself (images also from
+ * https, for chart icons and README images), forms post to the store (and continue to Stripe Checkout).
+ */
+export const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https:; " +
+  "form-action 'self' https://checkout.stripe.com; frame-ancestors 'none'; base-uri 'none'";
+
+/** Every page as a complete HTML document. */
+export const pageHtml = {
+  home: (ctx: PageContext, model: HomePageModel) => renderPage(h(HomePage, { ctx, model })),
+  search: (ctx: PageContext, model: SearchPageModel) => renderPage(h(SearchPage, { ctx, model })),
+  chart: (ctx: PageContext, m: ChartPageModel, buy?: BuyFormState) =>
+    renderPage(h(ChartPage, { ctx, m, buy })),
+  publisher: (
+    ctx: PageContext,
+    model: { publisher: { slug: string; displayName: string }; charts: ChartCard[] },
+  ) => renderPage(h(PublisherPage, { ctx, model })),
+  message: (ctx: PageContext, title: string, text: string) =>
+    renderPage(h(MessagePage, { ctx, title, children: text })),
+  checkoutSuccess: (ctx: PageContext, license: LicenseShown) => renderPage(h(SuccessPage, { ctx, license })),
+  checkoutPending: (ctx: PageContext, chart: string) => renderPage(h(PendingPage, { ctx, chart })),
+  localPay: (ctx: PageContext, p: { chart: string; price: string; action: string }) =>
+    renderPage(h(LocalPayPage, { ctx, ...p })),
+};
