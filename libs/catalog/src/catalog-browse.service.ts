@@ -157,17 +157,18 @@ export class CatalogBrowseService {
     if (terms.length) {
       query = param(prefixQuery(terms));
       others = param(filter.matchingPublisherIds ?? []);
-      where.push(`(${DOCUMENT} @@ to_tsquery('simple', ${query}) OR c."publisher_id" = ANY(${others}::uuid[]))`);
+      where.push(
+        `(${DOCUMENT} @@ to_tsquery('simple', ${query}) OR c."publisher_id" = ANY(${others}::uuid[]))`,
+      );
     }
     if (filter.publisherIds) where.push(`c."publisher_id" = ANY(${param(filter.publisherIds)}::uuid[])`);
     if (filter.price === 'free') where.push(`l."price_amount" = 0`);
     if (filter.price === 'paid') where.push(`l."price_amount" > 0`);
     const conditions = where.map((w) => ` AND ${w}`).join('');
     // Postgres cannot type a parameter a statement does not use: the count takes only the filter's.
-    const [{ total }] = (await this.dataSource.query(
-      `SELECT count(*)::int AS total ${LISTED}${conditions}`,
-      [...params],
-    )) as Array<{ total: number }>;
+    const [{ total }] = (await this.dataSource.query(`SELECT count(*)::int AS total ${LISTED}${conditions}`, [
+      ...params,
+    ])) as Array<{ total: number }>;
     if (!total) return { items: [], total };
     let rank = '0';
     if (terms.length) {

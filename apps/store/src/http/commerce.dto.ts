@@ -54,7 +54,8 @@ export class CatalogItemDto {
   @ApiPropertyOptional({
     type: String,
     nullable: true,
-    description: "The chart's icon URL when it is https; anything else (http:, javascript:, data:, ...) is null.",
+    description:
+      "The chart's icon URL when it is https; anything else (http:, javascript:, data:, ...) is null.",
   })
   icon: string | null;
   @ApiProperty({ type: [String] }) keywords: string[];
