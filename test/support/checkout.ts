@@ -68,3 +68,11 @@ export async function payLocally(
 export async function buyLocally(baseUrl: string, buyer: Buyer) {
   return payLocally(baseUrl, await startCheckout(baseUrl, buyer));
 }
+
+/**
+ * The license key a checkout success page shows in its key block, or undefined when the page shows none.
+ * Reads the element by its id, so the page may add attributes (class, aria) without breaking suites.
+ */
+export function keyOnSuccessPage(html: string): string | undefined {
+  return /<pre\b[^>]*\bid="key"[^>]*>(berth_lic_[A-Za-z0-9_.-]+)<\/pre>/.exec(html)?.[1];
+}
