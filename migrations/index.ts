@@ -12,6 +12,7 @@ import { PublisherUsage1796183009810 } from './1796183009810-PublisherUsage';
 import { MailOutbox1796230000000 } from './1796230000000-MailOutbox';
 import { ChartVersionValues1796240000000 } from './1796240000000-ChartVersionValues';
 import { ChartSearch1796240000001 } from './1796240000001-ChartSearch';
+import { BuyerSignIn1796250000000 } from './1796250000000-BuyerSignIn';
 
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Init1795840809629,
@@ -25,4 +26,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   MailOutbox1796230000000,
   ChartVersionValues1796240000000,
   ChartSearch1796240000001,
+  BuyerSignIn1796250000000,
 ];

@@ -13,6 +13,9 @@ import { StorefrontModule } from '@berth/storefront';
 import { MIGRATIONS } from '../../../migrations';
 import { AccountClosure } from './account-closure';
 import { AccountsController } from './http/accounts.controller';
+import { BuyerController } from './http/buyer.controller';
+import { BuyerPagesController } from './http/buyer-pages.controller';
+import { BuyerSessionGuard } from './http/buyer-session';
 import { CatalogController } from './http/catalog.controller';
 import { ChartMuseumController } from './http/chartmuseum.controller';
 import { CheckoutController } from './http/checkout.controller';
@@ -59,6 +62,8 @@ export class AppModule {
         CheckoutController,
         CheckoutPagesController,
         PagesController,
+        BuyerController,
+        BuyerPagesController,
         LicensesController,
         OpsController,
       ],
@@ -73,6 +78,7 @@ export class AppModule {
         HelmPullLane,
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_GUARD, useClass: PublisherAuthGuard },
+        { provide: APP_GUARD, useClass: BuyerSessionGuard },
       ],
     };
   }

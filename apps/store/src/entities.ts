@@ -4,6 +4,7 @@ import { COMMERCE_ENTITIES } from '@berth/commerce';
 import { DATABASE_ENTITIES } from '@berth/database';
 import { LICENSING_ENTITIES } from '@berth/licensing';
 import { MAIL_ENTITIES } from '@berth/mail';
+import { STOREFRONT_ENTITIES } from '@berth/storefront';
 
 /** Every entity of every context: the one schema the migrations describe. */
 export const ENTITIES = [
@@ -13,4 +14,5 @@ export const ENTITIES = [
   ...COMMERCE_ENTITIES,
   ...DATABASE_ENTITIES,
   ...MAIL_ENTITIES,
+  ...STOREFRONT_ENTITIES,
 ];

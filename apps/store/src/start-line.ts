@@ -15,6 +15,8 @@ export function startFields(config: AppConfig, port: number) {
       loginMaxFailures: config.auth.loginMaxFailures,
       signupsPerClient: config.http.signupsPerClient,
       checkoutsPerClient: config.http.checkoutsPerClient,
+      loginLinksPerClient: config.http.loginLinksPerClient,
+      loginLinksPerEmail: config.http.loginLinksPerEmail,
       passwordHashConcurrency: config.auth.hashConcurrency,
     },
   };

@@ -63,6 +63,9 @@ export class LicenseMail implements OnModuleInit {
       `  helm repo add ${license.publisher} ${repoUrl} --username ${license.id} --password-stdin`,
       `  helm install ${license.chart} ${license.publisher}/${license.chart}`,
       '',
+      'Lost this mail, or need a new key? Sign in to My licenses with this address (no password):',
+      `  ${this.config.publicUrl}/my/licenses`,
+      '',
       `Store: ${this.config.publicUrl}/`,
     ].filter((line, i, all) => line !== '' || all[i - 1] !== '');
     return {

@@ -160,6 +160,8 @@ describe('loadConfig', () => {
     expect(d.http).toMatchObject({
       signupsPerClient: 10,
       checkoutsPerClient: 30,
+      loginLinksPerClient: 20,
+      loginLinksPerEmail: 5,
       clientLimitWindowSeconds: 3600,
     });
     expect(d.auth).toMatchObject({ hashConcurrency: 2, hashQueue: 32 });
@@ -167,6 +169,8 @@ describe('loadConfig', () => {
       DATA_DIR: dataDir(),
       SIGNUPS_PER_CLIENT: '3',
       CHECKOUTS_PER_CLIENT: '7',
+      LOGIN_LINKS_PER_CLIENT: '4',
+      LOGIN_LINKS_PER_EMAIL: '2',
       CLIENT_LIMIT_WINDOW_SECONDS: '60',
       PASSWORD_HASH_CONCURRENCY: '4',
       PASSWORD_HASH_QUEUE: '0',
@@ -174,6 +178,8 @@ describe('loadConfig', () => {
     expect(c.http).toMatchObject({
       signupsPerClient: 3,
       checkoutsPerClient: 7,
+      loginLinksPerClient: 4,
+      loginLinksPerEmail: 2,
       clientLimitWindowSeconds: 60,
     });
     expect(c.auth).toMatchObject({ hashConcurrency: 4, hashQueue: 0 });

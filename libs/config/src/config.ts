@@ -320,6 +320,18 @@ export class EnvironmentVariables {
   @Min(1)
   CHECKOUTS_PER_CLIENT = 30;
 
+  /** Sign-in links (POST /v1/buyer/login-links) one client may ask for per CLIENT_LIMIT_WINDOW_SECONDS. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  LOGIN_LINKS_PER_CLIENT = 20;
+
+  /** Sign-in links asked for one e-mail address per CLIENT_LIMIT_WINDOW_SECONDS, from any client. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  LOGIN_LINKS_PER_EMAIL = 5;
+
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -431,6 +443,8 @@ export interface AppConfig {
     authFailureWindowSeconds: number;
     signupsPerClient: number;
     checkoutsPerClient: number;
+    loginLinksPerClient: number;
+    loginLinksPerEmail: number;
     clientLimitWindowSeconds: number;
     trustProxy: boolean | number | string;
     /** Whether TRUST_PROXY was set at all (unset behind a proxy is a misconfiguration worth a warning). */
@@ -599,6 +613,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       authFailureWindowSeconds: vars.AUTH_FAILURE_WINDOW_SECONDS,
       signupsPerClient: vars.SIGNUPS_PER_CLIENT,
       checkoutsPerClient: vars.CHECKOUTS_PER_CLIENT,
+      loginLinksPerClient: vars.LOGIN_LINKS_PER_CLIENT,
+      loginLinksPerEmail: vars.LOGIN_LINKS_PER_EMAIL,
       clientLimitWindowSeconds: vars.CLIENT_LIMIT_WINDOW_SECONDS,
       trustProxy: parseTrustProxy(vars.TRUST_PROXY ?? 'false'),
       trustProxyConfigured: vars.TRUST_PROXY !== undefined,

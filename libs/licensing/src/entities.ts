@@ -48,6 +48,8 @@ export class LicenseEntity {
   @Column({ name: 'chart_name', type: 'varchar', length: 63 })
   chartName: string;
 
+  /** Indexed: "My licenses" lists a buyer's licenses by it. */
+  @Index('license_buyer_email_idx')
   @Column({ name: 'buyer_email', type: 'varchar', length: 320 })
   buyerEmail: string;
 
@@ -77,6 +79,13 @@ export class LicenseEntity {
 
   @Column({ type: 'varchar', length: 64 })
   kid: string;
+
+  /**
+   * Bumped when the holder rotates the key: keys carry the generation they were minted for (`gen`), and
+   * one below the row's is refused, so the old key stops working while the license id stays the same.
+   */
+  @Column({ name: 'key_generation', type: 'integer', default: 0 })
+  keyGeneration: number;
 }
 
 export const LICENSING_ENTITIES = [SigningKeyEntity, LicenseEntity];

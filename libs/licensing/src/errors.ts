@@ -2,11 +2,13 @@ import { defineErrors, ErrorKind } from '@berth/common';
 
 export enum LicensingErrorCode {
   LicenseNotFound = 'license_not_found',
+  LicenseRevoked = 'license_revoked',
 }
 
 /** Each licensing code's kind and message, declared once; throw `LicensingErrors.<Code>(…)`. */
 export const LicensingErrors = defineErrors(LicensingErrorCode, {
   LicenseNotFound: { kind: ErrorKind.NotFound, message: 'No such license.' },
+  LicenseRevoked: { kind: ErrorKind.Conflict, message: 'This license is revoked: it has no key any more.' },
 });
 
 /** Why a key does not grant access; also the `reason` of POST /v1/licenses/verify. */
@@ -19,5 +21,7 @@ export type LicenseInvalidReason =
   | 'not_found'
   | 'revoked'
   | 'suspended'
+  /** A key minted before the holder rotated it. */
+  | 'rotated'
   | 'wrong_chart'
   | 'version_not_covered';

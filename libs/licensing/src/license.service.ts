@@ -44,6 +44,8 @@ export interface LicenseView {
   expiresAt: Date | null;
   status: LicenseStatus;
   reason: string | null;
+  /** Which key is current: keys minted for an earlier generation are refused (see rotateKey). */
+  keyGeneration: number;
 }
 
 /** Filters of the publisher's license list (`from`/`to` on the issue time). */
@@ -86,6 +88,7 @@ export const toLicenseView = (l: LicenseEntity): LicenseView => ({
   expiresAt: l.expiresAt,
   status: statusOf(l),
   reason: l.reason,
+  keyGeneration: l.keyGeneration,
 });
 
 /**
@@ -123,6 +126,7 @@ export class LicenseService {
       suspendedAt: null,
       reason: null,
       kid: this.keys.signingKey().kid,
+      keyGeneration: 0,
     });
     await m.insert(LicenseEntity, row);
     return toLicenseView(row);
@@ -142,6 +146,8 @@ export class LicenseService {
       iat: Math.floor(l.issuedAt.getTime() / 1000),
     };
     if (l.expiresAt) claims.exp = Math.floor(l.expiresAt.getTime() / 1000);
+    // Absent for generation 0, so keys minted before rotation existed stay byte-compatible with verifiers.
+    if (l.keyGeneration > 0) claims.gen = l.keyGeneration;
     const token = jwt.sign(claims, privateKey, {
       algorithm: 'ES256',
       keyid: kid,
@@ -170,7 +176,7 @@ export class LicenseService {
     }
     if (claims.exp !== undefined && Date.now() >= claims.exp * 1000)
       return { valid: false, reason: 'expired' };
-    return this.outcome(await this.statusCache.get(claims.sub));
+    return this.outcome(await this.statusCache.get(claims.sub), claims);
   }
 
   /**
@@ -184,17 +190,18 @@ export class LicenseService {
     const claims = this.verifiedKeys.get(key, false);
     if (!claims || (claims.exp !== undefined && Date.now() >= claims.exp * 1000)) return undefined;
     const row = this.statusCache.peek(claims.sub);
-    return row === undefined ? undefined : this.outcome(row);
+    return row === undefined ? undefined : this.outcome(row, claims);
   }
 
   countCachedCheck(): void {
     this.verifiedKeys.countHit();
   }
 
-  private outcome(row: LicenseEntity | null): VerifiedLicense {
+  private outcome(row: LicenseEntity | null, claims: VerifiedClaims): VerifiedLicense {
     if (!row) return { valid: false, reason: 'not_found' };
     const license = toLicenseView(row);
     if (license.status !== 'active') return { valid: false, reason: license.status, license };
+    if (claims.gen < row.keyGeneration) return { valid: false, reason: 'rotated', license };
     return {
       valid: true,
       license,
@@ -225,7 +232,13 @@ export class LicenseService {
       return { valid: false, reason: 'bad_signature' };
     }
     if (typeof claims.sub !== 'string') return { valid: false, reason: 'malformed' };
-    return { sub: claims.sub, ...(typeof claims.exp === 'number' ? { exp: claims.exp } : {}) };
+    const gen = (claims as { gen?: unknown }).gen ?? 0;
+    if (!Number.isSafeInteger(gen) || (gen as number) < 0) return { valid: false, reason: 'malformed' };
+    return {
+      sub: claims.sub,
+      gen: gen as number,
+      ...(typeof claims.exp === 'number' ? { exp: claims.exp } : {}),
+    };
   }
 
   covers(e: Entitlement, version: { version: string; createdAt: Date }): boolean {
@@ -259,6 +272,61 @@ export class LicenseService {
   async hasLivePaid(publisherId: string, manager?: EntityManager): Promise<boolean> {
     const m = manager ?? this.dataSource.manager;
     return m.exists(LicenseEntity, { where: { publisherId, orderId: Not(IsNull()), revokedAt: IsNull() } });
+  }
+
+  /** Whether any license (in any state) was bought by or given to `email`. */
+  hasAnyForBuyer(email: string): Promise<boolean> {
+    return this.dataSource
+      .getRepository(LicenseEntity)
+      .exists({ where: { buyerEmail: email.trim().toLowerCase() } });
+  }
+
+  /** Every license bought by or given to `email`, newest first: what "My licenses" lists. */
+  async listForBuyer(email: string): Promise<LicenseView[]> {
+    const rows = await this.dataSource.getRepository(LicenseEntity).find({
+      where: { buyerEmail: email.trim().toLowerCase() },
+      order: { issuedAt: 'DESC', id: 'DESC' },
+      take: 500,
+    });
+    return rows.map(toLicenseView);
+  }
+
+  /** The holder's license, or 404 exactly as if it did not exist when it is someone else's. */
+  async requireForBuyer(email: string, id: string): Promise<LicenseView> {
+    const row = await this.dataSource
+      .getRepository(LicenseEntity)
+      .findOne({ where: { id, buyerEmail: email.trim().toLowerCase() } });
+    if (!row) throw LicensingErrors.LicenseNotFound();
+    return toLicenseView(row);
+  }
+
+  /** The holder's current key (freshly signed); a revoked license has none (409). */
+  async currentKeyForBuyer(email: string, id: string): Promise<{ id: string; key: string }> {
+    const license = await this.requireForBuyer(email, id);
+    if (license.status === 'revoked') throw LicensingErrors.LicenseRevoked();
+    return { id: license.id, key: this.keyFor(license) };
+  }
+
+  /**
+   * A new key for the holder's license; every key minted before stops working. The bump and its notice
+   * commit together, so other replicas drop what they cached of the license (the revocation bound).
+   * A revoked license has nothing to rotate (409); a suspended one may rotate and stays suspended.
+   */
+  async rotateKey(email: string, id: string): Promise<{ license: LicenseView; key: string }> {
+    const current = await this.requireForBuyer(email, id);
+    if (current.status === 'revoked') throw LicensingErrors.LicenseRevoked();
+    const rotated = await this.changeAndAnnounce(undefined, id, async (m) => {
+      await m
+        .createQueryBuilder()
+        .update(LicenseEntity)
+        .set({ keyGeneration: () => 'key_generation + 1' })
+        .where('id = :id AND revoked_at IS NULL', { id })
+        .execute();
+      return m.getRepository(LicenseEntity).findOneOrFail({ where: { id } });
+    });
+    if (rotated.revokedAt) throw LicensingErrors.LicenseRevoked();
+    const license = toLicenseView(rotated);
+    return { license, key: this.keyFor(license) };
   }
 
   find(id: string): Promise<LicenseView | null> {

@@ -6,6 +6,8 @@ export interface VerifiedClaims {
   sub: string;
   /** Seconds since the epoch, as in the token; absent for a key that never expires. */
   exp?: number;
+  /** The key generation the key was minted for (0 when the claim is absent: keys from before rotation). */
+  gen: number;
 }
 
 /**
@@ -60,6 +62,7 @@ export class VerifiedKeyCache implements OnModuleInit {
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(this.digest(key), {
       sub: claims.sub,
+      gen: claims.gen,
       ...(claims.exp !== undefined ? { exp: claims.exp } : {}),
     });
   }

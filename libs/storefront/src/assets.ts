@@ -44,6 +44,10 @@ button.secondary{background:#fff;color:var(--brand)}
 .price.free{color:var(--ok)}
 .badge{display:inline-block;font-size:.8rem;padding:.1rem .5rem;border-radius:4px;border:1px solid currentColor}
 .badge.signed{color:var(--ok)}
+.badge.status-active{color:var(--ok)}
+.badge.status-suspended,.badge.status-revoked{color:var(--bad)}
+section.license{border:1px solid var(--line);border-radius:8px;padding:0 1rem 1rem;margin:1rem 0}
+.actions{display:flex;gap:.5rem;flex-wrap:wrap;margin-top:.75rem}
 .filters{display:flex;gap:.75rem;flex-wrap:wrap;align-items:end;margin:.5rem 0 1rem}
 .filters label{display:flex;flex-direction:column;font-size:.875rem;color:var(--muted)}
 .pager{display:flex;gap:1rem;align-items:center;margin-top:1.5rem}

@@ -10,3 +10,14 @@ export { pageHtml, PAGE_CSP } from './pages/render';
 export type { PageContext } from './pages/layout';
 export type { BuyFormState } from './pages/chart';
 export type { LicenseShown } from './pages/checkout';
+export { STOREFRONT_ENTITIES, BuyerLoginLinkEntity, BuyerSessionEntity } from './buyers/entities';
+export { StorefrontErrors, StorefrontErrorCode } from './buyers/errors';
+export {
+  BuyerSignInService,
+  BUYER_LOGIN_MAIL,
+  BUYER_SESSION_DAYS,
+  LOGIN_LINK_MINUTES,
+} from './buyers/buyer-sign-in.service';
+export type { OpenedBuyerSession } from './buyers/buyer-sign-in.service';
+export type { KeyShown, MyLicenseRow } from './pages/my';
+export { myLicenseRow } from './buyers/my-licenses';

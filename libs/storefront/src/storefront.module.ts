@@ -1,8 +1,15 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '@berth/accounts';
 import { CatalogModule } from '@berth/catalog';
+import { LicensingModule } from '@berth/licensing';
+import { MailModule } from '@berth/mail';
+import { BuyerSignInService } from './buyers/buyer-sign-in.service';
 import { CatalogPages } from './catalog-pages.service';
 
-/** The public pages' read models and rendering; controllers live at the HTTP edge (apps/store). */
-@Module({ imports: [CatalogModule, AccountsModule], providers: [CatalogPages], exports: [CatalogPages] })
+/** The public pages' read models and rendering, and buyers' sign-in; controllers live at the HTTP edge. */
+@Module({
+  imports: [CatalogModule, AccountsModule, LicensingModule, MailModule],
+  providers: [CatalogPages, BuyerSignInService],
+  exports: [CatalogPages, BuyerSignInService],
+})
 export class StorefrontModule {}

@@ -36,4 +36,23 @@ export class ClientLimits {
     if (count.count <= limit(this.config)) return;
     throw refuse(Math.max(1, Math.ceil((count.resetAt - Date.now()) / 1000)));
   }
+
+  /**
+   * A sign-in link: counted per client and per e-mail address (one statement), so neither one client
+   * nor many clients can flood one inbox. The address is counted as an HMAC, never stored.
+   */
+  async consumeLoginLink(req: Request, email: string): Promise<void> {
+    const keys = [
+      this.windows.keyOf('client-loginLink', clientKey(req.ip ?? req.socket.remoteAddress)),
+      this.windows.keyOf('email-loginLink', email.trim().toLowerCase()),
+    ];
+    const [client, address] = await this.windows.hit(keys, this.config.http.clientLimitWindowSeconds);
+    const over = [
+      client.count > this.config.http.loginLinksPerClient ? client : undefined,
+      address.count > this.config.http.loginLinksPerEmail ? address : undefined,
+    ].filter((c) => c !== undefined);
+    if (!over.length) return;
+    const resetAt = Math.max(...over.map((c) => c.resetAt));
+    throw HttpErrors.TooManyLoginLinks(Math.max(1, Math.ceil((resetAt - Date.now()) / 1000)));
+  }
 }

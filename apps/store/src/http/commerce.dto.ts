@@ -184,6 +184,7 @@ export class VerifyResultDto {
       'not_found',
       'revoked',
       'suspended',
+      'rotated',
       'wrong_publisher',
       'wrong_chart',
       'version_not_covered',

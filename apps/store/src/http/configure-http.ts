@@ -46,6 +46,8 @@ export function configureHttp(app: INestApplication): void {
   expressApp.use('/checkout', express.urlencoded({ extended: false, limit: '1kb' }));
   // The chart page's Buy form posts one e-mail address.
   expressApp.use('/charts', express.urlencoded({ extended: false, limit: '2kb' }));
+  // My licenses' forms: an e-mail address, a sign-in token, or nothing.
+  expressApp.use('/my', express.urlencoded({ extended: false, limit: '2kb' }));
   // Body-parser failures happen before Nest's filters see the request; answer them in the same shape.
   expressApp.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (!err) return next();

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { DomainError, ErrorKind } from '@berth/common';
 import { isConnectionError } from '@berth/database';
 import type { Request, Response } from 'express';
-import { PAGE_CSP, pageHtml, PageContext } from '@berth/storefront';
+import { PAGE_CSP, pageHtml, PageContext, StorefrontErrorCode } from '@berth/storefront';
 import type { CountRejection } from './auth-failure-limiter';
 import { HelmRepoErrorCode } from '@berth/helm-repo';
 import { HttpErrorCode, HttpErrors, HttpStatusErrorCode } from './http-errors';
@@ -133,6 +133,8 @@ function writeError(req: Request, res: Response, e: ErrorBody, requestId: string
     res.setHeader('Content-Security-Policy', PAGE_CSP);
     res.status(e.status).type('html');
     if (req.method === 'HEAD') res.end();
+    // A person who needs a buyer session is shown how to get one.
+    else if (e.code === StorefrontErrorCode.BuyerSessionRequired) res.send(pageHtml.signIn(page));
     else res.send(pageHtml.message(page, ERROR_TITLES[e.status] ?? 'Something went wrong', e.message));
     return;
   }

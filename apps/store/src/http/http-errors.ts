@@ -24,6 +24,9 @@ export enum HttpErrorCode {
   TooManyAuthFailures = 'too_many_auth_failures',
   TooManySignups = 'too_many_signups',
   TooManyCheckouts = 'too_many_checkouts',
+  TooManyLoginLinks = 'too_many_login_links',
+  /** A cookie-authenticated change sent from a page of another origin. */
+  CrossOriginRefused = 'cross_origin_refused',
   /** 408: the upload body stalled or came in below the minimum rate. */
   UploadTooSlow = 'upload_too_slow',
   /** 429: this publisher already holds its share of the upload slots. */
@@ -97,6 +100,15 @@ export const HttpErrors = defineErrors(HttpErrorCode, {
     kind: ErrorKind.RateLimited,
     message: (_retryAfterSeconds: number) => 'Too many checkouts from this address; retry later.',
     retryAfterSeconds: (retryAfterSeconds: number) => retryAfterSeconds,
+  },
+  TooManyLoginLinks: {
+    kind: ErrorKind.RateLimited,
+    message: (_retryAfterSeconds: number) => 'Too many sign-in links asked for; retry later.',
+    retryAfterSeconds: (retryAfterSeconds: number) => retryAfterSeconds,
+  },
+  CrossOriginRefused: {
+    kind: ErrorKind.Forbidden,
+    message: 'This request came from a page of another site; open the store and try again there.',
   },
   UploadTooSlow: { kind: ErrorKind.Timeout, message: sentence },
   PublisherUploadsBusy: {

@@ -50,6 +50,7 @@ export function Layout(props: {
             </form>
             <nav aria-label="Store">
               <a href={`${base}/charts`}>All charts</a>
+              <a href={`${base}/my/licenses`}>My licenses</a>
             </nav>
           </div>
         </header>

@@ -4,6 +4,7 @@ import { HomePage, MessagePage, PublisherPage, SearchPage } from './catalog';
 import { BuyFormState, ChartPage } from './chart';
 import { LicenseShown, LocalPayPage, PendingPage, SuccessPage } from './checkout';
 import { PageContext, renderPage } from './layout';
+import { ConfirmSignInPage, KeyShown, LinkSentPage, MyLicenseRow, MyLicensesPage, SignInPage } from './my';
 
 /**
  * The pages' policy: nothing inline, scripts, styles and images from the store itself (images also from
@@ -27,6 +28,12 @@ export const pageHtml = {
     renderPage(h(MessagePage, { ctx, title, children: text })),
   checkoutSuccess: (ctx: PageContext, license: LicenseShown) => renderPage(h(SuccessPage, { ctx, license })),
   checkoutPending: (ctx: PageContext, chart: string) => renderPage(h(PendingPage, { ctx, chart })),
+  myLicenses: (ctx: PageContext, p: { email: string; licenses: MyLicenseRow[]; shown?: KeyShown }) =>
+    renderPage(h(MyLicensesPage, { ctx, ...p })),
+  signIn: (ctx: PageContext, p: { email?: string; error?: string; notice?: string } = {}) =>
+    renderPage(h(SignInPage, { ctx, ...p })),
+  linkSent: (ctx: PageContext) => renderPage(h(LinkSentPage, { ctx })),
+  confirmSignIn: (ctx: PageContext, token: string) => renderPage(h(ConfirmSignInPage, { ctx, token })),
   localPay: (ctx: PageContext, p: { chart: string; price: string; action: string }) =>
     renderPage(h(LocalPayPage, { ctx, ...p })),
 };
