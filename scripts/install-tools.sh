@@ -2,8 +2,9 @@
 # Installs the pinned external tools the test suites drive (Helm v3 and v4, the ChartMuseum push plugin,
 # MinIO, stripe-mock, Mailpit (SMTP for the mail suites) and ChartMuseum for the comparison bench) with `go install` into ./.tools, and reuses what is already there.
 # The bench also needs two system packages, wrk (its load generator) and nginx (its static ceiling), and
-# taskset (util-linux) to pin them: installed with apt-get when missing and running as root, else a hint.
-# Usage: scripts/install-tools.sh [name ...]   (default: all; names: the Go tools below, wrk, nginx)
+# taskset (util-linux) to pin them; the browser suites need Debian's chromium (driven by playwright-core,
+# which cannot download a browser here): installed with apt-get when missing and running as root, else a hint.
+# Usage: scripts/install-tools.sh [name ...]   (default: all; names: the Go tools below, wrk, nginx, chromium)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
@@ -15,8 +16,9 @@ system_tools() {
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
   command -v taskset >/dev/null 2>&1 || missing+=(util-linux)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ ${#missing[@]} -eq 0 ] && return 0
-  local hint="the bench needs the Debian packages ${missing[*]} (wrk: load generator; nginx-light: the nginx ceiling; util-linux: taskset)"
+  local hint="the bench and the browser suites need the Debian packages ${missing[*]} (wrk: load generator; nginx-light: the nginx ceiling; util-linux: taskset; chromium: /usr/bin/chromium for playwright-core)"
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     echo "install-tools: $hint; install them as root: apt-get install -y --no-install-recommends ${missing[*]}" >&2
     exit 1
@@ -29,8 +31,9 @@ system_tools() {
     echo "install-tools: apt-get could not install ${missing[*]}; $hint" >&2
     exit 1
   }
-  command -v wrk >/dev/null 2>&1 && { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || {
-    echo "install-tools: wrk or nginx still missing after apt-get; $hint" >&2
+  command -v wrk >/dev/null 2>&1 && { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } &&
+    [ -x /usr/bin/chromium ] || {
+    echo "install-tools: wrk, nginx or chromium still missing after apt-get; $hint" >&2
     exit 1
   }
 }
@@ -93,10 +96,10 @@ install_one() {
 }
 
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(wrk nginx helm3 helm4 helm-cm-push minio stripe-mock chartmuseum mailpit)
+[ ${#names[@]} -eq 0 ] && names=(wrk nginx chromium helm3 helm4 helm-cm-push minio stripe-mock chartmuseum mailpit)
 system_done=
 for n in "${names[@]}"; do
-  if [ "$n" = wrk ] || [ "$n" = nginx ]; then
+  if [ "$n" = wrk ] || [ "$n" = nginx ] || [ "$n" = chromium ]; then
     [ -n "$system_done" ] || system_tools
     system_done=1
     continue

@@ -84,7 +84,8 @@ describe('"My licenses": passwordless sign-in, keys and rotation', () => {
     });
     expect(confirm.status).toBe(200);
     expect(confirm.headers.get('cache-control')).toBe('private, no-store');
-    expect(confirm.headers.get('referrer-policy')).toBe('no-referrer');
+    // The URL carries the token: no other site gets it as a Referer.
+    expect(confirm.headers.get('referrer-policy')).toBe('same-origin');
     expect(buyerCookieFrom(confirm)).toBeUndefined();
     expect(await confirm.text()).toContain('action="/my/sign-in"');
 

@@ -1,5 +1,5 @@
 import { createPublisher, Publisher, publishChart, putListing, uploadChart } from '../support/api';
-import { fixtureCharts, provFor, simpleChart, tarGz } from '../support/charts';
+import { fixtureCharts, HOSTILE_README, provFor, simpleChart, tarGz } from '../support/charts';
 import { buyerEmail } from '../support/checkout';
 import { InProcessStore, startInProcess } from '../support/in-process';
 
@@ -17,20 +17,6 @@ const resultNames = (body: string) =>
   [...body.matchAll(/<li class="card"><h3>(?:<img[^>]*>)?<a href="\/charts\/[^/]+\/([^"]+)">/g)].map(
     (m) => m[1],
   );
-
-/** A README with everything a hostile publisher might try; none of it may become markup or script. */
-const HOSTILE_README = [
-  '# Evil',
-  '<script>window.pwned = 1</script>',
-  '<img src=x onerror="window.pwned = 2">',
-  '<svg onload="window.pwned = 3"><circle r="1"/></svg>',
-  '[click](javascript:window.pwned=4) [data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)',
-  '[tab](java\tscript:alert(1)) [ok](https://example.com/docs)',
-  '![pixel](http://tracker.example/p.png) ![logo](https://cdn.example/logo.png)',
-  '<a href="javascript:alert(1)">raw link</a>',
-  `${'> '.repeat(200)}deep`,
-  `${'- '.repeat(200)}deep list`,
-].join('\n\n');
 
 describe('storefront pages', () => {
   let store: InProcessStore;

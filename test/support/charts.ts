@@ -84,3 +84,17 @@ export const provFor = (name: string, version: string, archive: Buffer) =>
   Buffer.from(
     `-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\napiVersion: v2\nname: ${name}\nversion: ${version}\n\n...\nfiles:\n  ${name}-${version}.tgz: sha256:${createHash('sha256').update(archive).digest('hex')}\n-----BEGIN PGP SIGNATURE-----\n\nwsBcBAEBCgAQBQJ=\n-----END PGP SIGNATURE-----\n`,
   );
+
+/** A README with everything a hostile publisher might try; none of it may become markup or script. */
+export const HOSTILE_README = [
+  '# Evil',
+  '<script>window.pwned = 1</script>',
+  '<img src=x onerror="window.pwned = 2">',
+  '<svg onload="window.pwned = 3"><circle r="1"/></svg>',
+  '[click](javascript:window.pwned=4) [data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)',
+  '[tab](java\tscript:alert(1)) [ok](https://example.com/docs)',
+  '![pixel](http://tracker.example/p.png) ![logo](https://cdn.example/logo.png)',
+  '<a href="javascript:alert(1)">raw link</a>',
+  `${'> '.repeat(200)}deep`,
+  `${'- '.repeat(200)}deep list`,
+].join('\n\n');

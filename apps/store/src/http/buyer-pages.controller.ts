@@ -88,8 +88,6 @@ export class BuyerPagesController {
     const token = typeof req.query.token === 'string' ? req.query.token : undefined;
     if (token === undefined) return sendPage(req, res, 200, pageHtml.signIn(this.ctx), 'no-store');
     if (!this.signIn.isWellFormedLink(token)) return this.linkRefused(req, res);
-    // The page's URL carries the token: no Referer may leave it.
-    res.setHeader('Referrer-Policy', 'no-referrer');
     sendPage(req, res, 200, pageHtml.confirmSignIn(this.ctx, token), 'no-store');
   }
 

@@ -131,6 +131,7 @@ function writeError(req: Request, res: Response, e: ErrorBody, requestId: string
   const page = errorPageContext(req);
   if (page) {
     res.setHeader('Content-Security-Policy', PAGE_CSP);
+    res.setHeader('Referrer-Policy', 'same-origin');
     res.status(e.status).type('html');
     if (req.method === 'HEAD') res.end();
     // A person who needs a buyer session is shown how to get one.

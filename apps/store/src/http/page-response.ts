@@ -19,6 +19,9 @@ export function sendPage(
   cache: 'public' | 'no-store' = 'public',
 ): void {
   res.setHeader('Content-Security-Policy', PAGE_CSP);
+  // Not no-referrer (the default for everything else): under it a browser sends `Origin: null` with a
+  // form post, and the pages' own posts must show the store's origin. Other sites still get no Referer.
+  res.setHeader('Referrer-Policy', 'same-origin');
   res.setHeader('Content-Type', 'text/html; charset=utf-8');
   if (cache === 'no-store' || status !== 200) {
     res.setHeader('Cache-Control', cache === 'no-store' ? 'private, no-store' : 'no-cache');
