@@ -13,9 +13,10 @@ const LIBRARY_DEPENDENCIES = {
   licensing: BASE,
   catalog: ['artifacts', ...BASE],
   mail: BASE,
+  analytics: BASE,
   commerce: ['licensing', 'catalog', 'mail', ...BASE],
   'helm-repo': ['licensing', 'catalog', 'artifacts', ...BASE],
-  storefront: ['catalog', 'licensing', 'commerce', 'accounts', 'mail', ...BASE],
+  storefront: ['catalog', 'licensing', 'commerce', 'accounts', 'mail', 'analytics', ...BASE],
 };
 
 export default tseslint.config(

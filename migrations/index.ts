@@ -13,6 +13,7 @@ import { MailOutbox1796230000000 } from './1796230000000-MailOutbox';
 import { ChartVersionValues1796240000000 } from './1796240000000-ChartVersionValues';
 import { ChartSearch1796240000001 } from './1796240000001-ChartSearch';
 import { BuyerSignIn1796250000000 } from './1796250000000-BuyerSignIn';
+import { ChartDownloads1796250000001 } from './1796250000001-ChartDownloads';
 
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Init1795840809629,
@@ -27,4 +28,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   ChartVersionValues1796240000000,
   ChartSearch1796240000001,
   BuyerSignIn1796250000000,
+  ChartDownloads1796250000001,
 ];

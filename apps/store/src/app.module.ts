@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AccountsModule } from '@berth/accounts';
+import { AnalyticsModule } from '@berth/analytics';
 import { ArtifactsModule } from '@berth/artifacts';
 import { CatalogModule } from '@berth/catalog';
 import { CommerceModule } from '@berth/commerce';
@@ -52,6 +53,7 @@ export class AppModule {
         LicensingModule,
         CommerceModule,
         StorefrontModule,
+        AnalyticsModule,
       ],
       controllers: [
         AccountsController,

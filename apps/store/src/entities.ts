@@ -1,4 +1,5 @@
 import { ACCOUNTS_ENTITIES } from '@berth/accounts';
+import { ANALYTICS_ENTITIES } from '@berth/analytics';
 import { CATALOG_ENTITIES } from '@berth/catalog';
 import { COMMERCE_ENTITIES } from '@berth/commerce';
 import { DATABASE_ENTITIES } from '@berth/database';
@@ -15,4 +16,5 @@ export const ENTITIES = [
   ...DATABASE_ENTITIES,
   ...MAIL_ENTITIES,
   ...STOREFRONT_ENTITIES,
+  ...ANALYTICS_ENTITIES,
 ];

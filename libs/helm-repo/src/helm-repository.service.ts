@@ -20,6 +20,8 @@ export interface ChartFile {
   size: number | null;
   etag: string;
   contentType: string;
+  /** The chart version an archive is (absent for a `.prov`): what a download is counted against. */
+  download?: { chartId: string; version: string };
 }
 
 /**
@@ -171,6 +173,7 @@ export class HelmRepositoryService {
       size: v.size,
       etag: `"${v.digest}"`,
       contentType: 'application/gzip',
+      download: { chartId: v.chartId, version: v.version },
     };
   }
 
@@ -187,7 +190,15 @@ export class HelmRepositoryService {
     const v = this.files.ref(publisherId, fileName.slice(0, -4), false);
     if (!v || fileAccess(v, viewer, false) !== 'allowed') return undefined;
     const body = this.files.archive(v.blobKey);
-    return body && { body, size: v.size, etag: `"${v.digest}"`, contentType: 'application/gzip' };
+    return (
+      body && {
+        body,
+        size: v.size,
+        etag: `"${v.digest}"`,
+        contentType: 'application/gzip',
+        download: { chartId: v.chartId, version: v.version },
+      }
+    );
   }
 
   /** Counts an answer of cachedArchive that was sent, as the full path counts its cache hits. */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { parse as parseYaml } from 'yaml';
 import { PublisherAccessService, PublisherRef } from '@berth/accounts';
+import { ChartDownloads, DownloadStats } from '@berth/analytics';
 import {
   CATALOG_PAGE_SIZE,
   CatalogBrowseService,
@@ -16,6 +17,8 @@ import { Coverage, coverageToday } from './policy';
 
 export interface ChartCard extends CatalogItem {
   publisher: PublisherRef;
+  /** Downloads in the last 30 days, where the page shows them. */
+  downloads?: number;
 }
 
 export interface SearchPageModel {
@@ -30,6 +33,8 @@ export interface SearchPageModel {
 
 export interface HomePageModel {
   newest: ChartCard[];
+  /** Most downloaded in the last 30 days. */
+  mostDownloaded: ChartCard[];
   publishers: Array<{ publisher: PublisherRef; charts: number }>;
 }
 
@@ -47,6 +52,7 @@ export interface ChartPageModel {
   compare: { version: string; lines: DiffLine[] | null } | null;
   schema: { rows: SchemaRow[]; truncated: boolean } | null;
   changes: Map<string, ChangeEntry[]>;
+  downloads: ChartDownloads;
 }
 
 const HOME_NEWEST = 12;
@@ -59,19 +65,29 @@ export class CatalogPages {
   constructor(
     private readonly catalog: CatalogBrowseService,
     private readonly publishers: PublisherAccessService,
+    private readonly downloadStats: DownloadStats,
   ) {}
 
   async home(): Promise<HomePageModel> {
-    const [newest, sellers] = await Promise.all([
+    const [newest, sellers, top] = await Promise.all([
       this.catalog.newest(HOME_NEWEST),
       this.catalog.publishersWithCharts(HOME_PUBLISHERS),
+      // More than shown: some may since have been unpublished.
+      this.downloadStats.mostDownloaded(HOME_NEWEST * 2),
     ]);
+    const popular = (await this.catalog.cardsFor(top.map((t) => t.chartId))).slice(0, HOME_NEWEST);
+    const pulls = new Map(top.map((t) => [t.chartId, t.pulls]));
     const refs = await this.publishers.findByIds([
       ...newest.map((c) => c.publisherId),
       ...sellers.map((s) => s.publisherId),
+      ...popular.map((c) => c.publisherId),
     ]);
     return {
       newest: this.withPublishers(newest, refs),
+      mostDownloaded: this.withPublishers(popular, refs).map((c) => ({
+        ...c,
+        downloads: pulls.get(c.chartId),
+      })),
       publishers: sellers
         .filter((s) => refs.has(s.publisherId))
         .map((s) => ({ publisher: refs.get(s.publisherId)!, charts: s.charts })),
@@ -125,7 +141,10 @@ export class CatalogPages {
     if (!chart || !chart.versions.length) return null;
     const version = opts.version ? chart.versions.find((v) => v.version === opts.version) : chart.versions[0];
     if (!version) return null;
-    const docs = await this.catalog.versionDocuments(chart.chartId, version.version);
+    const [docs, downloads] = await Promise.all([
+      this.catalog.versionDocuments(chart.chartId, version.version),
+      this.downloadStats.forChart(chart.chartId),
+    ]);
     if (!docs) return null;
     let compare: ChartPageModel['compare'] = null;
     const other = opts.compareWith ? chart.versions.find((v) => v.version === opts.compareWith) : undefined;
@@ -147,6 +166,7 @@ export class CatalogPages {
       compare,
       schema: docs.valuesSchema ? schemaRows(docs.valuesSchema) : null,
       changes,
+      downloads,
     };
   }
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '@berth/accounts';
+import { AnalyticsModule } from '@berth/analytics';
 import { CatalogModule } from '@berth/catalog';
 import { LicensingModule } from '@berth/licensing';
 import { MailModule } from '@berth/mail';
@@ -8,7 +9,7 @@ import { CatalogPages } from './catalog-pages.service';
 
 /** The public pages' read models and rendering, and buyers' sign-in; controllers live at the HTTP edge. */
 @Module({
-  imports: [CatalogModule, AccountsModule, LicensingModule, MailModule],
+  imports: [CatalogModule, AccountsModule, LicensingModule, MailModule, AnalyticsModule],
   providers: [CatalogPages, BuyerSignInService],
   exports: [CatalogPages, BuyerSignInService],
 })

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { credentialFromAuthorization, PublisherAccessService } from '@berth/accounts';
+import { DownloadCounter } from '@berth/analytics';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { HelmRepositoryService, RepoViewer } from '@berth/helm-repo';
 import { LICENSE_KEY_PREFIX } from '@berth/licensing';
@@ -48,6 +49,7 @@ export class HelmPullLane {
     private readonly repo: HelmRepositoryService,
     private readonly limiter: AuthFailureLimiter,
     private readonly metrics: Metrics,
+    private readonly downloads: DownloadCounter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.fixedHead = securityHeaders(config.publicUrl.startsWith('https://')).flat();
@@ -85,6 +87,7 @@ export class HelmPullLane {
     if (!bodyless) head.push('Content-Disposition', attachmentName(file));
     res.writeHead(req.method === 'HEAD' || !bodyless ? 200 : 304, head);
     res.end(bodyless ? undefined : f.body);
+    if (!bodyless) this.downloads.count(f.download!.chartId, f.download!.version);
     this.finished(req, res, started, ARCHIVE_ROUTE);
     this.metrics.pullsFromMemory.inc();
     this.repo.countCachedPull(viewer!);

@@ -2,6 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import { ApiBasicAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { credentialFromAuthorization, PublisherAccessService, PublisherRef } from '@berth/accounts';
+import { DownloadCounter } from '@berth/analytics';
 import { DomainError, ErrorKind } from '@berth/common';
 import { HelmRepositoryService, RepoViewer, HelmRepoErrors } from '@berth/helm-repo';
 import { LICENSE_KEY_PREFIX } from '@berth/licensing';
@@ -24,6 +25,7 @@ export class HelmRepoController {
   constructor(
     private readonly access: PublisherAccessService,
     private readonly repo: HelmRepositoryService,
+    private readonly downloads: DownloadCounter,
   ) {}
 
   @Get('index.yaml')
@@ -82,6 +84,7 @@ export class HelmRepoController {
     res.status(200).type(f.contentType);
     if (f.size !== null) res.setHeader('Content-Length', String(f.size));
     res.setHeader('Content-Disposition', attachmentName(file));
+    if (f.download) this.downloads.count(f.download.chartId, f.download.version);
     if (Buffer.isBuffer(f.body)) res.end(f.body);
     else await pipeline(f.body, res).catch(() => res.destroy());
   }

@@ -14,6 +14,9 @@ export function Price(props: { price: { amount: number; currency: string } }): H
   );
 }
 
+/** "1 download", "1,234 downloads". */
+export const downloadsText = (n: number) => `${n.toLocaleString('en-US')} download${n === 1 ? '' : 's'}`;
+
 export function Card(props: { ctx: PageContext; card: ChartCard }): Html {
   const c = props.card;
   return (
@@ -28,6 +31,7 @@ export function Card(props: { ctx: PageContext; card: ChartCard }): Html {
           {c.publisher.displayName}
         </a>
         {c.latestVersion ? ` · ${c.latestVersion}` : ''}
+        {c.downloads !== undefined ? ` · ${downloadsText(c.downloads)} in 30 days` : ''}
       </p>
       <p>{c.description ?? ''}</p>
       <p>
@@ -81,6 +85,12 @@ export function HomePage(props: { ctx: PageContext; model: HomePageModel }): Htm
       ) : (
         <p class="muted">Nothing is published yet.</p>
       )}
+      {model.mostDownloaded.length ? (
+        <Fragment>
+          <h2>Most downloaded</h2>
+          <Cards ctx={ctx} cards={model.mostDownloaded} />
+        </Fragment>
+      ) : null}
       {model.publishers.length ? (
         <Fragment>
           <h2>Publishers</h2>

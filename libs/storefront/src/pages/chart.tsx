@@ -1,7 +1,7 @@
 import { formatMoney } from '@berth/commerce';
 import { ChartPageModel } from '../catalog-pages.service';
 import { Fragment, h, Html, raw } from '../html/jsx';
-import { Price } from './catalog';
+import { downloadsText, Price } from './catalog';
 import { CopyBlock, Layout, PageContext } from './layout';
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
@@ -201,6 +201,7 @@ function Versions(props: { ctx: PageContext; m: ChartPageModel }): Html {
             <th scope="col">App version</th>
             <th scope="col">Published</th>
             <th scope="col">Size</th>
+            <th scope="col">Downloads</th>
             {m.chart.price.amount > 0 ? <th scope="col">In a license bought today</th> : null}
             <th scope="col">Changes</th>
           </tr>
@@ -224,6 +225,7 @@ function Versions(props: { ctx: PageContext; m: ChartPageModel }): Html {
                   <time datetime={v.created.toISOString()}>{day(v.created)}</time>
                 </td>
                 <td>{kib(v.size)}</td>
+                <td>{(m.downloads.byVersion.get(v.version) ?? 0).toLocaleString('en-US')}</td>
                 {m.chart.price.amount > 0 ? <td>{covered.has(v.version) ? 'yes' : 'no'}</td> : null}
                 <td>
                   {changes.length ? (
@@ -263,7 +265,7 @@ export function ChartPage(props: { ctx: PageContext; m: ChartPageModel; buy?: Bu
               {m.publisher.displayName}
             </a>
             {m.version.appVersion ? ` · app ${m.version.appVersion}` : ''} · published{' '}
-            {day(m.version.created)}
+            {day(m.version.created)} · {downloadsText(m.downloads.total)}
             {m.version.signed ? (
               <Fragment>
                 {' '}
