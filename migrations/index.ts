@@ -14,6 +14,7 @@ import { ChartVersionValues1796240000000 } from './1796240000000-ChartVersionVal
 import { ChartSearch1796240000001 } from './1796240000001-ChartSearch';
 import { BuyerSignIn1796250000000 } from './1796250000000-BuyerSignIn';
 import { ChartDownloads1796250000001 } from './1796250000001-ChartDownloads';
+import { PublisherSupportEmail1796250000002 } from './1796250000002-PublisherSupportEmail';
 
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Init1795840809629,
@@ -29,4 +30,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   ChartSearch1796240000001,
   BuyerSignIn1796250000000,
   ChartDownloads1796250000001,
+  PublisherSupportEmail1796250000002,
 ];

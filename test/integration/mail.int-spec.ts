@@ -86,6 +86,33 @@ describe('license e-mail through the outbox', () => {
       ).toEqual([{ kind: 'license_key', subject: paid.id, status: 'sent', attempts: 1, last_error: null }]);
     });
 
+    it("sets the publisher's support address as Reply-To, and refuses one that is not an address", async () => {
+      const profile = (body: unknown, token = acme.accessToken) =>
+        fetch(`${store.url}/v1/publishers/acme/profile`, {
+          method: 'PATCH',
+          headers: { ...bearer(token), 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      expect((await profile({ supportEmail: 'not an address' })).status).toBe(400);
+      // An API token cannot change the profile: the owner's access token only.
+      expect((await profile({ supportEmail: 'help@acme.example' }, acme.apiToken)).status).toBe(403);
+      const set = await profile({ supportEmail: 'Help@Acme.example' });
+      expect(set.status).toBe(200);
+      expect(await set.json()).toEqual({
+        slug: 'acme',
+        displayName: 'ACME',
+        supportEmail: 'help@acme.example',
+      });
+      const email = buyerEmail('reply');
+      await buyLocally(store.url, { publisher: 'acme', chart: 'superdb', email });
+      const [mail] = await mailpit.waitFor(email);
+      expect(mail.replyTo).toEqual(['help@acme.example']);
+      expect(mail.from).toBe('no-reply@store.example.test');
+      expect(mail.text).toContain('Reply to this mail: it goes to help@acme.example.');
+      expect(mail.text).toContain(`${PUBLIC_URL}/my/licenses`);
+      expect((await profile({ supportEmail: null })).status).toBe(200);
+    });
+
     it('mails a complimentary license, and keeps no key in the outbox', async () => {
       const email = buyerEmail('comp');
       const res = await post(

@@ -29,6 +29,7 @@ import { ErrorFilter } from './http/error.filter';
 import { HelmRepoController } from './http/helm-repo.controller';
 import { ListingsController } from './http/listings.controller';
 import { PublisherAuthGuard } from './http/publisher-auth.guard';
+import { PublisherProfileController } from './http/publisher-profile.controller';
 import { ENTITIES } from './entities';
 import { loggerParams } from './logging';
 import { Metrics } from './ops/metrics';
@@ -66,6 +67,7 @@ export class AppModule {
         PagesController,
         BuyerController,
         BuyerPagesController,
+        PublisherProfileController,
         LicensesController,
         OpsController,
       ],

@@ -6,6 +6,7 @@ import { ApiTokenService } from './api-token.service';
 import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
 import { PublisherAccessService } from './publisher-access.service';
+import { PublisherProfileService } from './publisher-profile.service';
 import { SessionService } from './session.service';
 
 @Module({
@@ -17,6 +18,7 @@ import { SessionService } from './session.service';
     LoginThrottle,
     PasswordHasher,
     PublisherAccessService,
+    PublisherProfileService,
     SessionService,
   ],
   exports: [
@@ -25,6 +27,7 @@ import { SessionService } from './session.service';
     ApiTokenService,
     PasswordHasher,
     PublisherAccessService,
+    PublisherProfileService,
     SessionService,
   ],
 })

@@ -44,6 +44,10 @@ export class PublisherEntity {
   @Column({ name: 'display_name', type: 'varchar', length: 100 })
   displayName: string;
 
+  /** Where buyers' replies to license mail go (Reply-To); null: replies go nowhere useful. */
+  @Column({ name: 'support_email', type: 'varchar', length: 320, nullable: true })
+  supportEmail: string | null;
+
   @Index('publisher_owner_idx')
   @Column({ name: 'owner_account_id', type: 'uuid' })
   ownerAccountId: string;

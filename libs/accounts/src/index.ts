@@ -13,4 +13,6 @@ export type { ApiTokenView, AuthenticatedApiToken } from './api-token.service';
 export { PublisherAccessService, credentialFromAuthorization } from './publisher-access.service';
 export type { PublisherPrincipal, PublisherRef } from './publisher-access.service';
 export { PasswordHasher } from './password-hasher';
+export { PublisherProfileService } from './publisher-profile.service';
+export type { PublisherProfile } from './publisher-profile.service';
 export type { PasswordHasherStats } from './password-hasher';

@@ -1,4 +1,5 @@
 import { Logger, Module } from '@nestjs/common';
+import { AccountsModule } from '@berth/accounts';
 import { CatalogModule } from '@berth/catalog';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { LicensingModule } from '@berth/licensing';
@@ -14,7 +15,7 @@ import { PAYMENT_PROVIDER, PaymentProvider } from './payment-provider';
 import { StripePaymentProvider } from './stripe-provider';
 
 @Module({
-  imports: [CatalogModule, LicensingModule, MailModule],
+  imports: [AccountsModule, CatalogModule, LicensingModule, MailModule],
   providers: [
     {
       provide: PAYMENT_PROVIDER,

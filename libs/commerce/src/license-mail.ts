@@ -1,4 +1,5 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { PublisherProfileService } from '@berth/accounts';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { LicenseService, LicenseView } from '@berth/licensing';
 import { MailMessage, MailSender } from '@berth/mail';
@@ -27,6 +28,7 @@ export class LicenseMail implements OnModuleInit {
     private readonly sender: MailSender,
     private readonly licenses: LicenseService,
     private readonly dataSource: DataSource,
+    private readonly profiles: PublisherProfileService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -41,6 +43,7 @@ export class LicenseMail implements OnModuleInit {
       ? await this.dataSource.getRepository(OrderEntity).findOne({ where: { id: license.orderId } })
       : null;
     const key = this.licenses.keyFor(license);
+    const support = (await this.profiles.get(license.publisherId))?.supportEmail ?? null;
     const repoUrl = `${this.config.publicUrl}/helm/${license.publisher}`;
     const title = `${license.publisher}/${license.chart}`;
     const lines = [
@@ -66,12 +69,15 @@ export class LicenseMail implements OnModuleInit {
       'Lost this mail, or need a new key? Sign in to My licenses with this address (no password):',
       `  ${this.config.publicUrl}/my/licenses`,
       '',
+      support ? `Questions about ${title}? Reply to this mail: it goes to ${support}.` : '',
+      '',
       `Store: ${this.config.publicUrl}/`,
     ].filter((line, i, all) => line !== '' || all[i - 1] !== '');
     return {
       to: license.buyerEmail,
       subject: `Your license for ${title}`,
       text: lines.join('\n') + '\n',
+      ...(support ? { replyTo: support } : {}),
     };
   }
 }
