@@ -8,7 +8,7 @@ const LIBRARY_DEPENDENCIES = {
   common: [],
   config: ['common'],
   database: ['config', 'common'],
-  accounts: BASE,
+  accounts: ['mail', ...BASE],
   artifacts: BASE,
   licensing: BASE,
   catalog: ['artifacts', ...BASE],

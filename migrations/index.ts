@@ -15,6 +15,7 @@ import { ChartSearch1796240000001 } from './1796240000001-ChartSearch';
 import { BuyerSignIn1796250000000 } from './1796250000000-BuyerSignIn';
 import { ChartDownloads1796250000001 } from './1796250000001-ChartDownloads';
 import { PublisherSupportEmail1796250000002 } from './1796250000002-PublisherSupportEmail';
+import { AccountMail1796250000003 } from './1796250000003-AccountMail';
 
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Init1795840809629,
@@ -31,4 +32,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   BuyerSignIn1796250000000,
   ChartDownloads1796250000001,
   PublisherSupportEmail1796250000002,
+  AccountMail1796250000003,
 ];

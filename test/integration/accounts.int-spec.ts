@@ -68,6 +68,7 @@ describe('accounts, tokens and listings on postgres', () => {
       id: expect.any(String),
       email: ok.email,
       publisher: { slug: 'newco', displayName: 'New' },
+      emailVerification: 'not_required',
     });
   });
 

@@ -1,10 +1,10 @@
 import { DataSource } from 'typeorm';
 import { basicAuth, createPublisher, postJson, Publisher, publishChart, statusAndCode } from '../support/api';
-import { buyerCookieFrom, openBuyerSession, requestSignInLink, tokenOf } from '../support/buyer';
+import { buyerCookieFrom, openBuyerSession, requestSignInLink } from '../support/buyer';
 import { simpleChart } from '../support/charts';
 import { buyerEmail, buyLocally } from '../support/checkout';
 import { InProcessStore, startInProcess } from '../support/in-process';
-import { Mailpit, startMailpit } from '../support/mailpit';
+import { Mailpit, startMailpit, tokenOf } from '../support/mailpit';
 
 const PUBLIC_URL = 'https://store.example.test';
 

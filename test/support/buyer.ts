@@ -1,13 +1,7 @@
-import type { Mailpit } from './mailpit';
+import { linkIn, tokenOf, type Mailpit } from './mailpit';
 
 /** The sign-in link in a login-link mail, as a buyer would click it. */
-export function signInLinkIn(text: string): string | undefined {
-  // Mailpit hands back the text part decoded; a link sits alone on its line.
-  return /^\s*(https?:\/\/\S+\/my\/sign-in\?token=\S+)\s*$/m.exec(text)?.[1];
-}
-
-/** The `token` a sign-in link carries. */
-export const tokenOf = (link: string): string => new URL(link).searchParams.get('token') ?? '';
+export const signInLinkIn = (text: string): string | undefined => linkIn(text, '/my/sign-in');
 
 /** The buyer session cookie a response set (name=value, ready for a Cookie header), if any. */
 export function buyerCookieFrom(res: Response): string | undefined {

@@ -30,6 +30,8 @@ export async function startInProcess(
     AUTH_FAILURES_PER_CREDENTIAL: '100000',
     SIGNUPS_PER_CLIENT: '100000',
     CHECKOUTS_PER_CLIENT: '100000',
+    // Sign-ups are usable at once; account-mail tests the confirmation mail and its link.
+    SIGNUP_EMAIL_VERIFICATION: 'off',
   };
   const config = loadConfig({
     DATA_DIR: dataDir,

@@ -5,6 +5,21 @@ import { join } from 'node:path';
 import { freePorts } from './minio';
 import { toolPath } from './tools';
 
+/** The link to `path` (with a `token`) in a mail's text, as its reader would click it. */
+export function linkIn(text: string, path: string): string | undefined {
+  // Mailpit hands back the text part decoded; a link sits alone on its line.
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .find(
+      (line) =>
+        /^https?:\/\/\S+$/.test(line) && new URL(line).pathname.endsWith(path) && line.includes('?token='),
+    );
+}
+
+/** The `token` a mailed link carries. */
+export const tokenOf = (link: string): string => new URL(link).searchParams.get('token') ?? '';
+
 /** One message as Mailpit's API describes it. */
 export interface ReceivedMail {
   id: string;

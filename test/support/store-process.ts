@@ -43,6 +43,8 @@ export async function startStore(
     // Suites sign up and check out many times from one address; limits-hardening tests the limits.
     SIGNUPS_PER_CLIENT: '100000',
     CHECKOUTS_PER_CLIENT: '100000',
+    // Sign-ups are usable at once; account-mail tests the confirmation mail and its link.
+    SIGNUP_EMAIL_VERIFICATION: 'off',
     ...env,
   })) {
     if (v !== undefined) childEnv[k] = v;

@@ -13,6 +13,8 @@ import { HelmRepoModule } from '@berth/helm-repo';
 import { StorefrontModule } from '@berth/storefront';
 import { MIGRATIONS } from '../../../migrations';
 import { AccountClosure } from './account-closure';
+import { AccountLinksController } from './http/account-links.controller';
+import { AccountPagesController } from './http/account-pages.controller';
 import { AccountsController } from './http/accounts.controller';
 import { BuyerController } from './http/buyer.controller';
 import { BuyerPagesController } from './http/buyer-pages.controller';
@@ -58,6 +60,8 @@ export class AppModule {
       ],
       controllers: [
         AccountsController,
+        AccountLinksController,
+        AccountPagesController,
         ListingsController,
         ChartMuseumController,
         HelmRepoController,

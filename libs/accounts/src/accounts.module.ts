@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AccessTokens } from './access-tokens';
+import { AccountMailService } from './account-mail.service';
 import { AccountClosureService } from './account-closure.service';
 import { AccountRegistrationService } from './account-registration.service';
 import { ApiTokenService } from './api-token.service';
@@ -12,6 +13,7 @@ import { SessionService } from './session.service';
 @Module({
   providers: [
     AccessTokens,
+    AccountMailService,
     AccountClosureService,
     AccountRegistrationService,
     ApiTokenService,
@@ -22,6 +24,7 @@ import { SessionService } from './session.service';
     SessionService,
   ],
   exports: [
+    AccountMailService,
     AccountClosureService,
     AccountRegistrationService,
     ApiTokenService,

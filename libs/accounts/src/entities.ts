@@ -28,6 +28,10 @@ export class AccountEntity {
   @Column({ name: 'session_epoch', type: 'integer', default: 0 })
   sessionEpoch: number;
 
+  /** When the owner opened the confirmation link (or reset the password by mail); null: not yet. */
+  @Column({ name: 'email_verified_at', type: 'timestamptz', nullable: true })
+  emailVerifiedAt: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 }
@@ -94,4 +98,34 @@ export class ApiTokenEntity {
   revokedAt: Date | null;
 }
 
-export const ACCOUNTS_ENTITIES = [AccountEntity, PublisherEntity, ApiTokenEntity];
+/**
+ * A link mailed to an account's owner: confirm the address, or set a new password. Only the id is stored;
+ * the link's secret half is an HMAC of it under the server's secret, so the database cannot rebuild one.
+ */
+@Entity('account_mail_token')
+@Index('account_mail_token_account_idx', ['accountId'])
+export class AccountMailTokenEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'account_id', type: 'uuid' })
+  accountId: string;
+
+  @ManyToOne(() => AccountEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'account_id' })
+  account?: AccountEntity;
+
+  @Column({ type: 'varchar', length: 20 })
+  purpose: 'verify_email' | 'reset_password';
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'expires_at', type: 'timestamptz' })
+  expiresAt: Date;
+
+  @Column({ name: 'used_at', type: 'timestamptz', nullable: true })
+  usedAt: Date | null;
+}
+
+export const ACCOUNTS_ENTITIES = [AccountMailTokenEntity, AccountEntity, PublisherEntity, ApiTokenEntity];

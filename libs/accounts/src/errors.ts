@@ -19,6 +19,8 @@ export enum AccountsErrorCode {
   AccountHasPaidLicenses = 'account_has_paid_licenses',
   AccountHasOpenCheckouts = 'account_has_open_checkouts',
   PasswordChecksBusy = 'password_checks_busy',
+  EmailNotVerified = 'email_not_verified',
+  AccountLinkInvalid = 'account_link_invalid',
 }
 
 /** Each accounts code's kind and message, declared once; throw `AccountsErrors.<Code>(…)`. */
@@ -63,6 +65,16 @@ export const AccountsErrors = defineErrors(AccountsErrorCode, {
     kind: ErrorKind.Conflict,
     message: (slug: string) =>
       `The publisher "${slug}" has checkouts a buyer may still pay; try again once they have expired.`,
+  },
+  // Only after the right password: nobody learns from it whether an address has an account.
+  EmailNotVerified: {
+    kind: ErrorKind.Forbidden,
+    message:
+      'Confirm your e-mail address first: open the link we sent to it. A new one is on its way if the last is older than 5 minutes.',
+  },
+  AccountLinkInvalid: {
+    kind: ErrorKind.Invalid,
+    message: 'This link has expired or was already used. Ask for a new one.',
   },
   PasswordChecksBusy: {
     kind: ErrorKind.Unavailable,

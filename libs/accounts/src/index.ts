@@ -1,4 +1,5 @@
 export { AccountsModule } from './accounts.module';
+export { AccountMailService, ACCOUNT_MAIL } from './account-mail.service';
 export { ACCOUNTS_ENTITIES } from './entities';
 export { AccountsErrorCode, AccountsErrors } from './errors';
 export { API_TOKEN_SCOPES, PUBLISHER_SLUG_PATTERN } from './scopes';

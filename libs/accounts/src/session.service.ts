@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AccessTokens } from './access-tokens';
+import { AccountMailService } from './account-mail.service';
 import { canonicalEmail } from './email';
 import { AccountEntity } from './entities';
 import { LoginThrottle } from './login-throttle';
@@ -14,6 +15,7 @@ export class SessionService {
     private readonly hasher: PasswordHasher,
     private readonly throttle: LoginThrottle,
     private readonly tokens: AccessTokens,
+    private readonly mail: AccountMailService,
   ) {}
 
   /** Password login; throttled per (client, e-mail) and per e-mail (see LoginThrottle). */
@@ -39,6 +41,11 @@ export class SessionService {
     }
     await this.throttle.end(reservation, ok ? 'ok' : 'failed');
     if (!ok || !account) throw AccountsErrors.InvalidCredentials();
+    if (!account.emailVerifiedAt) {
+      // The right password proves the account is theirs: a new link replaces one that expired or got lost.
+      await this.mail.resendVerification(account);
+      throw AccountsErrors.EmailNotVerified();
+    }
     return this.tokens.issue(account.id, account.sessionEpoch);
   }
 

@@ -190,6 +190,16 @@ describe('loadConfig', () => {
     );
   });
 
+  it('confirms sign-up e-mails unless told not to, and refuses any other setting', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).auth.emailVerification).toBe('required');
+    expect(loadConfig({ DATA_DIR: dataDir(), SIGNUP_EMAIL_VERIFICATION: 'off' }).auth.emailVerification).toBe(
+      'off',
+    );
+    expect(() => loadConfig({ DATA_DIR: dataDir(), SIGNUP_EMAIL_VERIFICATION: 'false' })).toThrow(
+      /SIGNUP_EMAIL_VERIFICATION/,
+    );
+  });
+
   it('sends mail over SMTP only to an smtp(s) URL without path or query, else to .eml files', () => {
     const none = loadConfig({ DATA_DIR: dataDir(), PUBLIC_URL: 'https://charts.example.com' });
     expect(none.mail).toEqual({

@@ -271,6 +271,14 @@ export class EnvironmentVariables {
   @Min(1)
   LOGIN_LOCKOUT_SECONDS = 900;
 
+  /**
+   * `required`: a new publisher account signs in only after opening the link mailed to it, and sign-up
+   * answers the same for a taken and a free address. `off`: usable at once (a store whose only publisher is
+   * its operator; the test suites).
+   */
+  @IsIn(['required', 'off'])
+  SIGNUP_EMAIL_VERIFICATION: 'required' | 'off' = 'required';
+
   /** Argon2id hashes/verifications running at once per replica (each ~19 MiB and a libuv worker). */
   @Type(() => Number)
   @IsInt()
@@ -418,6 +426,7 @@ export interface AppConfig {
     loginMaxFailures: number;
     loginLockoutSeconds: number;
     hashConcurrency: number;
+    emailVerification: 'required' | 'off';
     hashQueue: number;
   };
   uploads: {
@@ -577,6 +586,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       loginMaxFailures: vars.LOGIN_MAX_FAILURES,
       loginLockoutSeconds: vars.LOGIN_LOCKOUT_SECONDS,
       hashConcurrency: vars.PASSWORD_HASH_CONCURRENCY,
+      emailVerification: vars.SIGNUP_EMAIL_VERIFICATION,
       hashQueue: vars.PASSWORD_HASH_QUEUE,
     },
     uploads: {

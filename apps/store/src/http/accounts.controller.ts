@@ -54,7 +54,11 @@ export class AccountsController {
     type: ErrorResponseDto,
     description: 'validation_failed, email_not_accepted, publisher_slug_reserved',
   })
-  @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'email_taken, publisher_slug_taken' })
+  @ApiResponse({
+    status: 409,
+    type: ErrorResponseDto,
+    description: 'publisher_slug_taken; email_taken only with SIGNUP_EMAIL_VERIFICATION=off',
+  })
   @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'too_many_signups (Retry-After)' })
   @ApiResponse({ status: 503, type: ErrorResponseDto, description: 'password_checks_busy (Retry-After)' })
   async register(@Body() dto: CreateAccountDto, @Req() req: Request): Promise<AccountDto> {
@@ -68,6 +72,11 @@ export class AccountsController {
   @ApiOperation({ summary: 'Log in with e-mail and password' })
   @ApiResponse({ status: 200, type: SessionDto })
   @ApiResponse({ status: 401, type: ErrorResponseDto, description: 'invalid_credentials' })
+  @ApiResponse({
+    status: 403,
+    type: ErrorResponseDto,
+    description: 'email_not_verified (the right password, an unconfirmed address; a new link is mailed)',
+  })
   @ApiResponse({
     status: 429,
     type: ErrorResponseDto,

@@ -63,9 +63,18 @@ export class PublisherDto {
 }
 
 export class AccountDto {
-  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'Absent while the address awaits confirmation (SIGNUP_EMAIL_VERIFICATION=required).',
+  })
+  id?: string;
   @ApiProperty() email: string;
   @ApiProperty({ type: PublisherDto }) publisher: PublisherDto;
+  @ApiProperty({
+    enum: ['sent', 'not_required'],
+    description: '`sent`: sign-in works once the link mailed to the address is opened.',
+  })
+  emailVerification: 'sent' | 'not_required';
 }
 
 export class CreateSessionDto {
@@ -131,4 +140,35 @@ export class ApiTokenDto {
 
 export class CreatedApiTokenDto extends ApiTokenDto {
   @ApiProperty({ description: 'The secret, shown once: only its hash is stored.' }) token: string;
+}
+
+export class AccountLinkDto {
+  @ApiProperty({ description: 'The `token` parameter of the mailed link.' })
+  @IsString()
+  @MaxLength(200)
+  token: string;
+}
+
+export class PasswordResetRequestDto {
+  @ApiProperty({ example: 'ops@acme.example', maxLength: 320 })
+  @IsEmail({}, { message: 'email must be an e-mail address' })
+  @MaxLength(320)
+  email: string;
+}
+
+export class CompletePasswordResetDto extends AccountLinkDto {
+  @ApiProperty({ minLength: 10, maxLength: 256, format: 'password' })
+  @IsString()
+  @MinLength(10, { message: 'newPassword must be at least 10 characters' })
+  @MaxLength(256)
+  newPassword: string;
+}
+
+export class EmailVerifiedDto {
+  @ApiProperty() verified: boolean;
+}
+
+export class MailedLinkAcceptedDto {
+  @ApiProperty({ description: 'The same words whether or not the address has an account.' })
+  message: string;
 }

@@ -23,12 +23,8 @@ import {
   setBuyerCookie,
 } from './buyer-session';
 import { ClientLimits } from './client-limits';
+import { formField } from './form-field';
 import { pageContext, sendPage } from './page-response';
-
-const field = (req: Request, name: string): string => {
-  const v = (req.body as Record<string, unknown> | undefined)?.[name];
-  return typeof v === 'string' ? v.trim() : '';
-};
 
 /**
  * "My licenses" in the browser: ask for a link, open it, see and rotate keys. Every page here is the
@@ -94,7 +90,7 @@ export class BuyerPagesController {
   @Post('sign-in/link')
   @HttpCode(200)
   async requestLink(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const email = field(req, 'email');
+    const email = formField(req, 'email');
     if (!isEmail(email) || email.length > 320) {
       const html = pageHtml.signIn(this.ctx, {
         email: email.slice(0, 320),
@@ -102,7 +98,7 @@ export class BuyerPagesController {
       });
       return sendPage(req, res, 400, html, 'no-store');
     }
-    await this.limits.consumeLoginLink(req, email);
+    await this.limits.consumeMailedLink('loginLink', req, email);
     await this.signIn.requestLink(email);
     sendPage(req, res, 200, pageHtml.linkSent(this.ctx), 'no-store');
   }
@@ -112,7 +108,7 @@ export class BuyerPagesController {
   async open(@Req() req: Request, @Res() res: Response): Promise<void> {
     assertSameOrigin(req, this.config);
     try {
-      const session = await this.signIn.consumeLink(field(req, 'token'));
+      const session = await this.signIn.consumeLink(formField(req, 'token'));
       setBuyerCookie(res, this.config, session);
     } catch (e) {
       if (e instanceof DomainError && e.code === StorefrontErrorCode.LoginLinkInvalid)

@@ -62,7 +62,7 @@ export class BuyerController {
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'validation_failed' })
   @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'too_many_login_links (Retry-After)' })
   async requestLink(@Body() dto: LoginLinkRequestDto, @Req() req: Request): Promise<LoginLinkAcceptedDto> {
-    await this.limits.consumeLoginLink(req, dto.email);
+    await this.limits.consumeMailedLink('loginLink', req, dto.email);
     await this.signIn.requestLink(dto.email);
     return { message: LINK_SENT_MESSAGE };
   }

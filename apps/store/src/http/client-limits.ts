@@ -38,13 +38,14 @@ export class ClientLimits {
   }
 
   /**
-   * A sign-in link: counted per client and per e-mail address (one statement), so neither one client
-   * nor many clients can flood one inbox. The address is counted as an HMAC, never stored.
+   * A mailed link (a buyer's sign-in link, a password reset): counted per client and per e-mail address
+   * (one statement), so neither one client nor many clients can flood one inbox. The address is counted
+   * as an HMAC, never stored. Each kind of link has its own budget of LOGIN_LINKS_PER_*.
    */
-  async consumeLoginLink(req: Request, email: string): Promise<void> {
+  async consumeMailedLink(kind: 'loginLink' | 'passwordReset', req: Request, email: string): Promise<void> {
     const keys = [
-      this.windows.keyOf('client-loginLink', clientKey(req.ip ?? req.socket.remoteAddress)),
-      this.windows.keyOf('email-loginLink', email.trim().toLowerCase()),
+      this.windows.keyOf(`client-${kind}`, clientKey(req.ip ?? req.socket.remoteAddress)),
+      this.windows.keyOf(`email-${kind}`, email.trim().toLowerCase()),
     ];
     const [client, address] = await this.windows.hit(keys, this.config.http.clientLimitWindowSeconds);
     const over = [

@@ -48,6 +48,8 @@ export function configureHttp(app: INestApplication): void {
   expressApp.use('/charts', express.urlencoded({ extended: false, limit: '2kb' }));
   // My licenses' forms: an e-mail address, a sign-in token, or nothing.
   expressApp.use('/my', express.urlencoded({ extended: false, limit: '2kb' }));
+  // The account pages' forms: a link token, an e-mail address, a new password twice.
+  expressApp.use('/account', express.urlencoded({ extended: false, limit: '2kb' }));
   // Body-parser failures happen before Nest's filters see the request; answer them in the same shape.
   expressApp.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (!err) return next();

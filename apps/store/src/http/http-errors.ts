@@ -103,7 +103,7 @@ export const HttpErrors = defineErrors(HttpErrorCode, {
   },
   TooManyLoginLinks: {
     kind: ErrorKind.RateLimited,
-    message: (_retryAfterSeconds: number) => 'Too many sign-in links asked for; retry later.',
+    message: (_retryAfterSeconds: number) => 'Too many mailed links asked for; retry later.',
     retryAfterSeconds: (retryAfterSeconds: number) => retryAfterSeconds,
   },
   CrossOriginRefused: {

@@ -1,5 +1,6 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { SignedLinkIds } from '@berth/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { LicenseService } from '@berth/licensing';
 import { MailMessage, MailOutbox, MailSender } from '@berth/mail';
@@ -13,7 +14,6 @@ export const BUYER_LOGIN_MAIL = 'buyer_login_link';
 export const LOGIN_LINK_MINUTES = 15;
 /** How long a buyer's session lasts from sign-in. */
 export const BUYER_SESSION_DAYS = 7;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const normalEmail = (email: string) => email.trim().toLowerCase();
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -32,7 +32,7 @@ export interface OpenedBuyerSession {
  */
 @Injectable()
 export class BuyerSignInService implements OnModuleInit {
-  private readonly linkKey: Buffer;
+  private readonly links: SignedLinkIds;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -42,9 +42,7 @@ export class BuyerSignInService implements OnModuleInit {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     // Every replica shares ACCESS_TOKEN_SECRET, so each derives the same links.
-    this.linkKey = createHmac('sha256', config.auth.accessTokenSecret)
-      .update('berth-buyer-login-links')
-      .digest();
+    this.links = new SignedLinkIds(config.auth.accessTokenSecret, 'berth-buyer-login-links');
   }
 
   onModuleInit(): void {
@@ -72,7 +70,7 @@ export class BuyerSignInService implements OnModuleInit {
    * token all get the same refusal.
    */
   async consumeLink(token: string): Promise<OpenedBuyerSession> {
-    const id = this.linkIdOf(token);
+    const id = this.links.idOf(token);
     if (!id) throw StorefrontErrors.LoginLinkInvalid();
     return this.dataSource.transaction(async (m) => {
       const used = await m
@@ -94,7 +92,7 @@ export class BuyerSignInService implements OnModuleInit {
 
   /** Whether `token` is a link this store minted (its signature), before any database work. */
   isWellFormedLink(token: string): boolean {
-    return this.linkIdOf(token) !== undefined;
+    return this.links.idOf(token) !== undefined;
   }
 
   /** The signed-in buyer's e-mail, or undefined for no, an unknown or an expired session. */
@@ -114,7 +112,7 @@ export class BuyerSignInService implements OnModuleInit {
 
   /** The URL a link mail carries: a page that asks the browser to confirm, so mail scanners use nothing up. */
   linkUrl(id: string): string {
-    return `${this.config.publicUrl}/my/sign-in?token=${id}.${this.secretOf(id)}`;
+    return `${this.config.publicUrl}/my/sign-in?token=${this.links.tokenFor(id)}`;
   }
 
   private async renderLinkMail(id: string): Promise<MailMessage | null> {
@@ -136,19 +134,5 @@ export class BuyerSignInService implements OnModuleInit {
         '',
       ].join('\n'),
     };
-  }
-
-  private secretOf(id: string): string {
-    return createHmac('sha256', this.linkKey).update(id).digest('base64url');
-  }
-
-  private linkIdOf(token: string): string | undefined {
-    if (typeof token !== 'string' || token.length > 200) return undefined;
-    const dot = token.indexOf('.');
-    const id = token.slice(0, dot);
-    if (dot < 0 || !UUID.test(id)) return undefined;
-    const given = Buffer.from(token.slice(dot + 1));
-    const expected = Buffer.from(this.secretOf(id));
-    return given.length === expected.length && timingSafeEqual(given, expected) ? id : undefined;
   }
 }

@@ -3,6 +3,7 @@ import { h } from '../html/jsx';
 import { HomePage, MessagePage, PublisherPage, SearchPage } from './catalog';
 import { BuyFormState, ChartPage } from './chart';
 import { LicenseShown, LocalPayPage, PendingPage, SuccessPage } from './checkout';
+import { ConfirmEmailPage, ForgotPasswordPage, ResetPasswordPage } from './account';
 import { PageContext, renderPage } from './layout';
 import { ConfirmSignInPage, KeyShown, LinkSentPage, MyLicenseRow, MyLicensesPage, SignInPage } from './my';
 
@@ -34,6 +35,11 @@ export const pageHtml = {
     renderPage(h(SignInPage, { ctx, ...p })),
   linkSent: (ctx: PageContext) => renderPage(h(LinkSentPage, { ctx })),
   confirmSignIn: (ctx: PageContext, token: string) => renderPage(h(ConfirmSignInPage, { ctx, token })),
+  confirmEmail: (ctx: PageContext, token: string) => renderPage(h(ConfirmEmailPage, { ctx, token })),
+  forgotPassword: (ctx: PageContext, p: { email?: string; error?: string; notice?: string } = {}) =>
+    renderPage(h(ForgotPasswordPage, { ctx, ...p })),
+  resetPassword: (ctx: PageContext, token: string, error?: string) =>
+    renderPage(h(ResetPasswordPage, { ctx, token, error })),
   localPay: (ctx: PageContext, p: { chart: string; price: string; action: string }) =>
     renderPage(h(LocalPayPage, { ctx, ...p })),
 };
