@@ -68,6 +68,7 @@ export async function startBerth(dataDir: string, uploadConcurrency: number, mai
       AUTH_FAILURES_PER_CREDENTIAL: '1000000',
       CHECKOUTS_PER_CLIENT: '1000000',
       SIGNUPS_PER_CLIENT: '1000000',
+      SIGNUP_EMAIL_VERIFICATION: 'off',
       UPLOAD_CONCURRENCY: String(Math.max(8, uploadConcurrency * 2)),
       LOG_LEVEL: 'warn',
       // Clients connect directly, and nobody scrapes: say so, as an operator would, so start-up is quiet.

@@ -12,7 +12,7 @@ function newest(dir) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) t = Math.max(t, newest(p));
-    else if (e.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
+    else if (/\.tsx?$/.test(e.name)) t = Math.max(t, statSync(p).mtimeMs);
   }
   return t;
 }

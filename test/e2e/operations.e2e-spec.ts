@@ -1,12 +1,18 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'node:http';
 import { promisify } from 'node:util';
 import { createPublisher, Publisher } from '../support/api';
 import { simpleChart } from '../support/charts';
+import { freePorts } from '../support/minio';
 import { createTestDatabase, TestDatabase } from '../support/postgres';
 import { MAIN, startStore, StoreProcess } from '../support/store-process';
 
 const exec = promisify(execFile);
+// Colours, as pino-pretty writes them on a terminal.
+const stripAnsi = (s: string) => s.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
 jest.setTimeout(120_000);
 
 describe('operations', () => {
@@ -148,5 +154,50 @@ describe('operations', () => {
     expect(err.stderr).toMatch(/ACCESS_TOKEN_SECRET/);
     expect(err.stderr).toMatch(/LICENSE_SIGNING_SECRET/);
     expect(err.stderr).toMatch(/STRIPE_SECRET_KEY/);
+  });
+
+  it('starts on a terminal with a few readable lines, the last saying where to open the store', async () => {
+    // `script` gives the store a real pseudo-terminal, as `npm start` in a terminal does.
+    const dataDir = await mkdtemp(join(tmpdir(), 'berth-tty-'));
+    const [port] = await freePorts(1);
+    const child = spawn(
+      'script',
+      ['-qfec', `${JSON.stringify(process.execPath)} ${JSON.stringify(MAIN)}`, '/dev/null'],
+      {
+        env: {
+          ...process.env,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          DATA_DIR: dataDir,
+          NODE_ENV: 'development',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    try {
+      const until = Date.now() + 60_000;
+      while (!/open http:\/\/localhost:\d+\/\s*$/.test(stripAnsi(out)) && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const lines = stripAnsi(out)
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter(Boolean);
+      expect(lines[lines.length - 1]).toMatch(
+        new RegExp(`INFO: \\[Bootstrap\\] Berth is ready: open http://localhost:${port}/$`),
+      );
+      // Readable lines, not JSON; the framework's module and route lines are at debug.
+      expect(lines.filter((l) => l.startsWith('{'))).toEqual([]);
+      expect(lines.filter((l) => /Mapped \{|dependencies initialized/.test(l))).toEqual([]);
+      expect(lines.length).toBeLessThanOrEqual(10);
+      expect(lines.every((l) => /^\[\d\d:\d\d:\d\d\] (INFO|WARN):/.test(l))).toBe(true);
+      expect(lines.some((l) => l.includes('PAYMENTS ARE LOCAL'))).toBe(true);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });

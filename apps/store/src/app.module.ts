@@ -47,7 +47,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot(loggerParams(config.logLevel)),
+        LoggerModule.forRoot(loggerParams(config.logLevel, config.logFormat)),
         DatabaseModule.forRoot({ entities: ENTITIES, migrations: MIGRATIONS }),
         ArtifactsModule,
         AccountsModule,

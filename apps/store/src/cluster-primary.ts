@@ -2,10 +2,11 @@ import cluster, { Worker } from 'node:cluster';
 import { pino } from 'pino';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@berth/config';
-import { dataSourceOptions, runMigrationsLocked } from '@berth/database';
+import { appliedMigrationsLine, dataSourceOptions, runMigrationsLocked } from '@berth/database';
 import { MIGRATIONS } from '../../../migrations';
 import { ENTITIES } from './entities';
 import { MetricsAggregator } from './ops/cluster-metrics';
+import { prettyLogStream, wantsPrettyLogs } from './logging';
 import { startFields, writeListeningEvent } from './start-line';
 
 /** A worker that dies is forked again after this long, doubling for each quick death up to the cap. */
@@ -53,7 +54,10 @@ interface Slot {
  */
 export async function runPrimary(config: AppConfig): Promise<void> {
   // Synchronous: the primary writes a handful of lines, and its start line must precede the listening event.
-  const logger = pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: true }));
+  const logger = pino(
+    { level: config.logLevel },
+    wantsPrettyLogs(config.logFormat) ? prettyLogStream() : pino.destination({ dest: 1, sync: true }),
+  );
   const log = logger.child({ context: 'Cluster' });
   await migrate(config, logger.child({ context: 'Database' }));
 
@@ -175,7 +179,7 @@ async function migrate(config: AppConfig, log: pino.Logger): Promise<void> {
   await dataSource.initialize();
   try {
     const applied = await runMigrationsLocked(dataSource);
-    if (applied.length) log.info(`applied migrations: ${applied.join(', ')}`);
+    if (applied.length) log.info(appliedMigrationsLine(applied));
   } finally {
     await dataSource.destroy();
   }

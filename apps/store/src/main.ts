@@ -58,7 +58,7 @@ async function serve(config: AppConfig): Promise<void> {
     reportListening(port, app.get(MetricsServer).port);
     return;
   }
-  logger.log({ msg: 'berth listening', ...startFields(config, port) }, 'Bootstrap');
+  logger.log({ msg: `Berth is ready: open ${config.publicUrl}/`, ...startFields(config, port) }, 'Bootstrap');
   writeListeningEvent(port);
 }
 

@@ -22,7 +22,8 @@ export function startFields(config: AppConfig, port: number) {
   };
 }
 
-/** One machine-readable line for scripts and tests that start the server on port 0. */
+/** One machine-readable line for scripts and tests that start the server on port 0 (not on a terminal). */
 export function writeListeningEvent(port: number): void {
+  if (process.stdout.isTTY) return;
   process.stdout.write(`${JSON.stringify({ event: 'listening', port })}\n`);
 }

@@ -256,6 +256,10 @@ export class EnvironmentVariables {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
+  /** `auto`: readable lines on a terminal, JSON (one object per line) when piped or collected. */
+  @IsIn(['auto', 'json', 'pretty'])
+  LOG_FORMAT: 'auto' | 'json' | 'pretty' = 'auto';
+
   @Type(() => Number)
   @IsInt()
   @Min(0)
@@ -463,6 +467,7 @@ export interface AppConfig {
   /** Where /metrics is served: its own port, and/or behind a bearer token (see METRICS_PORT). */
   metrics: { port?: number; token?: string };
   logLevel: string;
+  logFormat: 'auto' | 'json' | 'pretty';
   shutdownTimeoutMs: number;
 }
 
@@ -640,6 +645,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       from: vars.MAIL_FROM ?? `Berth <no-reply@${new URL(publicUrl).hostname}>`,
     },
     logLevel: vars.LOG_LEVEL,
+    logFormat: vars.LOG_FORMAT,
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
   });
 }

@@ -2,7 +2,7 @@ import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown } 
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { DataSource, EntitySchema, MigrationInterface } from 'typeorm';
 import { startEmbeddedPostgres, EmbeddedPostgres } from './embedded-postgres';
-import { runMigrationsLocked } from './migrations-runner';
+import { appliedMigrationsLine, runMigrationsLocked } from './migrations-runner';
 import { ChangeFeed } from './change-feed';
 import { RateLimitWindows } from './rate-limit-windows';
 import { DropTimedOutConnections } from './timed-out-connections';
@@ -112,7 +112,7 @@ export class DatabaseModule {
               if (migrator !== dataSource) await migrator.initialize();
               try {
                 const applied = await runMigrationsLocked(migrator);
-                if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`);
+                if (applied.length) logger.log(appliedMigrationsLine(applied));
               } finally {
                 if (migrator !== dataSource) await migrator.destroy();
               }

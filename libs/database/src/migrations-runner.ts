@@ -25,3 +25,10 @@ export async function runMigrationsLocked(dataSource: DataSource): Promise<strin
     await runner.release();
   }
 }
+
+/** The start log's line for what was applied: a fresh database gets every migration, so name the last only. */
+export function appliedMigrationsLine(applied: string[]): string {
+  return applied.length === 1
+    ? `applied migrations: ${applied[0]}`
+    : `applied migrations: ${applied.length}, the last ${applied[applied.length - 1]}`;
+}

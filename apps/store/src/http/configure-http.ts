@@ -12,12 +12,13 @@ import { PAGE_CONTEXT, sendError, toErrorBody } from './error.filter';
 import { pageContext } from './page-response';
 import { v1JsonParser } from './body-parsing';
 import { forwardedHeaderWarning } from './forwarded-headers';
+import { StoreLogger } from '../logging';
 
 /** Everything about HTTP that is not a route: parsers, validation, errors, metrics. Shared by main and tests. */
 export function configureHttp(app: INestApplication): void {
   const expressApp = app as NestExpressApplication;
   const config = app.get<AppConfig>(APP_CONFIG);
-  expressApp.useLogger(app.get(Logger));
+  expressApp.useLogger(new StoreLogger(app.get(Logger)));
   expressApp.disable('x-powered-by');
   expressApp.set('etag', false);
   expressApp.set(PAGE_CONTEXT, pageContext(config));
