@@ -48,6 +48,7 @@ import type { BenchOptions } from './args';
 import { nginxBinary } from './ceiling';
 import type { Comparison, ComparisonRow, TimingResult } from './compare';
 import type { ScenarioResult } from './load';
+import type { PagesResult } from './pages';
 import type { Cores, Mode } from './pinning';
 import { ReadName, ReadResult, READS, Side } from './reads';
 import type { Measurement } from './wrk';
@@ -64,6 +65,8 @@ export interface RunResult {
   timings: Record<string, number>;
   scenarios: Record<ScenarioName, ScenarioResult>;
   reads: ReadResult[];
+  /** The storefront pages under load (home, chart, search) and a chart page's weight. */
+  pages: PagesResult;
   verified: Record<string, number | boolean>;
   comparison?: Comparison;
 }

@@ -23,6 +23,7 @@ import {
 import { berthTarget, chartMuseumReads, chartMuseumTarget, compareWrites, Comparison } from './compare';
 import { cleanup, installSignalHandlers, isInterrupted, onCleanup } from './lifecycle';
 import { basic, BenchFailure, ScenarioResult } from './load';
+import { measurePages, PAGE_CONNECTIONS, pagesReport } from './pages';
 import { Cores, Mode, MODES, pinningCores, placeServer } from './pinning';
 import { ReadScenario, READS, runReads, spread } from './reads';
 import {
@@ -204,6 +205,15 @@ async function runOnce(
         scenarios[r.name] = scenarioOf(m, r.check);
       }
 
+      log(`storefront pages, ${PAGE_CONNECTIONS} connections`);
+      const pages = await measurePages(berth, store.benchCharts, {
+        duration: opts.duration,
+        warmup: opts.warmup,
+        rounds: opts.rounds,
+        cores,
+        log,
+      });
+
       t = performance.now();
       const orders = await createOrders(berth, seeded.license.chart, opts.orders);
       const ordersSeconds = seconds(t);
@@ -225,6 +235,7 @@ async function runOnce(
         },
         scenarios: scenarios as Record<ScenarioName, ScenarioResult>,
         reads,
+        pages,
         verified: verified(scenarios as Record<ScenarioName, ScenarioResult>, orders.length),
       };
       if (cm) run.comparison = await writes(opts, dir.path, store, berth, seeded, cm, cores);
@@ -296,6 +307,11 @@ async function main(opts: BenchOptions): Promise<void> {
     if (run.comparison) console.log(`(${run.comparison.note})`);
     console.log(`\nBerth alone, ${run.totalVersions} versions (reads: pinned medians):`);
     console.log(scenarioTable(run));
+    console.log(
+      `\nStorefront pages at ${run.totalVersions} versions, wrk -t1 -c${run.pages.connections} ` +
+        `-d${opts.duration}s, pinned, medians of ${opts.rounds} rounds:`,
+    );
+    for (const line of pagesReport(run.pages)) console.log(line);
     console.log(`\nTargets at ${run.totalVersions} versions (pinned):`);
     for (const line of targetLines(run)) console.log(`- ${line}`);
   }

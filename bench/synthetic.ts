@@ -41,7 +41,7 @@ function prng(seed: number): () => number {
   };
 }
 
-const WORDS = (
+export const WORDS = (
   'cache queue proxy gateway metrics ledger search stream vault mesh broker index graph ' +
   'storage backup scheduler router auth tracing logging billing catalog notify render ' +
   'worker cluster replica shard session portal console agent exporter collector'

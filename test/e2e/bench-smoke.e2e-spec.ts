@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { PAGES, PagesResult } from '../../bench/pages';
 import { READS } from '../../bench/reads';
 import { SCENARIOS } from '../../bench/report';
 import { ROOT } from '../support/store-process';
@@ -47,6 +48,7 @@ interface BenchReport {
       rounds: Record<'pinned' | 'unpinned', Record<string, Measurement[]>>;
       median: Record<'pinned' | 'unpinned', Sides>;
     }>;
+    pages: PagesResult;
     verified: Record<string, number | boolean>;
     comparison: {
       chartmuseumVersion: string;
@@ -219,6 +221,21 @@ describe('bench --smoke', () => {
       licensesIssued: orders,
     });
     expect(run.scenarios.webhook_fulfil.requests).toBe(orders);
+
+    // The storefront pages were loaded as pages (checked before the load) and weighed with what they link.
+    expect(run.pages.pages.map((p) => p.name)).toEqual(PAGES.map((p) => p.name));
+    for (const p of run.pages.pages) {
+      expect({ page: p.name, requests: p.median.requests > 0, errors: p.median.errors.status }).toEqual({
+        page: p.name,
+        requests: true,
+        errors: 0,
+      });
+      expect(p.median.bytesPerResponse).toBeGreaterThanOrEqual(p.htmlBytes * 0.5);
+    }
+    const w = run.pages.chartPageWeight;
+    expect(w.totalBytes).toBe(w.htmlBytes + w.cssBytes + w.scriptBytes);
+    expect(Math.min(w.htmlBytes, w.cssBytes, w.scriptBytes)).toBeGreaterThan(0);
+    expect(stdout).toMatch(/Heaviest chart page \/charts\/bench\/app-\d+: .* = [\d.]+ KB \(budget 60\.0 KB/);
 
     // The writes and timings measured on both servers, with a ratio from real numbers.
     expect(run.comparison.chartmuseumVersion).toMatch(/^v0\.16\./);
