@@ -16,6 +16,7 @@ import { BuyerSignIn1796250000000 } from './1796250000000-BuyerSignIn';
 import { ChartDownloads1796250000001 } from './1796250000001-ChartDownloads';
 import { PublisherSupportEmail1796250000002 } from './1796250000002-PublisherSupportEmail';
 import { AccountMail1796250000003 } from './1796250000003-AccountMail';
+import { LiveVersionIndex1796250000004 } from './1796250000004-LiveVersionIndex';
 
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Init1795840809629,
@@ -33,4 +34,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   ChartDownloads1796250000001,
   PublisherSupportEmail1796250000002,
   AccountMail1796250000003,
+  LiveVersionIndex1796250000004,
 ];

@@ -235,6 +235,42 @@ describe('storefront pages', () => {
     const api = await fetch(`${store.url}/v1/nothing`, { headers: { accept: 'text/html' } });
     expect(api.headers.get('content-type')).toMatch(/^application\/json/);
   });
+
+  it('shows a change at once on pages it had served from memory: new version, new chart, unpublished', async () => {
+    const pub = await createPublisher(store.url, 'fresh', ['charts:write', 'listings:write']);
+    await publishChart(store.url, pub, 'nimbus', await simpleChart('nimbus', '1.0.0'), 0);
+    // Served twice each: the second answer comes from the rendered-page cache.
+    for (let i = 0; i < 2; i++) {
+      expect(await html(await page(store, '/charts/fresh/nimbus'))).toContain(
+        '<span class="muted">1.0.0</span>',
+      );
+      expect(resultNames(await html(await page(store, '/charts?q=nimbus')))).toEqual(['nimbus']);
+      expect(await html(await page(store, '/'))).toContain('href="/charts/fresh/nimbus"');
+    }
+    const cached = await page(store, '/charts/fresh/nimbus');
+    const etag = cached.headers.get('etag')!;
+    expect((await page(store, '/charts/fresh/nimbus', { 'if-none-match': etag })).status).toBe(304);
+
+    expect(
+      (await uploadChart(store.url, pub.slug, pub.apiToken, await simpleChart('nimbus', '1.1.0'))).status,
+    ).toBe(201);
+    const after = await page(store, '/charts/fresh/nimbus');
+    expect(after.headers.get('etag')).not.toBe(etag);
+    expect(await html(after)).toContain('<span class="muted">1.1.0</span>');
+    await publishChart(store.url, pub, 'stratus', await simpleChart('stratus', '1.0.0'), 0);
+    expect(await html(await page(store, '/'))).toContain('href="/charts/fresh/stratus"');
+    expect(resultNames(await html(await page(store, '/charts?q=stratus')))).toEqual(['stratus']);
+
+    const unpublished = await putListing(store.url, pub.slug, pub.apiToken, 'nimbus', {
+      price: { amount: 0, currency: 'usd' },
+      updatePolicy: { kind: 'all' },
+      published: false,
+    });
+    expect(unpublished.status).toBe(200);
+    expect((await page(store, '/charts/fresh/nimbus')).status).toBe(404);
+    expect(resultNames(await html(await page(store, '/charts?q=nimbus')))).toEqual([]);
+    expect(await html(await page(store, '/'))).not.toContain('href="/charts/fresh/nimbus"');
+  });
 });
 
 describe('storefront search on the embedded database (PGlite)', () => {

@@ -50,6 +50,9 @@ export class ChartEntity {
 
 @Entity('chart_version')
 @Index('chart_version_chart_version_key', ['chartId', 'version'], { unique: true })
+// The storefront's "recently updated" and "has a live version" read only these two columns of live rows;
+// without it each chart's versions are fetched from the heap, where README and values make rows wide.
+@Index('chart_version_live_created_idx', ['chartId', 'createdAt'], { where: '"yanked_at" IS NULL' })
 export class ChartVersionEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -1,5 +1,7 @@
 export { StorefrontModule } from './storefront.module';
 export { CatalogPages } from './catalog-pages.service';
+export { RenderedPages, pageEtag, RENDERED_PAGE_TTL_MS } from './rendered-pages';
+export type { RenderedPage } from './rendered-pages';
 export type { ChartCard, ChartPageModel, HomePageModel, SearchPageModel } from './catalog-pages.service';
 export { renderUntrustedMarkdown } from './markdown';
 export { PAGE_ASSETS, STYLESHEET_ASSET, SCRIPT_ASSET } from './assets';

@@ -6,11 +6,12 @@ import { LicensingModule } from '@berth/licensing';
 import { MailModule } from '@berth/mail';
 import { BuyerSignInService } from './buyers/buyer-sign-in.service';
 import { CatalogPages } from './catalog-pages.service';
+import { RenderedPages } from './rendered-pages';
 
 /** The public pages' read models and rendering, and buyers' sign-in; controllers live at the HTTP edge. */
 @Module({
   imports: [CatalogModule, AccountsModule, LicensingModule, MailModule, AnalyticsModule],
-  providers: [CatalogPages, BuyerSignInService],
-  exports: [CatalogPages, BuyerSignInService],
+  providers: [CatalogPages, BuyerSignInService, RenderedPages],
+  exports: [CatalogPages, BuyerSignInService, RenderedPages],
 })
 export class StorefrontModule {}

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { AppConfig } from '@berth/config';
-import { PAGE_CSP, PageContext } from '@berth/storefront';
+import { PAGE_CSP, pageEtag, PageContext, RenderedPage } from '@berth/storefront';
 import type { Request, Response } from 'express';
 
 export function pageContext(config: AppConfig): PageContext {
@@ -8,16 +7,17 @@ export function pageContext(config: AppConfig): PageContext {
 }
 
 /**
- * Sends a page. Anonymous pages are cacheable briefly and validated by ETag (a weak one: the bytes are
- * rendered again each time); a page with anything personal in it is `private, no-store`.
+ * Sends a page. Anonymous pages are cacheable briefly and validated by ETag (a weak one, from the bytes;
+ * a page from RenderedPages brings its own); a page with anything personal in it is `private, no-store`.
  */
 export function sendPage(
   req: Request,
   res: Response,
   status: number,
-  html: string,
+  page: string | RenderedPage,
   cache: 'public' | 'no-store' = 'public',
 ): void {
+  const html = typeof page === 'string' ? page : page.html;
   res.setHeader('Content-Security-Policy', PAGE_CSP);
   // Not no-referrer (the default for everything else): under it a browser sends `Origin: null` with a
   // form post, and the pages' own posts must show the store's origin. Other sites still get no Referer.
@@ -28,7 +28,7 @@ export function sendPage(
     res.status(status).send(html);
     return;
   }
-  const etag = `W/"${createHash('sha256').update(html).digest('base64url').slice(0, 27)}"`;
+  const etag = typeof page === 'string' ? pageEtag(html) : page.etag;
   res.setHeader('ETag', etag);
   res.setHeader('Cache-Control', 'public, max-age=60');
   const match = req.headers['if-none-match'];

@@ -4,7 +4,7 @@ import { isEmail } from 'class-validator';
 import { PublisherAccessService } from '@berth/accounts';
 import { CheckoutService } from '@berth/commerce';
 import { APP_CONFIG, AppConfig } from '@berth/config';
-import { CatalogPages, PAGE_ASSETS, pageHtml, PageContext } from '@berth/storefront';
+import { CatalogPages, PAGE_ASSETS, pageHtml, PageContext, RenderedPages } from '@berth/storefront';
 import type { Request, Response } from 'express';
 import { ClientLimits } from './client-limits';
 import { pageContext, sendPage } from './page-response';
@@ -23,6 +23,7 @@ export class PagesController {
 
   constructor(
     private readonly pages: CatalogPages,
+    private readonly rendered: RenderedPages,
     private readonly publishers: PublisherAccessService,
     private readonly checkout: CheckoutService,
     private readonly limits: ClientLimits,
@@ -33,20 +34,28 @@ export class PagesController {
 
   @Get()
   async home(@Req() req: Request, @Res() res: Response): Promise<void> {
-    sendPage(req, res, 200, pageHtml.home(this.ctx, await this.pages.home()));
+    const page = await this.rendered.get('home', async () =>
+      pageHtml.home(this.ctx, await this.pages.home()),
+    );
+    sendPage(req, res, 200, page!);
   }
 
   @Get('charts')
   async search(@Req() req: Request, @Res() res: Response): Promise<void> {
     const price = one(req.query.price);
     const page = Number(one(req.query.page) ?? '1');
-    const model = await this.pages.search({
+    const input = {
       q: one(req.query.q)?.slice(0, MAX_QUERY_CHARS),
       publisher: one(req.query.publisher)?.slice(0, 40) || undefined,
       price: price === 'free' || price === 'paid' ? price : undefined,
       page: Number.isSafeInteger(page) && page > 0 ? page : 1,
-    });
-    sendPage(req, res, 200, pageHtml.search(this.ctx, model));
+    } as const;
+    // Keyed by what the page is made from, so spellings of one query share an entry.
+    const key = `search ${JSON.stringify([input.q ?? '', input.publisher ?? '', input.price ?? '', input.page])}`;
+    const html = await this.rendered.get(key, async () =>
+      pageHtml.search(this.ctx, await this.pages.search(input)),
+    );
+    sendPage(req, res, 200, html!);
   }
 
   @Get('charts/:publisher/:chart')
@@ -100,9 +109,12 @@ export class PagesController {
 
   @Get('publishers/:slug')
   async publisher(@Param('slug') slug: string, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const model = await this.pages.publisher(slug);
-    if (!model) return this.notFound(req, res);
-    sendPage(req, res, 200, pageHtml.publisher(this.ctx, model));
+    const page = await this.rendered.get(`publisher ${JSON.stringify(slug)}`, async () => {
+      const model = await this.pages.publisher(slug);
+      return model ? pageHtml.publisher(this.ctx, model) : null;
+    });
+    if (!page) return this.notFound(req, res);
+    sendPage(req, res, 200, page);
   }
 
   @Get('assets/:file')
@@ -126,13 +138,14 @@ export class PagesController {
     chart: string,
     version: string | undefined,
   ): Promise<void> {
-    const m = await this.pages.chart(publisher, chart, {
-      version,
-      compareWith: one(req.query.compare)?.slice(0, 255),
-      now: new Date(),
+    const compareWith = one(req.query.compare)?.slice(0, 255);
+    const key = `chart ${JSON.stringify([publisher, chart, version ?? '', compareWith ?? ''])}`;
+    const page = await this.rendered.get(key, async () => {
+      const m = await this.pages.chart(publisher, chart, { version, compareWith, now: new Date() });
+      return m ? pageHtml.chart(this.ctx, m) : null;
     });
-    if (!m) return this.notFound(req, res);
-    sendPage(req, res, 200, pageHtml.chart(this.ctx, m));
+    if (!page) return this.notFound(req, res);
+    sendPage(req, res, 200, page);
   }
 
   private notFound(req: Request, res: Response): void {
