@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { bearer, postJson, statusAndCode } from '../support/api';
+import { UnconfirmedAccountSweeper } from '@berth/accounts';
 import { InProcessStore, startInProcess } from '../support/in-process';
 import { linkIn, Mailpit, ReceivedMail, startMailpit, tokenOf } from '../support/mailpit';
 
@@ -244,5 +245,30 @@ describe('publisher accounts: e-mail confirmation and password reset', () => {
     const reused = await post({ password: 'other passphrase!!', again: 'other passphrase!!' });
     expect(reused.status).toBe(400);
     expect(await reused.text()).toContain('expired or was already used');
+  });
+
+  it('frees the name and address of a sign-up nobody confirmed within 7 days, and nothing else', async () => {
+    const stale = fresh('stale');
+    const recent = fresh('recent');
+    const confirmed = fresh('kept');
+    for (const a of [stale, recent, confirmed]) expect((await signUp(a.email, a.slug)).status).toBe(201);
+    await postJson(`${store.url}/v1/accounts/verification`, {
+      token: tokenOf(await linkFrom(confirmed.email, /confirm your e-mail/i, '/account/verify')),
+    });
+    await db.query(`UPDATE account SET created_at = now() - interval '8 days' WHERE email = ANY($1)`, [
+      [stale.email, confirmed.email],
+    ]);
+    expect(await store.app.get(UnconfirmedAccountSweeper).sweep()).toBe(1);
+    expect(await accountRows(stale.email)).toHaveLength(0);
+    expect(await db.query(`SELECT 1 FROM publisher WHERE slug = $1`, [stale.slug])).toHaveLength(0);
+    expect(await accountRows(recent.email)).toHaveLength(1);
+    expect((await login(confirmed.email)).status).toBe(200);
+    // The name is free again, for anyone, and the address gets a fresh confirmation, not "already have one".
+    const again = fresh('again');
+    expect((await signUp(again.email, stale.slug)).status).toBe(201);
+    expect(await db.query(`SELECT 1 FROM publisher WHERE slug = $1`, [stale.slug])).toHaveLength(1);
+    expect((await signUp(stale.email, fresh('back').slug)).status).toBe(201);
+    await linkFrom(stale.email, /confirm your e-mail/i, '/account/verify', 2);
+    expect(await mailsTo(stale.email, /already have a Berth account/i)).toHaveLength(0);
   });
 });

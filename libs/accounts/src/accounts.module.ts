@@ -9,6 +9,7 @@ import { PasswordHasher } from './password-hasher';
 import { PublisherAccessService } from './publisher-access.service';
 import { PublisherProfileService } from './publisher-profile.service';
 import { SessionService } from './session.service';
+import { UnconfirmedAccountSweeper } from './unconfirmed-account.sweeper';
 
 @Module({
   providers: [
@@ -22,6 +23,7 @@ import { SessionService } from './session.service';
     PublisherAccessService,
     PublisherProfileService,
     SessionService,
+    UnconfirmedAccountSweeper,
   ],
   exports: [
     AccountMailService,
@@ -32,6 +34,7 @@ import { SessionService } from './session.service';
     PublisherAccessService,
     PublisherProfileService,
     SessionService,
+    UnconfirmedAccountSweeper,
   ],
 })
 export class AccountsModule {}

@@ -17,3 +17,4 @@ export { PasswordHasher } from './password-hasher';
 export { PublisherProfileService } from './publisher-profile.service';
 export type { PublisherProfile } from './publisher-profile.service';
 export type { PasswordHasherStats } from './password-hasher';
+export { UnconfirmedAccountSweeper, UNCONFIRMED_ACCOUNT_DAYS } from './unconfirmed-account.sweeper';
