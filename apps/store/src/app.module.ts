@@ -24,6 +24,7 @@ import { ChartMuseumController } from './http/chartmuseum.controller';
 import { CheckoutController } from './http/checkout.controller';
 import { CheckoutPagesController } from './http/checkout-pages.controller';
 import { LicensesController } from './http/licenses.controller';
+import { OrderReportsController } from './http/order-reports.controller';
 import { AuthFailureLimiter } from './http/auth-failure-limiter';
 import { ClientLimits } from './http/client-limits';
 import { HelmPullLane } from './http/helm-pull-lane';
@@ -73,6 +74,7 @@ export class AppModule {
         BuyerPagesController,
         PublisherProfileController,
         LicensesController,
+        OrderReportsController,
         OpsController,
       ],
       providers: [

@@ -23,9 +23,18 @@ const ZERO_DECIMAL = new Set([
 ]);
 const THREE_DECIMAL = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd']);
 
+function decimalsOf(currency: string): number {
+  const c = currency.toLowerCase();
+  return ZERO_DECIMAL.has(c) ? 0 : THREE_DECIMAL.has(c) ? 3 : 2;
+}
+
+/** `12.50`, `500`: an amount in minor units as a decimal number of the currency's major unit. */
+export function decimalAmount(amount: number, currency: string): string {
+  const decimals = decimalsOf(currency);
+  return (amount / 10 ** decimals).toFixed(decimals);
+}
+
 /** `12.50 EUR`, `500 JPY`: an amount in minor units as people read it. */
 export function formatMoney(amount: number, currency: string): string {
-  const c = currency.toLowerCase();
-  const decimals = ZERO_DECIMAL.has(c) ? 0 : THREE_DECIMAL.has(c) ? 3 : 2;
-  return `${(amount / 10 ** decimals).toFixed(decimals)} ${c.toUpperCase()}`;
+  return `${decimalAmount(amount, currency)} ${currency.toUpperCase()}`;
 }

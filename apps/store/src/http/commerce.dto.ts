@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsDefined,
@@ -274,6 +274,24 @@ export class OrderListQueryDto extends PagedListQueryDto {
   @IsOptional()
   @IsIn(ORDER_STATUSES)
   status?: (typeof ORDER_STATUSES)[number];
+}
+
+/** The order list's filters without paging: the export and the totals cover every matching order. */
+export class OrderFilterQueryDto extends OmitType(OrderListQueryDto, ['cursor', 'limit'] as const) {}
+
+export class OrderTotalsDto {
+  @ApiProperty({ description: 'ISO 4217, lower case, as orders store it.' }) currency: string;
+  @ApiProperty({ description: 'Orders paid, whatever happened after.' }) paidOrders: number;
+  @ApiProperty({ description: 'Paid, in minor units.' }) gross: number;
+  @ApiProperty({ description: 'Refunded, in minor units.' }) refunded: number;
+  @ApiProperty({ description: 'gross − refunded, in minor units.' }) net: number;
+  @ApiProperty({ description: 'Orders with a dispute open now.' }) openDisputes: number;
+  @ApiProperty({ description: 'The amount of those orders, in minor units.' }) disputedAmount: number;
+}
+
+export class OrderTotalsListDto {
+  @ApiProperty({ type: [OrderTotalsDto], description: 'One entry per currency, sorted by currency.' })
+  totals: OrderTotalsDto[];
 }
 
 export class LicenseListQueryDto extends PagedListQueryDto {

@@ -19,15 +19,11 @@ import {
   VerifyLicenseDto,
   VerifyResultDto,
 } from './commerce.dto';
+import { listDates } from './list-dates';
 import { NoStore } from './no-store';
 
 const PAGED_LIST =
   'Newest first, `limit` a page (default 50, max 200); pass `nextCursor` back as `cursor` for the next page (null on the last). `from` is inclusive, `to` exclusive. A bad filter is 400 validation_failed, a cursor the store did not make 400 cursor_invalid.';
-
-const dates = (q: { from?: string; to?: string }) => ({
-  from: q.from ? new Date(q.from) : undefined,
-  to: q.to ? new Date(q.to) : undefined,
-});
 
 const summary = (l: LicenseView): LicenseSummaryDto => ({
   id: l.id,
@@ -114,7 +110,7 @@ export class LicensesController {
     @Principal() { publisher }: PublisherPrincipal,
     @Query() q: LicenseListQueryDto,
   ): Promise<LicensePageDto> {
-    const page = await this.licenses.list(publisher.id, { ...q, ...dates(q) });
+    const page = await this.licenses.list(publisher.id, { ...q, ...listDates(q) });
     return { licenses: page.licenses.map(full), nextCursor: page.nextCursor };
   }
 
@@ -168,7 +164,7 @@ export class LicensesController {
     @Principal() { publisher }: PublisherPrincipal,
     @Query() q: OrderListQueryDto,
   ): Promise<OrderPageDto> {
-    const page = await this.orders.list(publisher.id, { ...q, ...dates(q) });
+    const page = await this.orders.list(publisher.id, { ...q, ...listDates(q) });
     return {
       orders: page.orders.map((o) => ({
         ...o,
