@@ -14,6 +14,7 @@ const LIBRARY_DEPENDENCIES = {
   catalog: ['artifacts', ...BASE],
   mail: BASE,
   analytics: BASE,
+  audit: BASE,
   commerce: ['licensing', 'catalog', 'mail', 'accounts', ...BASE],
   'helm-repo': ['licensing', 'catalog', 'artifacts', ...BASE],
   storefront: ['catalog', 'licensing', 'commerce', 'accounts', 'mail', 'analytics', ...BASE],

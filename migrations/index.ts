@@ -17,6 +17,7 @@ import { ChartDownloads1796250000001 } from './1796250000001-ChartDownloads';
 import { PublisherSupportEmail1796250000002 } from './1796250000002-PublisherSupportEmail';
 import { AccountMail1796250000003 } from './1796250000003-AccountMail';
 import { LiveVersionIndex1796250000004 } from './1796250000004-LiveVersionIndex';
+import { AuditLog1796250000005 } from './1796250000005-AuditLog';
 
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Init1795840809629,
@@ -35,4 +36,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   PublisherSupportEmail1796250000002,
   AccountMail1796250000003,
   LiveVersionIndex1796250000004,
+  AuditLog1796250000005,
 ];

@@ -1,8 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AccountsModule } from '@berth/accounts';
 import { AnalyticsModule } from '@berth/analytics';
+import { AuditModule } from '@berth/audit';
 import { ArtifactsModule } from '@berth/artifacts';
 import { CatalogModule } from '@berth/catalog';
 import { CommerceModule } from '@berth/commerce';
@@ -14,6 +15,8 @@ import { StorefrontModule } from '@berth/storefront';
 import { MIGRATIONS } from '../../../migrations';
 import { AccountClosure } from './account-closure';
 import { AccountLinksController } from './http/account-links.controller';
+import { AuditInterceptor } from './http/audited';
+import { AuditLogController } from './http/audit-log.controller';
 import { AccountPagesController } from './http/account-pages.controller';
 import { AccountsController } from './http/accounts.controller';
 import { BuyerController } from './http/buyer.controller';
@@ -58,6 +61,7 @@ export class AppModule {
         CommerceModule,
         StorefrontModule,
         AnalyticsModule,
+        AuditModule,
       ],
       controllers: [
         AccountsController,
@@ -73,6 +77,7 @@ export class AppModule {
         BuyerController,
         BuyerPagesController,
         PublisherProfileController,
+        AuditLogController,
         LicensesController,
         OrderReportsController,
         OpsController,
@@ -89,6 +94,7 @@ export class AppModule {
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_GUARD, useClass: PublisherAuthGuard },
         { provide: APP_GUARD, useClass: BuyerSessionGuard },
+        { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
       ],
     };
   }

@@ -1,5 +1,6 @@
 import { ACCOUNTS_ENTITIES } from '@berth/accounts';
 import { ANALYTICS_ENTITIES } from '@berth/analytics';
+import { AUDIT_ENTITIES } from '@berth/audit';
 import { CATALOG_ENTITIES } from '@berth/catalog';
 import { COMMERCE_ENTITIES } from '@berth/commerce';
 import { DATABASE_ENTITIES } from '@berth/database';
@@ -17,4 +18,5 @@ export const ENTITIES = [
   ...MAIL_ENTITIES,
   ...STOREFRONT_ENTITIES,
   ...ANALYTICS_ENTITIES,
+  ...AUDIT_ENTITIES,
 ];

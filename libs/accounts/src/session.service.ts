@@ -23,7 +23,7 @@ export class SessionService {
     emailInput: string,
     password: string,
     clientKey: string,
-  ): Promise<{ accessToken: string; expiresIn: number }> {
+  ): Promise<{ accessToken: string; expiresIn: number; accountId: string }> {
     const email = canonicalEmail(emailInput);
     const reservation = await this.throttle.begin(clientKey, email);
     if ('wait' in reservation) {
@@ -46,7 +46,7 @@ export class SessionService {
       await this.mail.resendVerification(account);
       throw AccountsErrors.EmailNotVerified();
     }
-    return this.tokens.issue(account.id, account.sessionEpoch);
+    return { ...this.tokens.issue(account.id, account.sessionEpoch), accountId: account.id };
   }
 
   /**

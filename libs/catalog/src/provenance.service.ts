@@ -58,8 +58,8 @@ export class ProvenanceService {
     }
   }
 
-  /** `POST /api/{slug}/prov`: attach a provenance file to a stored version. */
-  async attach(publisherId: string, prov: Buffer): Promise<void> {
+  /** `POST /api/{slug}/prov`: attach a provenance file to a stored version; answers which one. */
+  async attach(publisherId: string, prov: Buffer): Promise<{ name: string; version: string }> {
     const p = this.parse(prov);
     const candidates = chartFileCandidates(p.file.slice(0, -'.tgz'.length));
     let target: ChartVersionEntity | null = null;
@@ -111,10 +111,11 @@ export class ProvenanceService {
       if (!(error instanceof CommitOutcomeUnknown)) await this.blobs.delete(key).catch(() => undefined);
       throw error instanceof CommitOutcomeUnknown ? error.cause : error;
     }
-    if (updated.affected) this.changes.committed(publisherId, chart);
-    else {
+    if (!updated.affected) {
       await this.blobs.delete(key).catch(() => undefined);
       throw CatalogErrors.ProvenanceExists(p.file);
     }
+    this.changes.committed(publisherId, chart);
+    return { name: chart, version: target.version };
   }
 }

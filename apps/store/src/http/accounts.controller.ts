@@ -25,6 +25,7 @@ import { clientKey } from './client-key';
 import { ErrorResponseDto } from './common.dto';
 import { NoStore } from './no-store';
 import { AccountRoute, CurrentAccount, Principal, PublisherRoute } from './publisher-auth.guard';
+import { Audited, auditSubject, param, rememberAccount } from './audited';
 
 const toTokenDto = (t: ApiTokenView): ApiTokenDto => ({
   id: t.id,
@@ -83,9 +84,16 @@ export class AccountsController {
     description: 'login_throttled, too_many_auth_failures (Retry-After)',
   })
   @ApiResponse({ status: 503, type: ErrorResponseDto, description: 'password_checks_busy (Retry-After)' })
+  @Audited('signed_in', (req) => String((req.body as { email?: unknown }).email ?? ''))
   async login(@Body() dto: CreateSessionDto, @Req() req: Request): Promise<SessionDto> {
     // The client as the rate limits name it: behind TRUST_PROXY, the forwarded address; IPv6 by /64.
-    return this.sessions.login(dto.email, dto.password, clientKey(req.ip ?? req.socket.remoteAddress));
+    const session = await this.sessions.login(
+      dto.email,
+      dto.password,
+      clientKey(req.ip ?? req.socket.remoteAddress),
+    );
+    rememberAccount(req, session.accountId);
+    return { accessToken: session.accessToken, expiresIn: session.expiresIn };
   }
 
   @Post('account/password')
@@ -103,6 +111,7 @@ export class AccountsController {
   @ApiResponse({ status: 401, type: ErrorResponseDto, description: 'access_token_invalid' })
   @ApiResponse({ status: 403, type: ErrorResponseDto, description: 'password_incorrect' })
   @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'login_throttled (Retry-After)' })
+  @Audited('password_changed', () => 'account')
   async changePassword(
     @CurrentAccount() accountId: string,
     @Body() dto: ChangePasswordDto,
@@ -125,6 +134,7 @@ export class AccountsController {
     description: 'Every access token of the account stops working at once, this one included.',
   })
   @ApiResponse({ status: 204 })
+  @Audited('signed_out_everywhere', () => 'account')
   async signOutEverywhere(@CurrentAccount() accountId: string): Promise<void> {
     await this.sessions.signOutEverywhere(accountId);
   }
@@ -162,11 +172,14 @@ export class AccountsController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Create an API token (returned once)', description: 'Owner access token only.' })
   @ApiResponse({ status: 201, type: CreatedApiTokenDto })
+  @Audited('api_token_created')
   async createToken(
     @Principal() principal: PublisherPrincipal,
     @Body() dto: CreateApiTokenDto,
+    @Req() req: Request,
   ): Promise<CreatedApiTokenDto> {
     const created = await this.tokens.create(principal.publisher.id, dto.name, dto.scopes);
+    auditSubject(req, `${created.id} (${created.name}: ${created.scopes.join(' ')})`);
     return { ...toTokenDto(created), token: created.token };
   }
 
@@ -189,6 +202,7 @@ export class AccountsController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Revoke an API token' })
   @ApiResponse({ status: 204 })
+  @Audited('api_token_revoked', param('id'))
   async revokeToken(
     @Principal() principal: PublisherPrincipal,
     @Param('id', new ParseUUIDPipe()) id: string,

@@ -15,6 +15,7 @@ import { ChartMuseumErrorDto } from './common.dto';
 import { InspectionErrors } from '@berth/artifacts';
 import { HttpErrors } from './http-errors';
 import { BodyPace, readUploadBody } from './upload-body';
+import { Audited, auditSubject, param, rememberPrincipal } from './audited';
 
 /**
  * Bounds the uploads buffered in memory at once, and what one publisher may hold of them, so one
@@ -108,21 +109,25 @@ export class ChartMuseumController {
   })
   @ApiResponse({ status: 429, type: ChartMuseumErrorDto, description: 'publisher_uploads_busy' })
   @ApiResponse({ status: 503, type: ChartMuseumErrorDto, description: 'uploads_busy' })
+  @Audited('chart_uploaded')
   async upload(@Param('slug') slug: string, @Req() req: Request): Promise<{ saved: true }> {
-    const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'charts:write');
-    return this.slots.run(publisher.id, () => this.receive(publisher.id, req));
+    const principal = await this.access.authorize(req.headers.authorization, slug, 'charts:write');
+    rememberPrincipal(req, principal);
+    return this.slots.run(principal.publisher.id, () => this.receive(principal.publisher.id, req));
   }
 
   private async receive(publisherId: string, req: Request): Promise<{ saved: true }> {
     const body = await readUploadBody(req, this.config.uploads.maxBytes, this.pace);
     if (!body.chart?.length) {
       if (body.prov) {
-        await this.provenance.attach(publisherId, body.prov);
+        const attached = await this.provenance.attach(publisherId, body.prov);
+        auditSubject(req, `provenance of ${attached.name}@${attached.version}`);
         return { saved: true };
       }
       throw InspectionErrors.ArchiveEmpty('The request holds no chart archive.');
     }
-    await this.uploads.upload(publisherId, body.chart, body.prov);
+    const uploaded = await this.uploads.upload(publisherId, body.chart, body.prov);
+    auditSubject(req, `${uploaded.name}@${uploaded.version}${body.prov ? ' (with provenance)' : ''}`);
     return { saved: true };
   }
 
@@ -139,14 +144,18 @@ export class ChartMuseumController {
   @ApiResponse({ status: 408, type: ChartMuseumErrorDto, description: 'upload_too_slow' })
   @ApiResponse({ status: 409, type: ChartMuseumErrorDto, description: 'provenance_exists' })
   @ApiResponse({ status: 413, type: ChartMuseumErrorDto, description: 'publisher_quota_exceeded' })
+  @Audited('provenance_uploaded')
   async uploadProv(@Param('slug') slug: string, @Req() req: Request): Promise<{ saved: true }> {
-    const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'charts:write');
+    const principal = await this.access.authorize(req.headers.authorization, slug, 'charts:write');
+    rememberPrincipal(req, principal);
+    const { publisher } = principal;
     const body = await this.slots.run(publisher.id, () =>
       readUploadBody(req, this.config.uploads.maxBytes, this.pace),
     );
     const prov = body.prov ?? body.chart;
     if (!prov?.length) throw CatalogErrors.ProvenanceInvalid('The request holds no provenance file.');
-    await this.provenance.attach(publisher.id, prov);
+    const attached = await this.provenance.attach(publisher.id, prov);
+    auditSubject(req, `${attached.name}@${attached.version}`);
     return { saved: true };
   }
 
@@ -204,14 +213,16 @@ export class ChartMuseumController {
     schema: { type: 'object', properties: { deleted: { type: 'boolean', example: true } } },
   })
   @ApiResponse({ status: 404, type: ChartMuseumErrorDto, description: 'chart_version_not_found' })
+  @Audited('chart_yanked', param('name', 'version'))
   async yank(
     @Param('slug') slug: string,
     @Param('name') name: string,
     @Param('version') version: string,
     @Req() req: Request,
   ): Promise<{ deleted: true }> {
-    const { publisher } = await this.access.authorize(req.headers.authorization, slug, 'charts:write');
-    await this.yanks.yank(publisher.id, name, version);
+    const principal = await this.access.authorize(req.headers.authorization, slug, 'charts:write');
+    rememberPrincipal(req, principal);
+    await this.yanks.yank(principal.publisher.id, name, version);
     return { deleted: true };
   }
 }

@@ -1,4 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Req,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { PublisherPrincipal } from '@berth/accounts';
 import { ChartQueryService } from '@berth/catalog';
@@ -21,6 +32,8 @@ import {
 } from './commerce.dto';
 import { listDates } from './list-dates';
 import { NoStore } from './no-store';
+import { Audited, auditSubject, param } from './audited';
+import type { Request } from 'express';
 
 const PAGED_LIST =
   'Newest first, `limit` a page (default 50, max 200); pass `nextCursor` back as `cursor` for the next page (null on the last). `from` is inclusive, `to` exclusive. A bad filter is 400 validation_failed, a cursor the store did not make 400 cursor_invalid.';
@@ -124,11 +137,14 @@ export class LicensesController {
   })
   @ApiResponse({ status: 201, type: GrantedLicenseDto })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'chart_not_for_sale' })
+  @Audited('license_granted')
   async grant(
     @Principal() { publisher }: PublisherPrincipal,
     @Body() dto: GrantLicenseDto,
+    @Req() req: Request,
   ): Promise<GrantedLicenseDto> {
     const l = await this.grants.grant(publisher, dto.chart, dto.email, dto.versionRange);
+    auditSubject(req, `${l.id} (${l.chart} ${l.versionRange} for ${l.buyerEmail})`);
     return { ...full(l), key: l.key };
   }
 
@@ -142,6 +158,7 @@ export class LicensesController {
   })
   @ApiResponse({ status: 204 })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'license_not_found' })
+  @Audited('license_revoked', param('id'))
   async revoke(
     @Principal() { publisher }: PublisherPrincipal,
     @Param('id', new ParseUUIDPipe()) id: string,

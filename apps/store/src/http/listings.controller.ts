@@ -5,6 +5,7 @@ import { ListingService } from '@berth/catalog';
 import { ErrorResponseDto } from './common.dto';
 import { ListingDto, PutListingDto } from './listings.dto';
 import { Principal, PublisherRoute } from './publisher-auth.guard';
+import { Audited, param } from './audited';
 
 @ApiTags('publishing')
 @Controller('v1/publishers/:slug/charts/:name/listing')
@@ -26,6 +27,7 @@ export class ListingsController {
     description: 'validation_failed, currency_invalid, update_policy_invalid',
   })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'chart_not_found' })
+  @Audited('listing_changed', param('name'))
   async put(
     @Principal() { publisher }: PublisherPrincipal,
     @Param('name') name: string,

@@ -12,6 +12,7 @@ import { PublisherPrincipal, PublisherProfile, PublisherProfileService } from '@
 import { ErrorResponseDto } from './common.dto';
 import { NoStore } from './no-store';
 import { Principal, PublisherRoute } from './publisher-auth.guard';
+import { Audited } from './audited';
 
 export class PublisherProfileDto {
   @ApiProperty() slug: string;
@@ -66,6 +67,7 @@ export class PublisherProfileController {
   })
   @ApiResponse({ status: 200, type: PublisherProfileDto })
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'validation_failed, email_not_accepted' })
+  @Audited('profile_changed', (req) => Object.keys((req.body as object | undefined) ?? {}).join(', '))
   async update(
     @Principal() principal: PublisherPrincipal,
     @Body() dto: UpdatePublisherProfileDto,
