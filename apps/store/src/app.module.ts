@@ -28,6 +28,7 @@ import { CheckoutController } from './http/checkout.controller';
 import { CheckoutPagesController } from './http/checkout-pages.controller';
 import { LicensesController } from './http/licenses.controller';
 import { OrderReportsController } from './http/order-reports.controller';
+import { OrderRefundsController } from './http/order-refunds.controller';
 import { AuthFailureLimiter } from './http/auth-failure-limiter';
 import { ClientLimits } from './http/client-limits';
 import { HelmPullLane } from './http/helm-pull-lane';
@@ -80,6 +81,7 @@ export class AppModule {
         AuditLogController,
         LicensesController,
         OrderReportsController,
+        OrderRefundsController,
         OpsController,
       ],
       providers: [

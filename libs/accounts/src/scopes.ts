@@ -6,6 +6,7 @@ export const API_TOKEN_SCOPES = [
   'licenses:read',
   'licenses:write',
   'orders:read',
+  'orders:refund',
 ] as const;
 export type ApiTokenScope = (typeof API_TOKEN_SCOPES)[number];
 

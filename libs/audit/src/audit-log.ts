@@ -15,6 +15,7 @@ export const AUDIT_ACTIONS = [
   'profile_changed',
   'license_granted',
   'license_revoked',
+  'order_refunded',
   'api_token_created',
   'api_token_revoked',
 ] as const;

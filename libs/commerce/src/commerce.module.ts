@@ -13,6 +13,7 @@ import { LocalPaymentProvider } from './local-provider';
 import { OrdersService } from './orders.service';
 import { PAYMENT_PROVIDER, PaymentProvider } from './payment-provider';
 import { StripePaymentProvider } from './stripe-provider';
+import { OrderRefunds } from './order-refunds';
 
 @Module({
   imports: [AccountsModule, CatalogModule, LicensingModule, MailModule],
@@ -36,6 +37,7 @@ import { StripePaymentProvider } from './stripe-provider';
     LicenseGrantService,
     LicenseMail,
     OrdersService,
+    OrderRefunds,
   ],
   exports: [
     CheckoutService,
@@ -43,6 +45,7 @@ import { StripePaymentProvider } from './stripe-provider';
     FulfilmentService,
     LicenseGrantService,
     OrdersService,
+    OrderRefunds,
     PAYMENT_PROVIDER,
   ],
 })

@@ -14,6 +14,9 @@ export enum CommerceErrorCode {
   WebhookSignatureMissing = 'webhook_signature_missing',
   WebhookSignatureInvalid = 'webhook_signature_invalid',
   PaymentProviderUnavailable = 'payment_provider_unavailable',
+  OrderNotFound = 'order_not_found',
+  OrderNotRefundable = 'order_not_refundable',
+  RefundFailed = 'refund_failed',
 }
 
 /** Each commerce code's kind and message, declared once; throw `CommerceErrors.<Code>(…)`. */
@@ -45,6 +48,13 @@ export const CommerceErrors = defineErrors(CommerceErrorCode, {
     message: 'The payment provider could not open a checkout; try again shortly.',
   },
   CheckoutExpired: { kind: ErrorKind.Conflict, message: 'This checkout has expired: start a new one.' },
+  OrderNotFound: { kind: ErrorKind.NotFound, message: 'No such order.' },
+  OrderNotRefundable: { kind: ErrorKind.Conflict, message: sentence },
+  // Stripe's message may quote request data; the publisher can retry or refund from Stripe's dashboard.
+  RefundFailed: {
+    kind: ErrorKind.Unavailable,
+    message: 'Stripe did not take the refund; try again shortly, or refund from the Stripe dashboard.',
+  },
   CheckoutListingChanged: {
     kind: ErrorKind.Conflict,
     message: 'The chart is no longer sold on the terms this checkout showed: start a new checkout.',

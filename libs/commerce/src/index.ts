@@ -7,6 +7,8 @@ export type { StartedCheckout, CheckoutState } from './checkout.service';
 export { FulfilmentService } from './fulfilment.service';
 export type { EventOutcome } from './fulfilment.service';
 export { OrdersService } from './orders.service';
+export { OrderRefunds } from './order-refunds';
+export type { RefundOutcome } from './order-refunds';
 export type { OrderTotals } from './orders.service';
 export { csvCell, orderCsvHeader, orderCsvLine, ORDER_CSV_COLUMNS } from './orders-csv';
 export type { OrderView, OrderFilter, OrderPage } from './orders.service';
