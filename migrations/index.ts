@@ -18,6 +18,7 @@ import { PublisherSupportEmail1796250000002 } from './1796250000002-PublisherSup
 import { AccountMail1796250000003 } from './1796250000003-AccountMail';
 import { LiveVersionIndex1796250000004 } from './1796250000004-LiveVersionIndex';
 import { AuditLog1796250000005 } from './1796250000005-AuditLog';
+import { LicensePublisherNote1796250000006 } from './1796250000006-LicensePublisherNote';
 
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Init1795840809629,
@@ -37,4 +38,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   AccountMail1796250000003,
   LiveVersionIndex1796250000004,
   AuditLog1796250000005,
+  LicensePublisherNote1796250000006,
 ];

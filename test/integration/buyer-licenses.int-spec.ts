@@ -1,5 +1,13 @@
 import { DataSource } from 'typeorm';
-import { basicAuth, createPublisher, postJson, Publisher, publishChart, statusAndCode } from '../support/api';
+import {
+  basicAuth,
+  bearer,
+  createPublisher,
+  postJson,
+  Publisher,
+  publishChart,
+  statusAndCode,
+} from '../support/api';
 import { buyerCookieFrom, openBuyerSession, requestSignInLink } from '../support/buyer';
 import { simpleChart } from '../support/charts';
 import { buyerEmail, buyLocally } from '../support/checkout';
@@ -201,6 +209,32 @@ describe('"My licenses": passwordless sign-in, keys and rotation', () => {
         await statusAndCode(await buyerPost(cookie, `/v1/buyer/licenses/${theirs.id}/${action}`)),
       ).toEqual([404, 'license_not_found']);
     expect(await verify(theirs.key)).toMatchObject({ valid: true });
+  });
+
+  it("shows the buyer the publisher's note about a revocation, as text", async () => {
+    const email = buyerEmail('note');
+    const bought = await buyLocally(store.url, { publisher: 'acme', chart: 'superdb', email });
+    const revoke = (note: unknown) =>
+      postJson(
+        `${store.url}/v1/publishers/acme/licenses/${bought.id}/revoke`,
+        { note },
+        bearer(acme.accessToken),
+      );
+    expect(await statusAndCode(await revoke('x'.repeat(301)))).toEqual([400, 'validation_failed']);
+    expect(await statusAndCode(await revoke(''))).toEqual([400, 'validation_failed']);
+    const note = 'Chargeback <script>alert(1)</script> & "key shared" — contact help@acme.example';
+    expect((await revoke(note)).status).toBe(204);
+    expect(await verify(bought.key)).toMatchObject({ valid: false });
+    const cookie = await openBuyerSession(store.url, await requestSignInLink(store.url, mailpit, email));
+    const [mine] = await licensesOf(cookie);
+    expect(mine).toMatchObject({ id: bought.id, status: 'revoked', publisherNote: note });
+    const page = await (
+      await fetch(`${store.url}/my/licenses`, { headers: { cookie, accept: 'text/html' } })
+    ).text();
+    expect(page).toContain(
+      'The publisher says: “Chargeback &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;key shared&quot;',
+    );
+    expect(page).not.toContain('<script>alert(1)');
   });
 
   it('refuses forged, expired and cross-site attempts, and floods with 429', async () => {

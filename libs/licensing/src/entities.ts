@@ -77,6 +77,10 @@ export class LicenseEntity {
   @Column({ type: 'varchar', length: 64, nullable: true })
   reason: string | null;
 
+  /** The publisher's own words to the holder about a revocation, shown on "My licenses" as plain text. */
+  @Column({ name: 'publisher_note', type: 'varchar', length: 300, nullable: true })
+  publisherNote: string | null;
+
   @Column({ type: 'varchar', length: 64 })
   kid: string;
 

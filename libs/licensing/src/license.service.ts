@@ -44,6 +44,8 @@ export interface LicenseView {
   expiresAt: Date | null;
   status: LicenseStatus;
   reason: string | null;
+  /** The publisher's words to the holder about a revocation (plain text), if it gave any. */
+  publisherNote: string | null;
   /** Which key is current: keys minted for an earlier generation are refused (see rotateKey). */
   keyGeneration: number;
 }
@@ -88,6 +90,7 @@ export const toLicenseView = (l: LicenseEntity): LicenseView => ({
   expiresAt: l.expiresAt,
   status: statusOf(l),
   reason: l.reason,
+  publisherNote: l.publisherNote,
   keyGeneration: l.keyGeneration,
 });
 
@@ -125,6 +128,7 @@ export class LicenseService {
       revokedAt: null,
       suspendedAt: null,
       reason: null,
+      publisherNote: null,
       kid: this.keys.signingKey().kid,
       keyGeneration: 0,
     });
@@ -342,17 +346,18 @@ export class LicenseService {
     return row ? toLicenseView(row) : null;
   }
 
-  /** Permanent. Returns false when nothing changed (already revoked). */
+  /** Permanent. Returns false when nothing changed (already revoked). `note`: the publisher's words. */
   async revoke(
     where: { id?: string; orderId?: string; publisherId?: string },
     reason: string,
     manager?: EntityManager,
+    note?: string,
   ): Promise<boolean> {
     return this.changeAndAnnounce(manager, where.id, async (m) => {
       const result = await m.update(
         LicenseEntity,
         { ...where, revokedAt: IsNull() },
-        { revokedAt: new Date(), reason },
+        { revokedAt: new Date(), reason, ...(note ? { publisherNote: note } : {}) },
       );
       return (result.affected ?? 0) > 0;
     });

@@ -34,6 +34,12 @@ export class BuyerLicenseDto {
   @ApiProperty({ enum: ['active', 'suspended', 'revoked'] }) status: string;
   @ApiPropertyOptional({ type: String, nullable: true, description: 'Why it is not active.' })
   reason: string | null;
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: "The publisher's note about a revocation (plain text).",
+  })
+  publisherNote: string | null;
   @ApiProperty({ example: '>=1.0.0 <2.0.0-0' }) versionRange: string;
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) updatesUntil: string | null;
   @ApiProperty({ description: 'What the license covers, in words.' }) coverage: string;
@@ -62,6 +68,7 @@ export function toBuyerLicenseDto(l: LicenseView, publicUrl: string): BuyerLicen
     chart: l.chart,
     status: l.status,
     reason: l.status === 'active' ? null : l.reason,
+    publisherNote: l.status === 'revoked' ? l.publisherNote : null,
     versionRange: l.versionRange,
     updatesUntil: l.updatesUntil?.toISOString() ?? null,
     coverage: row.coverage,

@@ -5,6 +5,7 @@ import {
   IsEmail,
   IsIn,
   IsInt,
+  IsNotEmpty,
   IsISO8601,
   IsOptional,
   IsString,
@@ -221,6 +222,12 @@ export class LicenseDto extends LicenseSummaryDto {
   @ApiProperty() buyerEmail: string;
   @ApiProperty({ format: 'date-time' }) issuedAt: string;
   @ApiPropertyOptional({ type: String, nullable: true }) reason: string | null;
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: "The publisher's note to the holder about a revocation.",
+  })
+  publisherNote: string | null;
 }
 
 export class GrantedLicenseDto extends LicenseDto {
@@ -264,6 +271,15 @@ class PagedListQueryDto {
   @Min(1)
   @Max(200)
   limit?: number;
+}
+
+export class RevokeLicenseDto {
+  @ApiPropertyOptional({ maxLength: 300, description: 'Shown to the holder as plain text.' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(300)
+  note?: string;
 }
 
 export const ORDER_STATUSES = ['pending', 'paid', 'failed', 'expired', 'refunded', 'disputed'] as const;

@@ -28,6 +28,7 @@ import {
   OrderListQueryDto,
   OrderPageDto,
   VerifyLicenseDto,
+  RevokeLicenseDto,
   VerifyResultDto,
 } from './commerce.dto';
 import { listDates } from './list-dates';
@@ -53,6 +54,7 @@ const full = (l: LicenseView): LicenseDto => ({
   buyerEmail: l.buyerEmail,
   issuedAt: l.issuedAt.toISOString(),
   reason: l.reason,
+  publisherNote: l.publisherNote,
 });
 
 @ApiTags('licenses')
@@ -165,6 +167,34 @@ export class LicensesController {
   ): Promise<void> {
     await this.licenses.requireForPublisher(publisher.id, id);
     await this.licenses.revoke({ id, publisherId: publisher.id }, 'revoked_by_publisher');
+  }
+
+  @Post('v1/publishers/:slug/licenses/:id/revoke')
+  @PublisherRoute('licenses:write')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Revoke a license with a note its holder reads on "My licenses"',
+    description:
+      'As DELETE …/licenses/{id}, plus `note` (plain text, at most 300 characters) shown to the holder. ' +
+      'Revoking an already revoked license changes nothing, its note included.',
+  })
+  @ApiResponse({ status: 204 })
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'validation_failed' })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'license_not_found' })
+  @Audited('license_revoked', param('id'))
+  async revokeWithNote(
+    @Principal() { publisher }: PublisherPrincipal,
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() dto: RevokeLicenseDto,
+  ): Promise<void> {
+    await this.licenses.requireForPublisher(publisher.id, id);
+    await this.licenses.revoke(
+      { id, publisherId: publisher.id },
+      'revoked_by_publisher',
+      undefined,
+      dto.note,
+    );
   }
 
   @Get('v1/publishers/:slug/orders')

@@ -8,7 +8,8 @@ function statusNote(l: LicenseView): string | null {
   const why = l.reason ? ` (${l.reason.replace(/_/g, ' ')})` : '';
   if (l.status === 'suspended')
     return `Suspended${why}: a payment dispute is open. It works again once the dispute is settled.`;
-  return `Revoked${why}: this license no longer opens the repository.`;
+  const note = l.publisherNote ? ` The publisher says: “${l.publisherNote}”` : '';
+  return `Revoked${why}: this license no longer opens the repository.${note}`;
 }
 
 /** A license as "My licenses" (page and `/v1/buyer/licenses`) shows it, with the commands for its holder. */
