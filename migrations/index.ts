@@ -19,6 +19,7 @@ import { AccountMail1796250000003 } from './1796250000003-AccountMail';
 import { LiveVersionIndex1796250000004 } from './1796250000004-LiveVersionIndex';
 import { AuditLog1796250000005 } from './1796250000005-AuditLog';
 import { LicensePublisherNote1796250000006 } from './1796250000006-LicensePublisherNote';
+import { DownloadAnalytics1796250000007 } from './1796250000007-DownloadAnalytics';
 
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Init1795840809629,
@@ -39,4 +40,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   LiveVersionIndex1796250000004,
   AuditLog1796250000005,
   LicensePublisherNote1796250000006,
+  DownloadAnalytics1796250000007,
 ];

@@ -17,6 +17,7 @@ import { AccountClosure } from './account-closure';
 import { AccountLinksController } from './http/account-links.controller';
 import { AuditInterceptor } from './http/audited';
 import { AuditLogController } from './http/audit-log.controller';
+import { AnalyticsController } from './http/analytics.controller';
 import { AccountPagesController } from './http/account-pages.controller';
 import { AccountsController } from './http/accounts.controller';
 import { BuyerController } from './http/buyer.controller';
@@ -79,6 +80,7 @@ export class AppModule {
         BuyerPagesController,
         PublisherProfileController,
         AuditLogController,
+        AnalyticsController,
         LicensesController,
         OrderReportsController,
         OrderRefundsController,

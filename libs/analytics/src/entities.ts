@@ -20,4 +20,66 @@ export class ChartDownloadDailyEntity {
   pulls!: string;
 }
 
-export const ANALYTICS_ENTITIES = [ChartDownloadDailyEntity];
+/** Licensed `.tgz` downloads: one license, one version, one UTC day. */
+@Entity('license_download_daily')
+export class LicenseDownloadDailyEntity {
+  @PrimaryColumn({ name: 'license_id', type: 'uuid' })
+  licenseId!: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 255 })
+  version!: string;
+
+  @PrimaryColumn({ type: 'date' })
+  day!: string;
+
+  @Column({ name: 'chart_id', type: 'uuid' })
+  chartId!: string;
+
+  @Column({ type: 'bigint', default: 0 })
+  pulls!: string;
+}
+
+/**
+ * The distinct clients that downloaded a chart (under a license, or anonymously: the zero id) on a day,
+ * each as a keyed hash of its address and user agent (never the address itself). Kept
+ * ANALYTICS_RETENTION_DAYS, then deleted.
+ */
+@Entity('download_client_daily')
+@Index('download_client_daily_license_idx', ['licenseId', 'day'])
+export class DownloadClientDailyEntity {
+  @PrimaryColumn({ type: 'date' })
+  day!: string;
+
+  @PrimaryColumn({ name: 'chart_id', type: 'uuid' })
+  chartId!: string;
+
+  @PrimaryColumn({ name: 'license_id', type: 'uuid' })
+  licenseId!: string;
+
+  @PrimaryColumn({ type: 'char', length: 22 })
+  client!: string;
+}
+
+/** Repository index fetches (answered 200 or 304) per publisher, audience and day: counted apart from pulls. */
+@Entity('index_fetch_daily')
+export class IndexFetchDailyEntity {
+  @PrimaryColumn({ name: 'publisher_id', type: 'uuid' })
+  publisherId!: string;
+
+  @PrimaryColumn({ type: 'date' })
+  day!: string;
+
+  /** `public`, `publisher` or `license`. */
+  @PrimaryColumn({ type: 'varchar', length: 16 })
+  audience!: string;
+
+  @Column({ type: 'bigint', default: 0 })
+  fetches!: string;
+}
+
+export const ANALYTICS_ENTITIES = [
+  ChartDownloadDailyEntity,
+  LicenseDownloadDailyEntity,
+  DownloadClientDailyEntity,
+  IndexFetchDailyEntity,
+];

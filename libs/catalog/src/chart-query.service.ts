@@ -142,6 +142,15 @@ export class ChartQueryService {
     return rows.map((r) => r.name);
   }
 
+  /** The publisher's charts by id, with their names (drafts included): what analytics rows name. */
+  async chartIdsByName(publisherId: string): Promise<Map<string, string>> {
+    const rows: Array<{ id: string; name: string }> = await this.dataSource.query(
+      'SELECT id, name FROM chart WHERE publisher_id = $1 ORDER BY name',
+      [publisherId],
+    );
+    return new Map(rows.map((r) => [r.name, r.id]));
+  }
+
   /** The index state of the named charts (absent names: no such chart). One query for the lot. */
   async chartIndexStates(publisherId: string, names: string[]): Promise<ChartIndexState[]> {
     if (!names.length) return [];

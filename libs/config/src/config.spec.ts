@@ -190,6 +190,19 @@ describe('loadConfig', () => {
     );
   });
 
+  it('keeps client hashes 90 days and flags sharing past 5 clients by default, both configurable', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).analytics).toEqual({ retentionDays: 90, sharingThreshold: 5 });
+    const c = loadConfig({
+      DATA_DIR: dataDir(),
+      ANALYTICS_RETENTION_DAYS: '30',
+      LICENSE_SHARING_THRESHOLD: '3',
+    });
+    expect(c.analytics).toEqual({ retentionDays: 30, sharingThreshold: 3 });
+    expect(() => loadConfig({ DATA_DIR: dataDir(), ANALYTICS_RETENTION_DAYS: '0' })).toThrow(
+      /ANALYTICS_RETENTION_DAYS/,
+    );
+  });
+
   it('confirms sign-up e-mails unless told not to, and refuses any other setting', () => {
     expect(loadConfig({ DATA_DIR: dataDir() }).auth.emailVerification).toBe('required');
     expect(loadConfig({ DATA_DIR: dataDir(), SIGNUP_EMAIL_VERIFICATION: 'off' }).auth.emailVerification).toBe(

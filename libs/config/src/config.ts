@@ -101,6 +101,19 @@ export class EnvironmentVariables {
   @Max(400)
   HEAP_GROWTH_PERCENT = 50;
 
+  /** Days the keyed hashes of downloading clients are kept (distinct-client counts reach this far back). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  ANALYTICS_RETENTION_DAYS = 90;
+
+  /** A license downloaded by more distinct clients than this in a day is flagged as maybe shared. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  LICENSE_SHARING_THRESHOLD = 5;
+
   @IsIn(['run', 'skip'])
   MIGRATIONS: 'run' | 'skip' = 'run';
 
@@ -410,6 +423,7 @@ export interface AppConfig {
   workers: number;
   /** HEAP_GROWTH_PERCENT: V8's heap growth after a full GC, in percent; 0 keeps V8's default. */
   heapGrowthPercent: number;
+  analytics: { retentionDays: number; sharingThreshold: number };
   /** SMTP when `smtpUrl` is set; otherwise messages are files under `outboxDir`. */
   mail: { smtpUrl?: string; outboxDir: string; from: string };
   blobStore:
@@ -572,6 +586,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     workers: vars.WEB_CONCURRENCY,
     heapGrowthPercent: vars.HEAP_GROWTH_PERCENT,
+    analytics: {
+      retentionDays: vars.ANALYTICS_RETENTION_DAYS,
+      sharingThreshold: vars.LICENSE_SHARING_THRESHOLD,
+    },
     blobStore:
       vars.BLOB_STORE === 's3'
         ? {

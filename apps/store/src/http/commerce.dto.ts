@@ -217,6 +217,21 @@ export class GrantLicenseDto {
   versionRange?: string;
 }
 
+export class LicenseDownloadsDto {
+  @ApiProperty({ description: '`.tgz` downloads with this license, all time.' }) pulls: number;
+  @ApiProperty({ type: String, format: 'date', nullable: true }) firstPullOn: string | null;
+  @ApiProperty({ type: String, format: 'date', nullable: true }) lastPullOn: string | null;
+  @ApiProperty({ description: 'Distinct clients (address and user agent, kept hashed) in the last 30 days.' })
+  distinctClients30d: number;
+  @ApiProperty({ description: 'Distinct clients over the current and the previous UTC day.' })
+  distinctClientsLastDay: number;
+  @ApiProperty({
+    description:
+      'More than LICENSE_SHARING_THRESHOLD distinct clients over the last day: the key may be shared. Nothing is blocked.',
+  })
+  sharingSuspected: boolean;
+}
+
 export class LicenseDto extends LicenseSummaryDto {
   @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true }) orderId: string | null;
   @ApiProperty() buyerEmail: string;
@@ -228,6 +243,10 @@ export class LicenseDto extends LicenseSummaryDto {
     description: "The publisher's note to the holder about a revocation.",
   })
   publisherNote: string | null;
+}
+
+export class LicenseListItemDto extends LicenseDto {
+  @ApiProperty({ type: LicenseDownloadsDto }) downloads: LicenseDownloadsDto;
 }
 
 export class GrantedLicenseDto extends LicenseDto {
@@ -318,7 +337,7 @@ export class LicenseListQueryDto extends PagedListQueryDto {
 }
 
 export class LicensePageDto {
-  @ApiProperty({ type: [LicenseDto] }) licenses: LicenseDto[];
+  @ApiProperty({ type: [LicenseListItemDto] }) licenses: LicenseListItemDto[];
   @ApiProperty({ type: String, nullable: true, description: 'Null on the last page.' })
   nextCursor: string | null;
 }

@@ -87,7 +87,13 @@ export class HelmPullLane {
     if (!bodyless) head.push('Content-Disposition', attachmentName(file));
     res.writeHead(req.method === 'HEAD' || !bodyless ? 200 : 304, head);
     res.end(bodyless ? undefined : f.body);
-    if (!bodyless) this.downloads.count(f.download!.chartId, f.download!.version);
+    if (!bodyless)
+      this.downloads.count(f.download!.chartId, f.download!.version, {
+        licenseId: viewer!.kind === 'license' ? viewer!.licenseId : undefined,
+        // Behind a trusted proxy the socket is the proxy's: such clients are counted by the full path only.
+        address: this.config.http.trustProxy ? undefined : req.socket.remoteAddress,
+        userAgent: req.headers['user-agent'],
+      });
     this.finished(req, res, started, ARCHIVE_ROUTE);
     this.metrics.pullsFromMemory.inc();
     this.repo.countCachedPull(viewer!);
@@ -114,6 +120,7 @@ export class HelmPullLane {
     this.finished(req, res, started, INDEX_ROUTE);
     this.metrics.indexesFromMemory.inc();
     this.repo.countCachedIndex(viewer);
+    if (req.method === 'GET') this.downloads.countIndex(publisherId, viewer.kind);
     return true;
   }
 

@@ -48,6 +48,7 @@ export class HelmRepoController {
     const { publisher, viewer } = await this.resolve(slug, req);
     const index = await this.repo.index(publisher, viewer);
     sendIndex(req, res, viewer, index, acceptsGzip(req) ? await index.gzip() : undefined);
+    if (req.method === 'GET') this.downloads.countIndex(publisher.id, viewer.kind);
   }
 
   @Get('charts/:file')
@@ -84,7 +85,12 @@ export class HelmRepoController {
     res.status(200).type(f.contentType);
     if (f.size !== null) res.setHeader('Content-Length', String(f.size));
     res.setHeader('Content-Disposition', attachmentName(file));
-    if (f.download) this.downloads.count(f.download.chartId, f.download.version);
+    if (f.download)
+      this.downloads.count(f.download.chartId, f.download.version, {
+        licenseId: viewer.kind === 'license' ? viewer.licenseId : undefined,
+        address: req.ip ?? req.socket.remoteAddress,
+        userAgent: req.headers['user-agent'],
+      });
     if (Buffer.isBuffer(f.body)) res.end(f.body);
     else await pipeline(f.body, res).catch(() => res.destroy());
   }

@@ -27,6 +27,8 @@ export enum HttpErrorCode {
   TooManyLoginLinks = 'too_many_login_links',
   /** A cookie-authenticated change sent from a page of another origin. */
   CrossOriginRefused = 'cross_origin_refused',
+  /** An analytics range that ends before it starts or spans more than a year. */
+  DateRangeInvalid = 'date_range_invalid',
   /** 408: the upload body stalled or came in below the minimum rate. */
   UploadTooSlow = 'upload_too_slow',
   /** 429: this publisher already holds its share of the upload slots. */
@@ -105,6 +107,10 @@ export const HttpErrors = defineErrors(HttpErrorCode, {
     kind: ErrorKind.RateLimited,
     message: (_retryAfterSeconds: number) => 'Too many mailed links asked for; retry later.',
     retryAfterSeconds: (retryAfterSeconds: number) => retryAfterSeconds,
+  },
+  DateRangeInvalid: {
+    kind: ErrorKind.Invalid,
+    message: (maxDays: number) => `from must be on or before to, and the range at most ${maxDays} days.`,
   },
   CrossOriginRefused: {
     kind: ErrorKind.Forbidden,

@@ -4,12 +4,15 @@ import {
   Delete,
   Get,
   HttpCode,
+  Inject,
   Param,
   ParseUUIDPipe,
   Post,
   Query,
   Req,
 } from '@nestjs/common';
+import { DownloadStats } from '@berth/analytics';
+import { APP_CONFIG, AppConfig } from '@berth/config';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { PublisherPrincipal } from '@berth/accounts';
 import { ChartQueryService } from '@berth/catalog';
@@ -66,6 +69,8 @@ export class LicensesController {
     private readonly grants: LicenseGrantService,
     private readonly orders: OrdersService,
     private readonly charts: ChartQueryService,
+    private readonly downloads: DownloadStats,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Get('.well-known/jwks.json')
@@ -126,7 +131,15 @@ export class LicensesController {
     @Query() q: LicenseListQueryDto,
   ): Promise<LicensePageDto> {
     const page = await this.licenses.list(publisher.id, { ...q, ...listDates(q) });
-    return { licenses: page.licenses.map(full), nextCursor: page.nextCursor };
+    const pulls = await this.downloads.forLicenses(page.licenses.map((l) => l.id));
+    const threshold = this.config.analytics.sharingThreshold;
+    return {
+      licenses: page.licenses.map((l) => {
+        const d = pulls.get(l.id)!;
+        return { ...full(l), downloads: { ...d, sharingSuspected: d.distinctClientsLastDay > threshold } };
+      }),
+      nextCursor: page.nextCursor,
+    };
   }
 
   @Post('v1/publishers/:slug/licenses')
