@@ -45,6 +45,7 @@ export class DownloadCounter implements OnApplicationBootstrap, OnApplicationShu
   private timer?: NodeJS.Timeout;
   private flushing: Promise<void> | null = null;
   private flushes = 0;
+  private clients = new Map<string, string>();
   private readonly clientKey: Buffer;
   private readonly retentionDays: number;
 
@@ -76,14 +77,23 @@ export class DownloadCounter implements OnApplicationBootstrap, OnApplicationShu
     const key = `${chartId} ${day} ${license} ${version}`;
     const p = this.pending;
     p.pulls.set(key, (p.pulls.get(key) ?? 0) + 1);
-    if (who.address !== undefined) {
-      const client = createHmac('sha256', this.clientKey)
-        .update(`${who.address}\n${who.userAgent ?? ''}`)
-        .digest('base64url')
-        .slice(0, 22);
-      p.clients.add(`${day} ${chartId} ${license} ${client}`);
-    }
+    if (who.address !== undefined) p.clients.add(`${day} ${chartId} ${license} ${this.clientOf(who)}`);
     if (p.pulls.size + p.clients.size >= MAX_PENDING_KEYS) void this.flush();
+  }
+
+  /**
+   * The keyed hash of a client. A client pulls again and again: each is hashed once per flush interval
+   * (the memo is dropped with every flush, so no address stays in memory longer than its counts).
+   */
+  private clientOf(who: Downloader): string {
+    const raw = `${who.address}\n${who.userAgent ?? ''}`;
+    let client = this.clients.get(raw);
+    if (client === undefined) {
+      client = createHmac('sha256', this.clientKey).update(raw).digest('base64url').slice(0, 22);
+      if (this.clients.size >= MAX_PENDING_KEYS) this.clients.clear();
+      this.clients.set(raw, client);
+    }
+    return client;
   }
 
   /** One fetch of a publisher's index (answered 200 or 304) by `audience`, now. */
@@ -98,6 +108,7 @@ export class DownloadCounter implements OnApplicationBootstrap, OnApplicationShu
   flush(): Promise<void> {
     if (this.flushing) return this.flushing;
     const batch = this.pending;
+    this.clients = new Map();
     if (!batch.pulls.size && !batch.clients.size && !batch.indexes.size) return Promise.resolve();
     this.pending = emptyBatch();
     this.flushing = this.write(batch)
