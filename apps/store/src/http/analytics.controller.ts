@@ -119,12 +119,15 @@ export class AnalyticsController {
       q.chart || q.license ? [] : await this.stats.indexFetches(publisher.id, range.from, range.to);
     return {
       ...range,
-      pulls: rows.map((r) => ({
-        day: r.day,
-        chart: names.get(r.chartId) ?? '',
-        version: r.version,
-        pulls: r.pulls,
-      })),
+      pulls: rows
+        .map((r) => ({ day: r.day, chart: names.get(r.chartId) ?? '', version: r.version, pulls: r.pulls }))
+        // By day, then chart name (rows come by chart id), then version.
+        .sort(
+          (x, y) =>
+            x.day.localeCompare(y.day) ||
+            x.chart.localeCompare(y.chart) ||
+            x.version.localeCompare(y.version),
+        ),
       indexFetches,
     };
   }
