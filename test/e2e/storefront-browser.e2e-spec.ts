@@ -8,7 +8,7 @@ import { signInLinkIn } from '../support/buyer';
 import { HOSTILE_README, tarGz } from '../support/charts';
 import { buyerEmail } from '../support/checkout';
 import { Helm } from '../support/helm';
-import { Mailpit, startMailpit } from '../support/mailpit';
+import { linkIn, Mailpit, startMailpit } from '../support/mailpit';
 import { startStore, StoreProcess } from '../support/store-process';
 
 const README = [
@@ -218,6 +218,38 @@ describe('the storefront in Chromium', () => {
     await page.click('main button[type=submit]');
     expect(await page.locator('[role=alert]').textContent()).toContain('expired or was already used');
   }, 120_000);
+
+  it("resets a publisher's forgotten password through the mailed link, and the form says what is wrong", async () => {
+    const pub = await createPublisher(store.url, 'forgetful', ['charts:read']);
+    const { page } = await open('/account/forgot');
+    await page.fill('#forgot-email', pub.email);
+    await expectAccessible(page, '10-forgot-password');
+    await Promise.all([page.waitForLoadState('load'), page.click('form.buy button[type=submit]')]);
+    expect(await page.locator('h1').textContent()).toBe('Check your e-mail');
+
+    const [mail] = (await mailpit.waitFor(pub.email, 1)).filter((m) =>
+      /reset your berth password/i.test(m.subject),
+    );
+    const link = linkIn(mail.text, '/account/reset');
+    expect(link).toBeDefined();
+    await page.goto(link!);
+    await page.fill('#reset-password', 'a brand new passphrase');
+    await page.fill('#reset-password-again', 'a different passphrase');
+    await Promise.all([page.waitForLoadState('load'), page.click('form.buy button[type=submit]')]);
+    expect(await page.locator('#reset-password-error').textContent()).toBe('The two passwords differ.');
+    await expectAccessible(page, '11-reset-password');
+    await page.fill('#reset-password', 'a brand new passphrase');
+    await page.fill('#reset-password-again', 'a brand new passphrase');
+    await Promise.all([page.waitForLoadState('load'), page.click('form.buy button[type=submit]')]);
+    expect(await page.locator('h1').textContent()).toBe('Password changed');
+    const login = (password: string) =>
+      fetch(`${store.url}/v1/sessions`, {
+        method: 'POST',
+        body: JSON.stringify({ email: pub.email, password }),
+      });
+    expect((await login(pub.password)).status).toBe(401);
+    expect((await login('a brand new passphrase')).status).toBe(200);
+  }, 60_000);
 
   it('renders a hostile README without running any of it', async () => {
     const { page, seen } = await open('/charts/acme/evil');

@@ -68,6 +68,11 @@ export class BuyerController {
   }
 
   @Post('sessions')
+  @ApiResponse({
+    status: 403,
+    type: ErrorResponseDto,
+    description: 'cross_origin_refused (a foreign Origin)',
+  })
   @NoStore()
   @ApiOperation({
     summary: 'Open a buyer session with a sign-in link',
@@ -91,6 +96,11 @@ export class BuyerController {
   }
 
   @Delete('session')
+  @ApiResponse({
+    status: 403,
+    type: ErrorResponseDto,
+    description: 'cross_origin_refused (a foreign Origin)',
+  })
   @HttpCode(204)
   @ApiOperation({ summary: 'Sign out: ends this buyer session and clears its cookie' })
   @ApiResponse({ status: 204 })
@@ -112,6 +122,11 @@ export class BuyerController {
   }
 
   @Post('licenses/:id/key')
+  @ApiResponse({
+    status: 403,
+    type: ErrorResponseDto,
+    description: 'cross_origin_refused (a foreign Origin)',
+  })
   @HttpCode(200)
   @BuyerRoute()
   @NoStore()
@@ -130,6 +145,11 @@ export class BuyerController {
   }
 
   @Post('licenses/:id/rotate')
+  @ApiResponse({
+    status: 403,
+    type: ErrorResponseDto,
+    description: 'cross_origin_refused (a foreign Origin)',
+  })
   @HttpCode(200)
   @BuyerRoute()
   @NoStore()
