@@ -21,12 +21,15 @@ export const AUDIT_ACTIONS = [
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
+/** Who acted: the publisher's owner (its account) or one of its API tokens. */
+export type AuditActor = { kind: 'owner'; accountId: string } | { kind: 'api_token'; tokenId: string };
+
 export interface AuditEntry {
   action: AuditAction;
   subject: string;
   /** Null for an account-wide action. */
   publisherId: string | null;
-  actor: { kind: 'owner'; accountId: string } | { kind: 'api_token'; tokenId: string };
+  actor: AuditActor;
   clientAddress?: string;
   userAgent?: string;
 }
@@ -36,7 +39,7 @@ export interface AuditEventView {
   at: Date;
   action: string;
   subject: string;
-  actor: { kind: 'owner'; accountId: string } | { kind: 'api_token'; tokenId: string };
+  actor: AuditActor;
   clientAddress: string | null;
   userAgent: string | null;
 }

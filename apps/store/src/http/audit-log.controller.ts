@@ -6,45 +6,27 @@ import {
   ApiPropertyOptional,
   ApiResponse,
   ApiTags,
+  PickType,
 } from '@nestjs/swagger';
 import type { PublisherPrincipal } from '@berth/accounts';
 import { AUDIT_ACTIONS, AuditAction, AuditLog } from '@berth/audit';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
+import { PagedListQueryDto } from './commerce.dto';
 import { ErrorResponseDto } from './common.dto';
 import { listDates } from './list-dates';
 import { NoStore } from './no-store';
 import { Principal, PublisherRoute } from './publisher-auth.guard';
 
-export class AuditLogQueryDto {
+export class AuditLogQueryDto extends PickType(PagedListQueryDto, [
+  'from',
+  'to',
+  'cursor',
+  'limit',
+] as const) {
   @ApiPropertyOptional({ enum: AUDIT_ACTIONS })
   @IsOptional()
   @IsIn(AUDIT_ACTIONS)
   action?: AuditAction;
-
-  @ApiPropertyOptional({ format: 'date-time', description: 'At or after.' })
-  @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'from must be an ISO 8601 date-time' })
-  from?: string;
-
-  @ApiPropertyOptional({ format: 'date-time', description: 'Before.' })
-  @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'to must be an ISO 8601 date-time' })
-  to?: string;
-
-  @ApiPropertyOptional({ description: "The previous page's nextCursor (opaque)." })
-  @IsOptional()
-  @IsString()
-  @MaxLength(128)
-  cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
 }
 
 export class AuditActorDto {

@@ -253,8 +253,8 @@ export class GrantedLicenseDto extends LicenseDto {
   @ApiProperty({ description: 'Shown once.' }) key: string;
 }
 
-/** Filters and paging shared by the publisher's order and license lists. */
-class PagedListQueryDto {
+/** Filters and paging shared by the publisher's lists (orders, licenses; the audit log takes the time and paging). */
+export class PagedListQueryDto {
   @ApiPropertyOptional({ description: 'Only this chart (name).' })
   @IsOptional()
   @IsString()

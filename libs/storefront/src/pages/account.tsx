@@ -1,13 +1,5 @@
 import { h, Html } from '../html/jsx';
-import { Layout, PageContext } from './layout';
-
-function Notice(props: { text?: string }): Html | null {
-  return props.text ? (
-    <p class="notice error" role="alert">
-      {props.text}
-    </p>
-  ) : null;
-}
+import { EmailField, Layout, Notice, PageContext } from './layout';
 
 /**
  * What the confirmation mail's link opens: one button. The link is used up by the POST, not by opening
@@ -39,23 +31,7 @@ export function ForgotPasswordPage(props: {
       <Notice text={props.notice} />
       <p>Enter your publisher account's e-mail address. We send it a link that works once, for 30 minutes.</p>
       <form method="post" action={`${props.ctx.basePath}/account/forgot`} class="buy">
-        <label for="forgot-email">E-mail address</label>
-        <input
-          id="forgot-email"
-          type="email"
-          name="email"
-          required
-          maxlength={320}
-          autocomplete="email"
-          value={props.email ?? ''}
-          aria-invalid={props.error ? 'true' : undefined}
-          aria-describedby={props.error ? 'forgot-email-error' : undefined}
-        />
-        {props.error ? (
-          <p id="forgot-email-error" class="field-error" role="alert">
-            {props.error}
-          </p>
-        ) : null}
+        <EmailField id="forgot-email" label="E-mail address" value={props.email} error={props.error} />
         <button type="submit">E-mail me a reset link</button>
       </form>
     </Layout>

@@ -1,5 +1,5 @@
 import { ICON_ASSET, SCRIPT_ASSET, STYLESHEET_ASSET } from '../assets';
-import { Child, h, Html, renderDocument } from '../html/jsx';
+import { Child, Fragment, h, Html, renderDocument } from '../html/jsx';
 
 /** What every page needs from the request: where the store is mounted (PUBLIC_URL's path part). */
 export interface PageContext {
@@ -79,5 +79,40 @@ export function CopyBlock(props: { id: string; label: string; text: string }): H
         </button>
       </div>
     </div>
+  );
+}
+
+/** A refusal or warning above a form, announced to screen readers. */
+export function Notice(props: { text?: string }): Html | null {
+  return props.text ? (
+    <p class="notice error" role="alert">
+      {props.text}
+    </p>
+  ) : null;
+}
+
+/** An e-mail address input with its label and, after a refused post, the reason tied to it. */
+export function EmailField(props: { id: string; label: string; value?: string; error?: string }): Html {
+  const errorId = `${props.id}-error`;
+  return (
+    <Fragment>
+      <label for={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        type="email"
+        name="email"
+        required
+        maxlength={320}
+        autocomplete="email"
+        value={props.value ?? ''}
+        aria-invalid={props.error ? 'true' : undefined}
+        aria-describedby={props.error ? errorId : undefined}
+      />
+      {props.error ? (
+        <p id={errorId} class="field-error" role="alert">
+          {props.error}
+        </p>
+      ) : null}
+    </Fragment>
   );
 }

@@ -1,5 +1,5 @@
 import { h, Html } from '../html/jsx';
-import { CopyBlock, Layout, PageContext } from './layout';
+import { CopyBlock, EmailField, Layout, Notice, PageContext } from './layout';
 
 /** One license as its holder sees it on "My licenses". */
 export interface MyLicenseRow {
@@ -100,33 +100,13 @@ export function SignInPage(props: {
   return (
     <Layout ctx={props.ctx} title="My licenses: sign in">
       <h1>My licenses</h1>
-      {props.notice ? (
-        <p class="notice error" role="alert">
-          {props.notice}
-        </p>
-      ) : null}
+      <Notice text={props.notice} />
       <p>
         Enter the e-mail address you bought with. If it holds any license, we send it a sign-in link that
         works once, for 15 minutes.
       </p>
       <form method="post" action={`${base}/my/sign-in/link`} class="buy">
-        <label for="signin-email">E-mail address</label>
-        <input
-          id="signin-email"
-          type="email"
-          name="email"
-          required
-          maxlength={320}
-          autocomplete="email"
-          value={props.email ?? ''}
-          aria-invalid={props.error ? 'true' : undefined}
-          aria-describedby={props.error ? 'signin-email-error' : undefined}
-        />
-        {props.error ? (
-          <p id="signin-email-error" class="field-error" role="alert">
-            {props.error}
-          </p>
-        ) : null}
+        <EmailField id="signin-email" label="E-mail address" value={props.email} error={props.error} />
         <button type="submit">E-mail me a sign-in link</button>
       </form>
     </Layout>
