@@ -19,6 +19,7 @@ import { AccountMail1796250000003 } from './1796250000003-AccountMail';
 import { LiveVersionIndex1796250000004 } from './1796250000004-LiveVersionIndex';
 import { AuditLog1796250000005 } from './1796250000005-AuditLog';
 import { LicensePublisherNote1796250000006 } from './1796250000006-LicensePublisherNote';
+import { ConsoleSessions1796250000008 } from './1796250000008-ConsoleSessions';
 import { DownloadAnalytics1796250000007 } from './1796250000007-DownloadAnalytics';
 
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
@@ -41,4 +42,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   AuditLog1796250000005,
   LicensePublisherNote1796250000006,
   DownloadAnalytics1796250000007,
+  ConsoleSessions1796250000008,
 ];

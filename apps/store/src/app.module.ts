@@ -24,6 +24,9 @@ import { BuyerController } from './http/buyer.controller';
 import { BuyerPagesController } from './http/buyer-pages.controller';
 import { BuyerSessionGuard } from './http/buyer-session';
 import { CatalogController } from './http/catalog.controller';
+import { ChartIntake } from './http/chart-intake';
+import { ConsoleController } from './http/console/console.controller';
+import { ConsoleGuard } from './http/console/console-auth';
 import { ChartMuseumController } from './http/chartmuseum.controller';
 import { CheckoutController } from './http/checkout.controller';
 import { CheckoutPagesController } from './http/checkout-pages.controller';
@@ -85,6 +88,7 @@ export class AppModule {
         OrderReportsController,
         OrderRefundsController,
         OpsController,
+        ConsoleController,
       ],
       providers: [
         AccountClosure,
@@ -93,11 +97,13 @@ export class AppModule {
         MetricsAccess,
         MetricsServer,
         AuthFailureLimiter,
+        ChartIntake,
         ClientLimits,
         HelmPullLane,
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_GUARD, useClass: PublisherAuthGuard },
         { provide: APP_GUARD, useClass: BuyerSessionGuard },
+        { provide: APP_GUARD, useClass: ConsoleGuard },
         { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
       ],
     };

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AccessTokens } from './access-tokens';
 import { AccountMailService } from './account-mail.service';
 import { AccountClosureService } from './account-closure.service';
+import { ConsoleSessions } from './console-sessions';
 import { AccountRegistrationService } from './account-registration.service';
 import { ApiTokenService } from './api-token.service';
 import { LoginThrottle } from './login-throttle';
@@ -18,6 +19,7 @@ import { UnconfirmedAccountSweeper } from './unconfirmed-account.sweeper';
     AccountClosureService,
     AccountRegistrationService,
     ApiTokenService,
+    ConsoleSessions,
     LoginThrottle,
     PasswordHasher,
     PublisherAccessService,
@@ -30,6 +32,7 @@ import { UnconfirmedAccountSweeper } from './unconfirmed-account.sweeper';
     AccountClosureService,
     AccountRegistrationService,
     ApiTokenService,
+    ConsoleSessions,
     PasswordHasher,
     PublisherAccessService,
     PublisherProfileService,

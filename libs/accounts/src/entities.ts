@@ -5,6 +5,7 @@ import {
   Index,
   JoinColumn,
   ManyToOne,
+  PrimaryColumn,
   PrimaryGeneratedColumn,
 } from 'typeorm';
 
@@ -128,4 +129,38 @@ export class AccountMailTokenEntity {
   usedAt: Date | null;
 }
 
-export const ACCOUNTS_ENTITIES = [AccountMailTokenEntity, AccountEntity, PublisherEntity, ApiTokenEntity];
+/**
+ * A publisher's signed-in browser: the cookie holds a random token, the row its SHA-256 and the account's
+ * session epoch at sign-in, so signing out everywhere or changing the password ends it with the access
+ * tokens.
+ */
+@Entity('console_session')
+@Index('console_session_account_idx', ['accountId'])
+export class ConsoleSessionEntity {
+  @PrimaryColumn({ name: 'token_hash', type: 'char', length: 64 })
+  tokenHash!: string;
+
+  @Column({ name: 'account_id', type: 'uuid' })
+  accountId!: string;
+
+  @ManyToOne(() => AccountEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'account_id' })
+  account?: AccountEntity;
+
+  @Column({ name: 'session_epoch', type: 'integer' })
+  sessionEpoch!: number;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'expires_at', type: 'timestamptz' })
+  expiresAt!: Date;
+}
+
+export const ACCOUNTS_ENTITIES = [
+  AccountMailTokenEntity,
+  AccountEntity,
+  PublisherEntity,
+  ApiTokenEntity,
+  ConsoleSessionEntity,
+];

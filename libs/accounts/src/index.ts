@@ -18,3 +18,5 @@ export { PublisherProfileService } from './publisher-profile.service';
 export type { PublisherProfile } from './publisher-profile.service';
 export type { PasswordHasherStats } from './password-hasher';
 export { UnconfirmedAccountSweeper, UNCONFIRMED_ACCOUNT_DAYS } from './unconfirmed-account.sweeper';
+export { ConsoleSessions, CONSOLE_SESSION_HOURS } from './console-sessions';
+export type { OpenedConsoleSession } from './console-sessions';

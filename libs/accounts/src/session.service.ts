@@ -24,6 +24,15 @@ export class SessionService {
     password: string,
     clientKey: string,
   ): Promise<{ accessToken: string; expiresIn: number; accountId: string }> {
+    const account = await this.checkLogin(emailInput, password, clientKey);
+    return { ...this.tokens.issue(account.id, account.sessionEpoch), accountId: account.id };
+  }
+
+  /**
+   * The account an e-mail and password open, by the login's rules (throttle, confirmed address): for the
+   * API's access token and the console's cookie session alike.
+   */
+  async checkLogin(emailInput: string, password: string, clientKey: string): Promise<AccountEntity> {
     const email = canonicalEmail(emailInput);
     const reservation = await this.throttle.begin(clientKey, email);
     if ('wait' in reservation) {
@@ -46,7 +55,7 @@ export class SessionService {
       await this.mail.resendVerification(account);
       throw AccountsErrors.EmailNotVerified();
     }
-    return { ...this.tokens.issue(account.id, account.sessionEpoch), accountId: account.id };
+    return account;
   }
 
   /**

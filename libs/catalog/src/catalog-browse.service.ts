@@ -136,6 +136,9 @@ const CARD_COLUMNS = `c."id", c."publisher_id", c."name", c."description", c."ic
 const LISTED = `FROM "chart" c JOIN "listing" l ON l."chart_id" = c."id" AND l."published"
   WHERE EXISTS (SELECT 1 FROM "chart_version" lv WHERE lv."chart_id" = c."id" AND lv."yanked_at" IS NULL)`;
 
+const DRAFT_OR_LISTED = `FROM "chart" c JOIN "listing" l ON l."chart_id" = c."id"
+  WHERE EXISTS (SELECT 1 FROM "chart_version" lv WHERE lv."chart_id" = c."id" AND lv."yanked_at" IS NULL)`;
+
 /**
  * The storefront's read model: published listings only, free and paid; drafts are never here. Reads
  * select their columns: a version row also holds its README and values (up to a MiB each).
@@ -225,9 +228,15 @@ export class CatalogBrowseService {
   }
 
   /** `documents: false` leaves out the newest version's README and schema (a page reads its own version's). */
-  async detail(publisherId: string, name: string, opts = { documents: true }): Promise<CatalogDetail | null> {
+  async detail(
+    publisherId: string,
+    name: string,
+    opts: { documents: boolean; drafts?: boolean } = { documents: true },
+  ): Promise<CatalogDetail | null> {
+    // `drafts`: the publisher's own preview of a chart not (yet) published; never for the storefront.
+    const from = opts.drafts ? DRAFT_OR_LISTED : LISTED;
     const rows = (await this.dataSource.query(
-      `SELECT ${CARD_COLUMNS} ${LISTED} AND c."publisher_id" = $1 AND c."name" = $2`,
+      `SELECT ${CARD_COLUMNS} ${from} AND c."publisher_id" = $1 AND c."name" = $2`,
       [publisherId, name],
     )) as CardRow[];
     if (!rows.length) return null;

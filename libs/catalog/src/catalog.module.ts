@@ -1,3 +1,4 @@
+import { PublisherCharts } from './publisher-charts';
 import { Module } from '@nestjs/common';
 import { CatalogBrowseService } from './catalog-browse.service';
 import { CatalogChanges } from './catalog-changes';
@@ -12,6 +13,7 @@ import { PublisherQuota } from './stored-bytes';
 
 @Module({
   providers: [
+    PublisherCharts,
     CatalogBrowseService,
     CatalogChanges,
     ChartQueryService,
@@ -24,6 +26,7 @@ import { PublisherQuota } from './stored-bytes';
     PublisherQuota,
   ],
   exports: [
+    PublisherCharts,
     CatalogBrowseService,
     CatalogChanges,
     ChartQueryService,

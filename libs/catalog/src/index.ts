@@ -36,3 +36,5 @@ export type {
 export { CatalogChanges } from './catalog-changes';
 export type { CatalogChange } from './catalog-changes';
 export { PublisherCatalogRemoval } from './publisher-catalog-removal';
+export { PublisherCharts } from './publisher-charts';
+export type { PublisherChart, PublisherChartVersion } from './publisher-charts';

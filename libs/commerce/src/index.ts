@@ -16,5 +16,5 @@ export { CheckoutExpirySweeper } from './checkout-expiry.sweeper';
 export { PAYMENT_PROVIDER } from './payment-provider';
 export type { PaymentProvider, PaymentEvent } from './payment-provider';
 export { LicenseGrantService } from './license-grant.service';
-export { decimalAmount, formatMoney } from './money';
+export { decimalAmount, formatMoney, minorUnits } from './money';
 export { LICENSE_MAIL, LicenseMail, coverageSentence } from './license-mail';

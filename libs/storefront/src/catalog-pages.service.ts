@@ -133,11 +133,11 @@ export class CatalogPages {
   async chart(
     slug: string,
     name: string,
-    opts: { version?: string; compareWith?: string; now: Date },
+    opts: { version?: string; compareWith?: string; now: Date; draft?: boolean },
   ): Promise<ChartPageModel | null> {
     const publisher = await this.publishers.findBySlug(slug);
     if (!publisher) return null;
-    const chart = await this.catalog.detail(publisher.id, name, { documents: false });
+    const chart = await this.catalog.detail(publisher.id, name, { documents: false, drafts: opts.draft });
     if (!chart || !chart.versions.length) return null;
     const version = opts.version ? chart.versions.find((v) => v.version === opts.version) : chart.versions[0];
     if (!version) return null;

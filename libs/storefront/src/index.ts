@@ -23,3 +23,6 @@ export {
 export type { OpenedBuyerSession } from './buyers/buyer-sign-in.service';
 export type { KeyShown, MyLicenseRow } from './pages/my';
 export { myLicenseRow } from './buyers/my-licenses';
+export { consoleHtml } from './console/render';
+export type { ListingForm, ConsoleChartRow, ConsoleVersionRow, ConsoleNotice } from './console/charts';
+export type { ConsolePublisher } from './console/layout';

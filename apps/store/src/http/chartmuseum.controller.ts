@@ -1,54 +1,12 @@
-import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { PublisherAccessService } from '@berth/accounts';
-import {
-  ChartQueryService,
-  ChartUploadService,
-  ChartYankService,
-  ProvenanceService,
-  CatalogErrors,
-} from '@berth/catalog';
-import { APP_CONFIG, AppConfig } from '@berth/config';
+import { ChartQueryService, ChartYankService, CatalogErrors } from '@berth/catalog';
 import { indexEntry } from '@berth/helm-repo';
 import type { Request } from 'express';
 import { ChartMuseumErrorDto } from './common.dto';
-import { InspectionErrors } from '@berth/artifacts';
-import { HttpErrors } from './http-errors';
-import { BodyPace, readUploadBody } from './upload-body';
+import { ChartIntake } from './chart-intake';
 import { Audited, auditSubject, param, rememberPrincipal } from './audited';
-
-/**
- * Bounds the uploads buffered in memory at once, and what one publisher may hold of them, so one
- * publisher's slow uploads never take every slot; the rest are told to retry.
- */
-export class UploadSlots {
-  private busy = 0;
-  private readonly byPublisher = new Map<string, number>();
-  constructor(
-    private readonly max: number,
-    private readonly maxPerPublisher: number,
-  ) {}
-
-  async run<T>(publisherId: string, work: () => Promise<T>): Promise<T> {
-    if (this.busy >= this.max) {
-      throw HttpErrors.UploadsBusy();
-    }
-    const mine = this.byPublisher.get(publisherId) ?? 0;
-    if (mine >= this.maxPerPublisher) {
-      throw HttpErrors.PublisherUploadsBusy(this.maxPerPublisher);
-    }
-    this.busy += 1;
-    this.byPublisher.set(publisherId, mine + 1);
-    try {
-      return await work();
-    } finally {
-      this.busy -= 1;
-      const left = (this.byPublisher.get(publisherId) ?? 1) - 1;
-      if (left > 0) this.byPublisher.set(publisherId, left);
-      else this.byPublisher.delete(publisherId);
-    }
-  }
-}
 
 /**
  * ChartMuseum's API, one tenant per publisher. Mounted twice: `/api/{slug}` as in ChartMuseum's
@@ -61,19 +19,10 @@ export class UploadSlots {
 export class ChartMuseumController {
   constructor(
     private readonly access: PublisherAccessService,
-    private readonly uploads: ChartUploadService,
-    private readonly provenance: ProvenanceService,
+    private readonly intake: ChartIntake,
     private readonly query: ChartQueryService,
     private readonly yanks: ChartYankService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
-    const u = config.uploads;
-    this.slots = new UploadSlots(u.concurrency, u.concurrencyPerPublisher);
-    this.pace = { idleTimeoutMs: u.idleTimeoutSeconds * 1000, minBytesPerSecond: u.minBytesPerSecond };
-  }
-
-  private readonly slots: UploadSlots;
-  private readonly pace: BodyPace;
+  ) {}
 
   @Post('charts')
   @HttpCode(201)
@@ -113,21 +62,7 @@ export class ChartMuseumController {
   async upload(@Param('slug') slug: string, @Req() req: Request): Promise<{ saved: true }> {
     const principal = await this.access.authorize(req.headers.authorization, slug, 'charts:write');
     rememberPrincipal(req, principal);
-    return this.slots.run(principal.publisher.id, () => this.receive(principal.publisher.id, req));
-  }
-
-  private async receive(publisherId: string, req: Request): Promise<{ saved: true }> {
-    const body = await readUploadBody(req, this.config.uploads.maxBytes, this.pace);
-    if (!body.chart?.length) {
-      if (body.prov) {
-        const attached = await this.provenance.attach(publisherId, body.prov);
-        auditSubject(req, `provenance of ${attached.name}@${attached.version}`);
-        return { saved: true };
-      }
-      throw InspectionErrors.ArchiveEmpty('The request holds no chart archive.');
-    }
-    const uploaded = await this.uploads.upload(publisherId, body.chart, body.prov);
-    auditSubject(req, `${uploaded.name}@${uploaded.version}${body.prov ? ' (with provenance)' : ''}`);
+    auditSubject(req, await this.intake.receive(principal.publisher.id, req));
     return { saved: true };
   }
 
@@ -148,14 +83,7 @@ export class ChartMuseumController {
   async uploadProv(@Param('slug') slug: string, @Req() req: Request): Promise<{ saved: true }> {
     const principal = await this.access.authorize(req.headers.authorization, slug, 'charts:write');
     rememberPrincipal(req, principal);
-    const { publisher } = principal;
-    const body = await this.slots.run(publisher.id, () =>
-      readUploadBody(req, this.config.uploads.maxBytes, this.pace),
-    );
-    const prov = body.prov ?? body.chart;
-    if (!prov?.length) throw CatalogErrors.ProvenanceInvalid('The request holds no provenance file.');
-    const attached = await this.provenance.attach(publisher.id, prov);
-    auditSubject(req, `${attached.name}@${attached.version}`);
+    auditSubject(req, await this.intake.receiveProvenance(principal.publisher.id, req));
     return { saved: true };
   }
 

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { DomainError, ErrorKind } from '@berth/common';
 import { isConnectionError } from '@berth/database';
 import type { Request, Response } from 'express';
-import { PAGE_CSP, pageHtml, PageContext, StorefrontErrorCode } from '@berth/storefront';
+import { consoleHtml, PAGE_CSP, pageHtml, PageContext, StorefrontErrorCode } from '@berth/storefront';
 import type { CountRejection } from './auth-failure-limiter';
 import { HelmRepoErrorCode } from '@berth/helm-repo';
 import { HttpErrorCode, HttpErrors, HttpStatusErrorCode } from './http-errors';
@@ -136,6 +136,7 @@ function writeError(req: Request, res: Response, e: ErrorBody, requestId: string
     if (req.method === 'HEAD') res.end();
     // A person who needs a buyer session is shown how to get one.
     else if (e.code === StorefrontErrorCode.BuyerSessionRequired) res.send(pageHtml.signIn(page));
+    else if (e.code === HttpErrorCode.ConsoleSessionRequired) res.send(consoleHtml.signIn(page));
     else res.send(pageHtml.message(page, ERROR_TITLES[e.status] ?? 'Something went wrong', e.message));
     return;
   }

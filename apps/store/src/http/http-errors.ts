@@ -27,6 +27,10 @@ export enum HttpErrorCode {
   TooManyLoginLinks = 'too_many_login_links',
   /** A cookie-authenticated change sent from a page of another origin. */
   CrossOriginRefused = 'cross_origin_refused',
+  /** A console form's price that is not a plain number with at most the currency's decimals. */
+  PriceTextInvalid = 'price_text_invalid',
+  /** A console page or action without a live console session cookie. */
+  ConsoleSessionRequired = 'console_session_required',
   /** An analytics range that ends before it starts or spans more than a year. */
   DateRangeInvalid = 'date_range_invalid',
   /** 408: the upload body stalled or came in below the minimum rate. */
@@ -115,6 +119,15 @@ export const HttpErrors = defineErrors(HttpErrorCode, {
   CrossOriginRefused: {
     kind: ErrorKind.Forbidden,
     message: 'This request came from a page of another site; open the store and try again there.',
+  },
+  PriceTextInvalid: {
+    kind: ErrorKind.Invalid,
+    message: (currency: string) =>
+      `Enter the price as a number of ${currency.toUpperCase()}, like 49 or 49.00 (0 for a free chart).`,
+  },
+  ConsoleSessionRequired: {
+    kind: ErrorKind.Unauthenticated,
+    message: 'Sign in to the console first (or again: the session ended).',
   },
   UploadTooSlow: { kind: ErrorKind.Timeout, message: sentence },
   PublisherUploadsBusy: {

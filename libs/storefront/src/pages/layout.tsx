@@ -22,16 +22,12 @@ export function Layout(props: {
   const base = props.ctx.basePath;
   return (
     <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        {props.refreshSeconds ? <meta http-equiv="refresh" content={String(props.refreshSeconds)} /> : null}
-        <title>{props.title === 'Berth' ? 'Berth' : `${props.title} · Berth`}</title>
-        {props.description ? <meta name="description" content={props.description.slice(0, 300)} /> : null}
-        <link rel="icon" type="image/svg+xml" href={`${base}${ICON_ASSET.path}`} />
-        <link rel="stylesheet" href={`${base}${STYLESHEET_ASSET.path}`} />
-        <script src={`${base}${SCRIPT_ASSET.path}`} defer></script>
-      </head>
+      <PageHead
+        ctx={props.ctx}
+        title={props.title}
+        description={props.description}
+        refreshSeconds={props.refreshSeconds}
+      />
       <body>
         <a class="skip" href="#main">
           Skip to content
@@ -60,6 +56,28 @@ export function Layout(props: {
         </footer>
       </body>
     </html>
+  );
+}
+
+/** The head of every page, the storefront's and the console's: one stylesheet, one script, no inline code. */
+export function PageHead(props: {
+  ctx: PageContext;
+  title: string;
+  description?: string;
+  refreshSeconds?: number;
+}): Html {
+  const base = props.ctx.basePath;
+  return (
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      {props.refreshSeconds ? <meta http-equiv="refresh" content={String(props.refreshSeconds)} /> : null}
+      <title>{props.title === 'Berth' ? 'Berth' : `${props.title} · Berth`}</title>
+      {props.description ? <meta name="description" content={props.description.slice(0, 300)} /> : null}
+      <link rel="icon" type="image/svg+xml" href={`${base}${ICON_ASSET.path}`} />
+      <link rel="stylesheet" href={`${base}${STYLESHEET_ASSET.path}`} />
+      <script src={`${base}${SCRIPT_ASSET.path}`} defer></script>
+    </head>
   );
 }
 

@@ -1,0 +1,187 @@
+import { Child, Fragment, h, Html } from '../html/jsx';
+import { Notice, PageContext, PageHead } from '../pages/layout';
+
+/** The console's sections, in the order of its navigation. */
+export const CONSOLE_SECTIONS = [
+  ['charts', 'Charts'],
+  ['orders', 'Orders'],
+  ['licenses', 'Licenses'],
+  ['customers', 'Customers'],
+  ['analytics', 'Analytics'],
+  ['tokens', 'API tokens'],
+  ['audit', 'Audit log'],
+  ['profile', 'Profile'],
+] as const;
+export type ConsoleSection = (typeof CONSOLE_SECTIONS)[number][0];
+
+/** The publisher a console page is about. */
+export interface ConsolePublisher {
+  slug: string;
+  displayName: string;
+}
+
+/** Every console page: the store's head and look, the publisher's sections, sign out. */
+export function ConsoleLayout(props: {
+  ctx: PageContext;
+  title: string;
+  publisher?: ConsolePublisher;
+  section?: ConsoleSection;
+  /** A result or refusal of the last action, above the page. */
+  notice?: { text: string; error?: boolean };
+  children?: Child;
+}): Html {
+  const base = props.ctx.basePath;
+  const p = props.publisher;
+  return (
+    <html lang="en">
+      <PageHead ctx={props.ctx} title={p ? `${props.title} · ${p.displayName} console` : props.title} />
+      <body>
+        <a class="skip" href="#main">
+          Skip to content
+        </a>
+        <header class="site">
+          <div class="bar">
+            <a class="brand" href={`${base}/console`}>
+              Berth console
+            </a>
+            {p ? (
+              <span class="muted">
+                {p.displayName} <code>{p.slug}</code>
+              </span>
+            ) : null}
+            <nav aria-label="Console">
+              <a href={`${base}/`}>Store</a>
+              <a href={`${base}/console`}>Publishers</a>
+            </nav>
+            <form method="post" action={`${base}/console/sign-out`} class="inline">
+              <button type="submit" class="secondary">
+                Sign out
+              </button>
+            </form>
+          </div>
+          {p ? (
+            <nav class="tabs console" aria-label="Sections">
+              {CONSOLE_SECTIONS.map(([key, label]) => (
+                <a
+                  href={`${base}/console/${p.slug}/${key}`}
+                  aria-current={props.section === key ? 'page' : undefined}
+                >
+                  {label}
+                </a>
+              ))}
+            </nav>
+          ) : null}
+        </header>
+        <main id="main">
+          <h1>{props.title}</h1>
+          {props.notice ? (
+            props.notice.error ? (
+              <Notice text={props.notice.text} />
+            ) : (
+              <p class="notice" role="status">
+                {props.notice.text}
+              </p>
+            )
+          ) : null}
+          {props.children}
+        </main>
+      </body>
+    </html>
+  );
+}
+
+/** E-mail and password: the console's sign-in (the API's POST /v1/sessions, as a cookie session). */
+export function ConsoleSignInPage(props: { ctx: PageContext; email?: string; error?: string }): Html {
+  const base = props.ctx.basePath;
+  return (
+    <html lang="en">
+      <PageHead ctx={props.ctx} title="Sign in to the console" />
+      <body>
+        <header class="site">
+          <div class="bar">
+            <a class="brand" href={`${base}/`}>
+              Berth
+            </a>
+          </div>
+        </header>
+        <main id="main">
+          <h1>Sign in to the publisher console</h1>
+          <Notice text={props.error} />
+          <form method="post" action={`${base}/console/sign-in`} class="buy narrow">
+            <label for="console-email">E-mail address</label>
+            <input
+              id="console-email"
+              type="email"
+              name="email"
+              required
+              maxlength={320}
+              autocomplete="username"
+              value={props.email ?? ''}
+            />
+            <label for="console-password">Password</label>
+            <input
+              id="console-password"
+              type="password"
+              name="password"
+              required
+              maxlength={200}
+              autocomplete="current-password"
+            />
+            <button type="submit">Sign in</button>
+          </form>
+          <p class="small">
+            <a href={`${base}/account/forgot`}>Forgot the password?</a>
+          </p>
+        </main>
+      </body>
+    </html>
+  );
+}
+
+/** The account's publishers, and signing out of every device. */
+export function ConsoleHomePage(props: {
+  ctx: PageContext;
+  email: string;
+  publishers: ConsolePublisher[];
+  notice?: { text: string; error?: boolean };
+}): Html {
+  const base = props.ctx.basePath;
+  return (
+    <ConsoleLayout ctx={props.ctx} title="Your publishers" notice={props.notice}>
+      <p class="muted">
+        Signed in as <b>{props.email}</b>.
+      </p>
+      {props.publishers.length ? (
+        <ul>
+          {props.publishers.map((p) => (
+            <li>
+              <a href={`${base}/console/${p.slug}/charts`}>{p.displayName}</a> <code>{p.slug}</code>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p>This account has no publisher.</p>
+      )}
+      <h2>Sessions</h2>
+      <form method="post" action={`${base}/console/sign-out-everywhere`}>
+        <p>Ends every console session and every API access token of this account, this one included.</p>
+        <button type="submit" class="secondary">
+          Sign out everywhere
+        </button>
+      </form>
+    </ConsoleLayout>
+  );
+}
+
+/** Cursor paging links: "Next" keeps the filters of the page. */
+export function NextPage(props: { href: string | null }): Html {
+  return props.href ? (
+    <p class="pager">
+      <a href={props.href} rel="next">
+        Next page
+      </a>
+    </p>
+  ) : (
+    <Fragment />
+  );
+}
