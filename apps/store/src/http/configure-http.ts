@@ -51,6 +51,9 @@ export function configureHttp(app: INestApplication): void {
   expressApp.use('/my', express.urlencoded({ extended: false, limit: '2kb' }));
   // The account pages' forms: a link token, an e-mail address, a new password twice.
   expressApp.use('/account', express.urlencoded({ extended: false, limit: '2kb' }));
+  // The console's forms (sign-in, listing, grants, notes, profile); uploads are multipart, read by the
+  // handler after the console guard has checked the session and the Origin.
+  expressApp.use('/console', express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 }));
   // Body-parser failures happen before Nest's filters see the request; answer them in the same shape.
   expressApp.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (!err) return next();

@@ -21,7 +21,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD']);
 /**
  * Marks a console route: a live console session cookie, and under `:slug` a publisher the account owns
  * (another's and an unknown one answer alike). Every other method must come from a page of the store
- * itself (`Origin`, and `Sec-Fetch-Site` when sent), before any body is read. Checked by ConsoleGuard.
+ * itself (`Origin`, and `Sec-Fetch-Site` when sent), checked by ConsoleGuard before the handler runs or
+ * reads an upload (only a form's small urlencoded body is parsed earlier).
  */
 export const ConsoleRoute = () => SetMetadata(CONSOLE, true);
 
