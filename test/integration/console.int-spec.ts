@@ -80,6 +80,40 @@ describe('the publisher console over HTTP', () => {
     expect(page).not.toContain('nope-nope');
   });
 
+  it('signs a publisher up from the form with the API’s rules; a refused form keeps what was typed, never the password', async () => {
+    const bad = await consoleForm(store, '/console/sign-up', '', {
+      email: 'new@example.test',
+      password: 'short',
+      slug: 'Bad Slug',
+      displayName: '<b>New</b>',
+    });
+    expect(bad.status).toBe(400);
+    const page = await bad.text();
+    expect(page).toContain('password must be at least 10 characters');
+    expect(page).toContain('publisher.slug must be 1-40 lower-case letters');
+    expect(page).toContain('value="&lt;b&gt;New&lt;/b&gt;"');
+    expect(page).not.toContain('value="short"');
+    const taken = await consoleForm(store, '/console/sign-up', '', {
+      email: 'new@example.test',
+      password: 'long-enough-pw',
+      slug: 'acme',
+      displayName: 'New',
+    });
+    expect(taken.status).toBe(409);
+    const ok = await consoleForm(store, '/console/sign-up', '', {
+      email: 'new@example.test',
+      password: 'long-enough-pw',
+      slug: 'newco',
+      displayName: 'New Co',
+    });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('Account created');
+    const cookieOfNew = await consoleSignIn(store, { email: 'new@example.test', password: 'long-enough-pw' });
+    expect(await (await consoleGet(store, '/console', cookieOfNew)).text()).toContain(
+      'href="/console/newco/charts"',
+    );
+  });
+
   it('shows the sign-in form, not a page, without a session; lists the account’s publishers with one', async () => {
     const anonymous = await consoleGet(store, '/console/acme/charts', '');
     expect(anonymous.status).toBe(401);

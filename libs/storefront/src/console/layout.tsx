@@ -130,7 +130,8 @@ export function ConsoleSignInPage(props: { ctx: PageContext; email?: string; err
             <button type="submit">Sign in</button>
           </form>
           <p class="small">
-            <a href={`${base}/account/forgot`}>Forgot the password?</a>
+            <a href={`${base}/account/forgot`}>Forgot the password?</a> New here?{' '}
+            <a href={`${base}/console/sign-up`}>Create a publisher account</a>.
           </p>
         </main>
       </body>
@@ -183,5 +184,95 @@ export function NextPage(props: { href: string | null }): Html {
     </p>
   ) : (
     <Fragment />
+  );
+}
+
+/** A publisher's account from the browser: the API's POST /v1/accounts as a form. */
+export function ConsoleSignUpPage(props: {
+  ctx: PageContext;
+  values?: { email: string; slug: string; displayName: string };
+  error?: string;
+}): Html {
+  const base = props.ctx.basePath;
+  const v = props.values;
+  return (
+    <html lang="en">
+      <PageHead ctx={props.ctx} title="Sell on Berth" />
+      <body>
+        <header class="site">
+          <div class="bar">
+            <a class="brand" href={`${base}/`}>
+              Berth
+            </a>
+          </div>
+        </header>
+        <main id="main">
+          <h1>Sell your charts on Berth</h1>
+          <Notice text={props.error} />
+          <form method="post" action={`${base}/console/sign-up`} class="buy narrow">
+            <label for="signup-email">E-mail address</label>
+            <input
+              id="signup-email"
+              type="email"
+              name="email"
+              required
+              maxlength={320}
+              autocomplete="email"
+              value={v?.email ?? ''}
+            />
+            <label for="signup-password">Password (at least 10 characters)</label>
+            <input
+              id="signup-password"
+              type="password"
+              name="password"
+              required
+              minlength={10}
+              maxlength={256}
+              autocomplete="new-password"
+            />
+            <label for="signup-slug">Publisher name in URLs (lower-case letters, digits, dashes)</label>
+            <input id="signup-slug" type="text" name="slug" required maxlength={40} value={v?.slug ?? ''} />
+            <label for="signup-name">Display name</label>
+            <input
+              id="signup-name"
+              type="text"
+              name="displayName"
+              required
+              maxlength={100}
+              value={v?.displayName ?? ''}
+            />
+            <button type="submit">Create the account</button>
+          </form>
+          <p class="small">
+            Have an account? <a href={`${base}/console/sign-in`}>Sign in</a>.
+          </p>
+        </main>
+      </body>
+    </html>
+  );
+}
+
+/** After signing up: where the confirmation link went (the same words for a taken address). */
+export function ConsoleCheckMailPage(props: { ctx: PageContext; email: string; needed: boolean }): Html {
+  const base = props.ctx.basePath;
+  return (
+    <html lang="en">
+      <PageHead ctx={props.ctx} title="Check your e-mail" />
+      <body>
+        <main id="main">
+          <h1>{props.needed ? 'Check your e-mail' : 'Account created'}</h1>
+          {props.needed ? (
+            <p>
+              We sent a link to <b>{props.email}</b>. Open it to confirm the address, then{' '}
+              <a href={`${base}/console/sign-in`}>sign in</a>.
+            </p>
+          ) : (
+            <p>
+              <a href={`${base}/console/sign-in`}>Sign in</a> to publish your first chart.
+            </p>
+          )}
+        </main>
+      </body>
+    </html>
   );
 }

@@ -3,7 +3,7 @@ import { PageContext, renderPage } from '../pages/layout';
 import { ChartPage } from '../pages/chart';
 import { ChartPageModel } from '../catalog-pages.service';
 import { ConsoleChartPage, ConsoleChartsPage } from './charts';
-import { ConsoleHomePage, ConsoleSignInPage } from './layout';
+import { ConsoleCheckMailPage, ConsoleHomePage, ConsoleSignInPage, ConsoleSignUpPage } from './layout';
 
 type Props<C> = C extends (props: infer P) => Html ? Omit<P, 'ctx'> : never;
 
@@ -11,6 +11,10 @@ type Props<C> = C extends (props: infer P) => Html ? Omit<P, 'ctx'> : never;
 export const consoleHtml = {
   signIn: (ctx: PageContext, p: Props<typeof ConsoleSignInPage> = {}) =>
     renderPage(h(ConsoleSignInPage, { ctx, ...p })),
+  signUp: (ctx: PageContext, p: Props<typeof ConsoleSignUpPage> = {}) =>
+    renderPage(h(ConsoleSignUpPage, { ctx, ...p })),
+  checkMail: (ctx: PageContext, p: Props<typeof ConsoleCheckMailPage>) =>
+    renderPage(h(ConsoleCheckMailPage, { ctx, ...p })),
   home: (ctx: PageContext, p: Props<typeof ConsoleHomePage>) => renderPage(h(ConsoleHomePage, { ctx, ...p })),
   charts: (ctx: PageContext, p: Props<typeof ConsoleChartsPage>) =>
     renderPage(h(ConsoleChartsPage, { ctx, ...p })),

@@ -1,6 +1,13 @@
 import { Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { ConsoleSessions, PublisherPrincipal, SessionService } from '@berth/accounts';
+import {
+  AccountRegistrationService,
+  ConsoleSessions,
+  PublisherPrincipal,
+  SessionService,
+} from '@berth/accounts';
+import { plainToInstance } from 'class-transformer';
+import { validate, ValidationError } from 'class-validator';
 import { DownloadStats } from '@berth/analytics';
 import {
   ChartYankService,
@@ -14,7 +21,9 @@ import { decimalAmount, formatMoney, minorUnits } from '@berth/commerce';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { CatalogPages, consoleHtml, coverageToday, ListingForm, PageContext } from '@berth/storefront';
 import type { Request, Response } from 'express';
+import { CreateAccountDto } from '../accounts.dto';
 import { Audited, auditSubject, param, rememberAccount } from '../audited';
+import { ClientLimits } from '../client-limits';
 import { cookieValue } from '../buyer-session';
 import { ChartIntake } from '../chart-intake';
 import { clientKey } from '../client-key';
@@ -35,6 +44,11 @@ import { doneNotice, formAction, redirectDone, sendConsolePage } from './console
 const POLICY_KINDS = new Set<UpdatePolicyKind>(['all', 'major', 'minor', 'window']);
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
+/** class-validator's nested problems as the API's ValidationPipe words them (messages, no values). */
+function flattenProblems(errors: ValidationError[]): string[] {
+  return errors.flatMap((e) => [...Object.values(e.constraints ?? {}), ...flattenProblems(e.children ?? [])]);
+}
+
 /**
  * The publisher's console: signing in and out, the publishers of the account, charts with their
  * versions, uploads, yanks and listings. Each action is also a /v1 (or ChartMuseum) endpoint; these
@@ -47,6 +61,8 @@ export class ConsoleController {
 
   constructor(
     private readonly sessions: SessionService,
+    private readonly registration: AccountRegistrationService,
+    private readonly limits: ClientLimits,
     private readonly consoleSessions: ConsoleSessions,
     private readonly charts: PublisherCharts,
     private readonly listings: ListingService,
@@ -89,6 +105,46 @@ export class ConsoleController {
           consoleHtml.signIn(this.ctx, { email: email.slice(0, 320), error: notice.text }),
           status,
         ),
+    );
+  }
+
+  @Get('sign-up')
+  signUpPage(@Req() req: Request, @Res() res: Response): void {
+    sendConsolePage(req, res, consoleHtml.signUp(this.ctx));
+  }
+
+  @Post('sign-up')
+  @HttpCode(200)
+  async signUp(@Req() req: Request, @Res() res: Response): Promise<void> {
+    assertConsoleOrigin(req, this.config);
+    const values = {
+      email: formField(req, 'email').slice(0, 320),
+      slug: formField(req, 'slug').slice(0, 40),
+      displayName: formField(req, 'displayName').slice(0, 100),
+    };
+    await formAction(
+      async () => {
+        // The API's own DTO and rules: the same refusals, worded the same.
+        const dto = plainToInstance(CreateAccountDto, {
+          email: formField(req, 'email'),
+          password: formField(req, 'password', { trim: false }),
+          publisher: { slug: formField(req, 'slug'), displayName: formField(req, 'displayName') },
+        });
+        const problems = flattenProblems(await validate(dto, { forbidUnknownValues: true }));
+        if (problems.length) throw HttpErrors.ValidationFailed(problems);
+        await this.limits.consume('signup', req);
+        const account = await this.registration.register(dto);
+        sendConsolePage(
+          req,
+          res,
+          consoleHtml.checkMail(this.ctx, {
+            email: values.email,
+            needed: account.emailVerification === 'sent',
+          }),
+        );
+      },
+      (notice, status) =>
+        sendConsolePage(req, res, consoleHtml.signUp(this.ctx, { values, error: notice.text }), status),
     );
   }
 
