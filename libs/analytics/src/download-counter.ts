@@ -48,6 +48,7 @@ export class DownloadCounter implements OnApplicationBootstrap, OnApplicationShu
   private clients = new Map<string, string>();
   private readonly clientKey: Buffer;
   private readonly retentionDays: number;
+  private readonly counting: boolean;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -58,6 +59,7 @@ export class DownloadCounter implements OnApplicationBootstrap, OnApplicationShu
       .update('berth-download-clients')
       .digest();
     this.retentionDays = config.analytics.retentionDays;
+    this.counting = config.analytics.counting;
   }
 
   onApplicationBootstrap(): void {
@@ -72,6 +74,7 @@ export class DownloadCounter implements OnApplicationBootstrap, OnApplicationShu
 
   /** One download of `version` of the chart `chartId`, now, by `who`. */
   count(chartId: string, version: string, who: Downloader = {}): void {
+    if (!this.counting) return;
     const day = Math.floor(Date.now() / DAY_MS);
     const license = who.licenseId ?? NO_LICENSE;
     const key = `${chartId} ${day} ${license} ${version}`;
@@ -98,6 +101,7 @@ export class DownloadCounter implements OnApplicationBootstrap, OnApplicationShu
 
   /** One fetch of a publisher's index (answered 200 or 304) by `audience`, now. */
   countIndex(publisherId: string, audience: IndexAudience): void {
+    if (!this.counting) return;
     const key = `${publisherId} ${Math.floor(Date.now() / DAY_MS)} ${audience}`;
     const p = this.pending;
     p.indexes.set(key, (p.indexes.get(key) ?? 0) + 1);

@@ -190,14 +190,20 @@ describe('loadConfig', () => {
     );
   });
 
-  it('keeps client hashes 90 days and flags sharing past 5 clients by default, both configurable', () => {
-    expect(loadConfig({ DATA_DIR: dataDir() }).analytics).toEqual({ retentionDays: 90, sharingThreshold: 5 });
+  it('counts downloads, keeps client hashes 90 days and flags sharing past 5 clients by default, all configurable', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).analytics).toEqual({
+      counting: true,
+      retentionDays: 90,
+      sharingThreshold: 5,
+    });
     const c = loadConfig({
       DATA_DIR: dataDir(),
+      DOWNLOAD_COUNTING: 'off',
       ANALYTICS_RETENTION_DAYS: '30',
       LICENSE_SHARING_THRESHOLD: '3',
     });
-    expect(c.analytics).toEqual({ retentionDays: 30, sharingThreshold: 3 });
+    expect(c.analytics).toEqual({ counting: false, retentionDays: 30, sharingThreshold: 3 });
+    expect(() => loadConfig({ DATA_DIR: dataDir(), DOWNLOAD_COUNTING: 'no' })).toThrow(/DOWNLOAD_COUNTING/);
     expect(() => loadConfig({ DATA_DIR: dataDir(), ANALYTICS_RETENTION_DAYS: '0' })).toThrow(
       /ANALYTICS_RETENTION_DAYS/,
     );

@@ -108,6 +108,13 @@ export class EnvironmentVariables {
   @Max(3650)
   ANALYTICS_RETENTION_DAYS = 90;
 
+  /**
+   * `off`: downloads and index fetches are not counted at all (no analytics, no distinct clients, no
+   * sharing flag); for an operator who wants none of it, and for the bench's before/after of its cost.
+   */
+  @IsIn(['on', 'off'])
+  DOWNLOAD_COUNTING: 'on' | 'off' = 'on';
+
   /** A license downloaded by more distinct clients than this in a day is flagged as maybe shared. */
   @Type(() => Number)
   @IsInt()
@@ -423,7 +430,7 @@ export interface AppConfig {
   workers: number;
   /** HEAP_GROWTH_PERCENT: V8's heap growth after a full GC, in percent; 0 keeps V8's default. */
   heapGrowthPercent: number;
-  analytics: { retentionDays: number; sharingThreshold: number };
+  analytics: { counting: boolean; retentionDays: number; sharingThreshold: number };
   /** SMTP when `smtpUrl` is set; otherwise messages are files under `outboxDir`. */
   mail: { smtpUrl?: string; outboxDir: string; from: string };
   blobStore:
@@ -587,6 +594,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     workers: vars.WEB_CONCURRENCY,
     heapGrowthPercent: vars.HEAP_GROWTH_PERCENT,
     analytics: {
+      counting: vars.DOWNLOAD_COUNTING === 'on',
       retentionDays: vars.ANALYTICS_RETENTION_DAYS,
       sharingThreshold: vars.LICENSE_SHARING_THRESHOLD,
     },
