@@ -15,7 +15,7 @@ const LIBRARY_DEPENDENCIES = {
   mail: BASE,
   analytics: BASE,
   audit: BASE,
-  commerce: ['licensing', 'catalog', 'mail', 'accounts', ...BASE],
+  commerce: ['licensing', 'catalog', 'mail', 'accounts', 'analytics', ...BASE],
   'helm-repo': ['licensing', 'catalog', 'artifacts', ...BASE],
   storefront: ['catalog', 'licensing', 'commerce', 'accounts', 'mail', 'analytics', ...BASE],
 };

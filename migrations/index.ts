@@ -20,6 +20,7 @@ import { LiveVersionIndex1796250000004 } from './1796250000004-LiveVersionIndex'
 import { AuditLog1796250000005 } from './1796250000005-AuditLog';
 import { LicensePublisherNote1796250000006 } from './1796250000006-LicensePublisherNote';
 import { ConsoleSessions1796250000008 } from './1796250000008-ConsoleSessions';
+import { PublisherLogo1796250000009 } from './1796250000009-PublisherLogo';
 import { DownloadAnalytics1796250000007 } from './1796250000007-DownloadAnalytics';
 
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
@@ -43,4 +44,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   LicensePublisherNote1796250000006,
   DownloadAnalytics1796250000007,
   ConsoleSessions1796250000008,
+  PublisherLogo1796250000009,
 ];

@@ -102,6 +102,7 @@ describe('license e-mail through the outbox', () => {
         slug: 'acme',
         displayName: 'ACME',
         supportEmail: 'help@acme.example',
+        logo: null,
       });
       const email = buyerEmail('reply');
       await buyLocally(store.url, { publisher: 'acme', chart: 'superdb', email });

@@ -26,7 +26,13 @@ import { BuyerSessionGuard } from './http/buyer-session';
 import { CatalogController } from './http/catalog.controller';
 import { ChartIntake } from './http/chart-intake';
 import { ConsoleController } from './http/console/console.controller';
+import { ConsoleSalesController } from './http/console/console-sales.controller';
+import { CustomersController } from './http/customers.controller';
 import { ConsoleGuard } from './http/console/console-auth';
+import { ConsoleAdminController } from './http/console/console-admin.controller';
+import { DownloadReport } from './http/download-report';
+import { PublisherLogoController } from './http/publisher-logo.controller';
+import { PublisherLogos } from './publisher-logos';
 import { ChartMuseumController } from './http/chartmuseum.controller';
 import { CheckoutController } from './http/checkout.controller';
 import { CheckoutPagesController } from './http/checkout-pages.controller';
@@ -87,11 +93,17 @@ export class AppModule {
         LicensesController,
         OrderReportsController,
         OrderRefundsController,
+        CustomersController,
         OpsController,
         ConsoleController,
+        ConsoleSalesController,
+        ConsoleAdminController,
+        PublisherLogoController,
       ],
       providers: [
         AccountClosure,
+        DownloadReport,
+        PublisherLogos,
         Metrics,
         MetricsExposition,
         MetricsAccess,

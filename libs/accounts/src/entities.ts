@@ -53,6 +53,20 @@ export class PublisherEntity {
   @Column({ name: 'support_email', type: 'varchar', length: 320, nullable: true })
   supportEmail: string | null;
 
+  /** A logo at an https address the publisher gave; null when none, or when an uploaded one is used. */
+  @Column({ name: 'logo_url', type: 'varchar', length: 2048, nullable: true })
+  logoUrl: string | null;
+
+  /** An uploaded logo: its blob (server-made key), sniffed type and SHA-256 (hex, in its public URL). */
+  @Column({ name: 'logo_blob_key', type: 'varchar', length: 512, nullable: true })
+  logoBlobKey: string | null;
+
+  @Column({ name: 'logo_content_type', type: 'varchar', length: 20, nullable: true })
+  logoContentType: string | null;
+
+  @Column({ name: 'logo_sha256', type: 'char', length: 64, nullable: true })
+  logoSha256: string | null;
+
   @Index('publisher_owner_idx')
   @Column({ name: 'owner_account_id', type: 'uuid' })
   ownerAccountId: string;

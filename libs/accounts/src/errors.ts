@@ -21,6 +21,10 @@ export enum AccountsErrorCode {
   PasswordChecksBusy = 'password_checks_busy',
   EmailNotVerified = 'email_not_verified',
   AccountLinkInvalid = 'account_link_invalid',
+  DisplayNameInvalid = 'display_name_invalid',
+  LogoUrlInvalid = 'logo_url_invalid',
+  LogoTypeUnsupported = 'logo_type_unsupported',
+  LogoTooLarge = 'logo_too_large',
 }
 
 /** Each accounts code's kind and message, declared once; throw `AccountsErrors.<Code>(…)`. */
@@ -75,6 +79,20 @@ export const AccountsErrors = defineErrors(AccountsErrorCode, {
   AccountLinkInvalid: {
     kind: ErrorKind.Invalid,
     message: 'This link has expired or was already used. Ask for a new one.',
+  },
+  DisplayNameInvalid: {
+    kind: ErrorKind.Invalid,
+    message: (max: number) => `The display name must be 1 to ${max} characters, without control characters.`,
+  },
+  LogoUrlInvalid: {
+    kind: ErrorKind.Invalid,
+    message: (max: number) => `The logo address must be an https:// URL of at most ${max} characters.`,
+  },
+  // Told by the bytes, never by a file name or a declared Content-Type: SVG (it can carry script) is refused.
+  LogoTypeUnsupported: { kind: ErrorKind.Invalid, message: 'The logo must be a PNG, JPEG or WebP image.' },
+  LogoTooLarge: {
+    kind: ErrorKind.TooLarge,
+    message: (maxBytes: number) => `The logo is larger than the limit of ${maxBytes} bytes.`,
   },
   PasswordChecksBusy: {
     kind: ErrorKind.Unavailable,

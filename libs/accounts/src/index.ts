@@ -15,7 +15,23 @@ export { PublisherAccessService, credentialFromAuthorization } from './publisher
 export type { PublisherPrincipal, PublisherRef } from './publisher-access.service';
 export { PasswordHasher } from './password-hasher';
 export { PublisherProfileService } from './publisher-profile.service';
-export type { PublisherProfile } from './publisher-profile.service';
+export type {
+  PublisherLogo,
+  PublisherProfile,
+  PublisherProfileChange,
+  StoredLogo,
+} from './publisher-profile.service';
+export {
+  acceptableDisplayName,
+  acceptableLogoUrl,
+  DISPLAY_NAME_MAX,
+  LOGO_CONTENT_TYPES,
+  LOGO_MAX_BYTES,
+  LOGO_URL_MAX,
+  logoExtension,
+  sniffLogo,
+} from './publisher-logo';
+export type { LogoContentType } from './publisher-logo';
 export type { PasswordHasherStats } from './password-hasher';
 export { UnconfirmedAccountSweeper, UNCONFIRMED_ACCOUNT_DAYS } from './unconfirmed-account.sweeper';
 export { ConsoleSessions, CONSOLE_SESSION_HOURS } from './console-sessions';

@@ -15,6 +15,8 @@ export const AUDIT_ACTIONS = [
   'profile_changed',
   'license_granted',
   'license_revoked',
+  'license_reinstated',
+  'license_mail_resent',
   'order_refunded',
   'api_token_created',
   'api_token_revoked',

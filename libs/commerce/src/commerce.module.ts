@@ -1,5 +1,6 @@
 import { Logger, Module } from '@nestjs/common';
 import { AccountsModule } from '@berth/accounts';
+import { AnalyticsModule } from '@berth/analytics';
 import { CatalogModule } from '@berth/catalog';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { LicensingModule } from '@berth/licensing';
@@ -14,9 +15,11 @@ import { OrdersService } from './orders.service';
 import { PAYMENT_PROVIDER, PaymentProvider } from './payment-provider';
 import { StripePaymentProvider } from './stripe-provider';
 import { OrderRefunds } from './order-refunds';
+import { CustomerTimeline } from './customer-timeline';
+import { LicenseMailResend } from './license-resend';
 
 @Module({
-  imports: [AccountsModule, CatalogModule, LicensingModule, MailModule],
+  imports: [AccountsModule, AnalyticsModule, CatalogModule, LicensingModule, MailModule],
   providers: [
     {
       provide: PAYMENT_PROVIDER,
@@ -38,6 +41,8 @@ import { OrderRefunds } from './order-refunds';
     LicenseMail,
     OrdersService,
     OrderRefunds,
+    CustomerTimeline,
+    LicenseMailResend,
   ],
   exports: [
     CheckoutService,
@@ -46,6 +51,8 @@ import { OrderRefunds } from './order-refunds';
     LicenseGrantService,
     OrdersService,
     OrderRefunds,
+    CustomerTimeline,
+    LicenseMailResend,
     PAYMENT_PROVIDER,
   ],
 })

@@ -17,6 +17,10 @@ export enum CommerceErrorCode {
   OrderNotFound = 'order_not_found',
   OrderNotRefundable = 'order_not_refundable',
   RefundFailed = 'refund_failed',
+  /** 429: the license e-mail went out (or was queued) for this license too recently to send it again. */
+  LicenseMailTooSoon = 'license_mail_too_soon',
+  /** No order or license of this publisher matches the e-mail, order id or license id looked up. */
+  CustomerNotFound = 'customer_not_found',
 }
 
 /** Each commerce code's kind and message, declared once; throw `CommerceErrors.<Code>(…)`. */
@@ -54,6 +58,16 @@ export const CommerceErrors = defineErrors(CommerceErrorCode, {
   RefundFailed: {
     kind: ErrorKind.Unavailable,
     message: 'Stripe did not take the refund; try again shortly, or refund from the Stripe dashboard.',
+  },
+  LicenseMailTooSoon: {
+    kind: ErrorKind.RateLimited,
+    message: (minutes: number, _retryAfterSeconds: number) =>
+      `The license e-mail was sent less than ${minutes} minutes ago; it can be sent again later.`,
+    retryAfterSeconds: (_minutes: number, retryAfterSeconds: number) => retryAfterSeconds,
+  },
+  CustomerNotFound: {
+    kind: ErrorKind.NotFound,
+    message: 'No order or license of yours matches this e-mail address, order id or license id.',
   },
   CheckoutListingChanged: {
     kind: ErrorKind.Conflict,

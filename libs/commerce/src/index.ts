@@ -17,4 +17,7 @@ export { PAYMENT_PROVIDER } from './payment-provider';
 export type { PaymentProvider, PaymentEvent } from './payment-provider';
 export { LicenseGrantService } from './license-grant.service';
 export { decimalAmount, formatMoney, minorUnits } from './money';
-export { LICENSE_MAIL, LicenseMail, coverageSentence } from './license-mail';
+export { LICENSE_MAIL, LICENSE_MAIL_AGAIN, LicenseMail, coverageSentence } from './license-mail';
+export { LicenseMailResend, LICENSE_MAIL_INTERVAL_SECONDS } from './license-resend';
+export { CustomerTimeline, TIMELINE_EVENT_TYPES, MAX_TIMELINE_EVENTS } from './customer-timeline';
+export type { CustomerTimelineView, TimelineEvent, TimelineEventType } from './customer-timeline';

@@ -9,6 +9,11 @@ import { formatMoney } from './money';
 
 /** The outbox kind of the message that carries a new license's key; its subject is the license id. */
 export const LICENSE_MAIL = 'license_key';
+/**
+ * The same message sent again at the publisher's request (LicenseMailResend). Its subject is
+ * `<license id>/<epoch ms of the mail before it>`: each resend is its own outbox row.
+ */
+export const LICENSE_MAIL_AGAIN = 'license_key_again';
 
 /** What a license opens, as its holder reads it. */
 export function coverageSentence(l: Pick<LicenseView, 'versionRange' | 'updatesUntil'>): string {
@@ -34,6 +39,7 @@ export class LicenseMail implements OnModuleInit {
 
   onModuleInit(): void {
     this.sender.register(LICENSE_MAIL, ({ subject }) => this.render(subject));
+    this.sender.register(LICENSE_MAIL_AGAIN, ({ subject }) => this.render(subject.split('/')[0]));
   }
 
   async render(licenseId: string): Promise<MailMessage | null> {

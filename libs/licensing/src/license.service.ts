@@ -48,6 +48,8 @@ export interface LicenseView {
   publisherNote: string | null;
   /** Which key is current: keys minted for an earlier generation are refused (see rotateKey). */
   keyGeneration: number;
+  /** When it was revoked (for the publisher's customer timeline), null while it is not. */
+  revokedAt: Date | null;
 }
 
 /** Filters of the publisher's license list (`from`/`to` on the issue time). */
@@ -92,6 +94,7 @@ export const toLicenseView = (l: LicenseEntity): LicenseView => ({
   reason: l.reason,
   publisherNote: l.publisherNote,
   keyGeneration: l.keyGeneration,
+  revokedAt: l.revokedAt,
 });
 
 /**
@@ -377,6 +380,37 @@ export class LicenseService {
     await this.changeAndAnnounce(manager, undefined, (m) =>
       m.update(LicenseEntity, { orderId, revokedAt: IsNull() }, { suspendedAt: null, reason: null }),
     );
+  }
+
+  /**
+   * Undoes the publisher's own revocation of a complimentary license (one without an order): keys minted
+   * for it work again, on every replica, once this commits (announced like a revocation). A paid license,
+   * one revoked for another reason (refund, lost dispute, publisher closed) or one not revoked is 409
+   * license_not_reinstatable; another publisher's is 404 as if it did not exist.
+   */
+  async reinstateComplimentary(publisherId: string, id: string): Promise<LicenseView> {
+    const current = await this.requireForPublisher(publisherId, id);
+    const refusal =
+      current.orderId !== null
+        ? 'Only a complimentary license can be reinstated; this one was bought (its order decides).'
+        : current.status !== 'revoked'
+          ? 'This license is not revoked.'
+          : current.reason !== 'revoked_by_publisher'
+            ? 'Only a license you revoked yourself can be reinstated.'
+            : null;
+    if (refusal) throw LicensingErrors.LicenseNotReinstatable(refusal);
+    const row = await this.changeAndAnnounce(undefined, id, async (m) => {
+      const result = await m.update(
+        LicenseEntity,
+        { id, publisherId, orderId: IsNull(), revokedAt: Not(IsNull()), reason: 'revoked_by_publisher' },
+        { revokedAt: null, reason: null, publisherNote: null },
+      );
+      if (!result.affected) return null;
+      return m.getRepository(LicenseEntity).findOneOrFail({ where: { id } });
+    });
+    if (!row)
+      throw LicensingErrors.LicenseNotReinstatable('This license changed meanwhile; reload and try again.');
+    return toLicenseView(row);
   }
 
   /**

@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { parse as parseYaml } from 'yaml';
-import { PublisherAccessService, PublisherRef } from '@berth/accounts';
+import {
+  PublisherAccessService,
+  PublisherLogo,
+  PublisherProfileService,
+  PublisherRef,
+} from '@berth/accounts';
 import { ChartDownloads, DownloadStats } from '@berth/analytics';
 import {
   CATALOG_PAGE_SIZE,
@@ -38,6 +43,12 @@ export interface HomePageModel {
   publishers: Array<{ publisher: PublisherRef; charts: number }>;
 }
 
+export interface PublisherPageModel {
+  publisher: PublisherRef;
+  logo: PublisherLogo | null;
+  charts: ChartCard[];
+}
+
 export interface ChartPageModel {
   chart: CatalogDetail;
   publisher: PublisherRef;
@@ -66,6 +77,7 @@ export class CatalogPages {
     private readonly catalog: CatalogBrowseService,
     private readonly publishers: PublisherAccessService,
     private readonly downloadStats: DownloadStats,
+    private readonly profiles: PublisherProfileService,
   ) {}
 
   async home(): Promise<HomePageModel> {
@@ -122,11 +134,14 @@ export class CatalogPages {
     };
   }
 
-  async publisher(slug: string): Promise<{ publisher: PublisherRef; charts: ChartCard[] } | null> {
+  async publisher(slug: string): Promise<PublisherPageModel | null> {
     const publisher = await this.publishers.findBySlug(slug);
     if (!publisher) return null;
-    const { items } = await this.catalog.search({ publisherIds: [publisher.id], page: 1, pageSize: 200 });
-    return { publisher, charts: items.map((i) => ({ ...i, publisher })) };
+    const [{ items }, profile] = await Promise.all([
+      this.catalog.search({ publisherIds: [publisher.id], page: 1, pageSize: 200 }),
+      this.profiles.get(publisher.id),
+    ]);
+    return { publisher, logo: profile?.logo ?? null, charts: items.map((i) => ({ ...i, publisher })) };
   }
 
   /** The chart page; null when the chart, or the version asked for, is not in the catalog. */

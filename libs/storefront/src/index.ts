@@ -2,7 +2,14 @@ export { StorefrontModule } from './storefront.module';
 export { CatalogPages } from './catalog-pages.service';
 export { RenderedPages, pageEtag, RENDERED_PAGE_TTL_MS } from './rendered-pages';
 export type { RenderedPage } from './rendered-pages';
-export type { ChartCard, ChartPageModel, HomePageModel, SearchPageModel } from './catalog-pages.service';
+export type {
+  ChartCard,
+  ChartPageModel,
+  HomePageModel,
+  PublisherPageModel,
+  SearchPageModel,
+} from './catalog-pages.service';
+export { publisherLogoUrl } from './publisher-logo';
 export { renderUntrustedMarkdown } from './markdown';
 export { PAGE_ASSETS, STYLESHEET_ASSET, SCRIPT_ASSET } from './assets';
 export type { Asset } from './assets';
@@ -26,3 +33,19 @@ export { myLicenseRow } from './buyers/my-licenses';
 export { consoleHtml } from './console/render';
 export type { ListingForm, ConsoleChartRow, ConsoleVersionRow, ConsoleNotice } from './console/charts';
 export type { ConsolePublisher } from './console/layout';
+export type {
+  ConsoleAnalyticsFilter,
+  ConsoleAnalyticsReport,
+  ConsoleAuditRow,
+  ConsoleProfileForm,
+  ConsoleTokenForm,
+  ConsoleTokenRow,
+} from './console/admin';
+export type {
+  ConsoleListFilters,
+  ConsoleOrderTotalsRow,
+  ConsoleOrderRow,
+  ConsoleLicenseRow,
+  ConsoleGrantForm,
+  ConsoleTimelineRow,
+} from './console/sales';

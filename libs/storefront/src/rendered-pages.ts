@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { CatalogChanges } from '@berth/catalog';
+import { ChangeFeed } from '@berth/database';
 
 /** A public page as sent: the same bytes for every visitor, with its validator. */
 export interface RenderedPage {
@@ -32,7 +33,7 @@ export const pageEtag = (html: string): string =>
  * The anonymous pages (home, search, chart, publisher) as rendered, shared by every visitor. A page costs
  * several queries and a Markdown render; the same page is asked for again and again. Any catalog notice
  * drops every page (a change can move a chart on the home page, in every search and on its own page),
- * entries expire after RENDERED_PAGE_TTL_MS, concurrent misses of one page render it once, and nothing is
+ * and so does a publisher notice (its name and logo are on all of them), entries expire after RENDERED_PAGE_TTL_MS, concurrent misses of one page render it once, and nothing is
  * kept while catalog notices are not heard (another replica's change would go unseen).
  */
 @Injectable()
@@ -44,10 +45,15 @@ export class RenderedPages implements OnModuleInit {
   private generation = 0;
   readonly stats = { hits: 0, misses: 0 };
 
-  constructor(private readonly changes: CatalogChanges) {}
+  constructor(
+    private readonly changes: CatalogChanges,
+    /** Publisher notices (a name or logo changed, an account closed): every page may show the publisher. */
+    @Optional() private readonly feed?: ChangeFeed,
+  ) {}
 
   onModuleInit(): void {
     this.changes.subscribe(() => this.clear());
+    this.feed?.subscribe('publishers', () => this.clear());
   }
 
   /** The page under `key`, rendered by `render` when not cached; null (not kept) for a page that is not there. */

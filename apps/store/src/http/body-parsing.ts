@@ -39,10 +39,11 @@ function decodeText(bytes: Buffer, encoding: string): string {
 }
 
 /**
- * Routes under /v1 that read their body raw (the signature of a webhook covers the exact bytes). The
- * same test as Express's routing: case-insensitive, trailing slash optional. `path` is relative to /v1.
+ * Routes under /v1 that read their body raw (the signature of a webhook covers the exact bytes; a logo
+ * is an image). The same test as Express's routing: case-insensitive, trailing slash optional. `path`
+ * is relative to /v1.
  */
-const RAW_V1_ROUTES = /^\/webhooks\/stripe\/?$/i;
+const RAW_V1_ROUTES = /^\/(webhooks\/stripe|publishers\/[^/]+\/logo)\/?$/i;
 
 /**
  * JSON whatever the Content-Type says (so `curl -d '{...}'` works), small, depth-capped, on /v1 except

@@ -16,7 +16,7 @@ import { APP_CONFIG, AppConfig } from '@berth/config';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { PublisherPrincipal } from '@berth/accounts';
 import { ChartQueryService } from '@berth/catalog';
-import { LicenseGrantService, OrdersService } from '@berth/commerce';
+import { LicenseGrantService, LicenseMailResend, OrdersService } from '@berth/commerce';
 import { covers, LicenseService, LicenseView, SigningKeysService } from '@berth/licensing';
 import semver from 'semver';
 import { ErrorResponseDto } from './common.dto';
@@ -70,6 +70,7 @@ export class LicensesController {
     private readonly orders: OrdersService,
     private readonly charts: ChartQueryService,
     private readonly downloads: DownloadStats,
+    private readonly resends: LicenseMailResend,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -208,6 +209,53 @@ export class LicensesController {
       undefined,
       dto.note,
     );
+  }
+
+  @Post('v1/publishers/:slug/licenses/:id/reinstate')
+  @PublisherRoute('licenses:write')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Reinstate a complimentary license the publisher revoked',
+    description:
+      'Owner, or API token with licenses:write. Only a complimentary license (granted, no order) that the ' +
+      'publisher revoked: its keys work again on every replica as soon as this commits, and its revocation ' +
+      'note is cleared. A bought license (its order decides: refunds, disputes), one revoked for another ' +
+      'reason, or one not revoked is 409 license_not_reinstatable.',
+  })
+  @ApiResponse({ status: 200, type: LicenseDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'license_not_found' })
+  @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'license_not_reinstatable' })
+  @Audited('license_reinstated', param('id'))
+  async reinstate(
+    @Principal() { publisher }: PublisherPrincipal,
+    @Param('id', new ParseUUIDPipe()) id: string,
+  ): Promise<LicenseDto> {
+    return full(await this.licenses.reinstateComplimentary(publisher.id, id));
+  }
+
+  @Post('v1/publishers/:slug/licenses/:id/resend')
+  @PublisherRoute('licenses:write')
+  @HttpCode(202)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: "Send the license e-mail again, to the license's own address",
+    description:
+      'Owner, or API token with licenses:write. Queues the same message as on purchase or grant (with a ' +
+      'freshly signed key, written when it is sent; the key is never returned here). At most one license ' +
+      'e-mail per license every 10 minutes, the first one included: sooner is 429 license_mail_too_soon with ' +
+      'Retry-After. A revoked license has no key to send: 409 license_revoked.',
+  })
+  @ApiResponse({ status: 202, description: 'Queued.' })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'license_not_found' })
+  @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'license_revoked' })
+  @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'license_mail_too_soon' })
+  @Audited('license_mail_resent', param('id'))
+  async resend(
+    @Principal() { publisher }: PublisherPrincipal,
+    @Param('id', new ParseUUIDPipe()) id: string,
+  ): Promise<void> {
+    await this.resends.resend(publisher.id, id);
   }
 
   @Get('v1/publishers/:slug/orders')

@@ -1,18 +1,14 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Controller, Get, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { PublisherPrincipal } from '@berth/accounts';
-import { orderCsvHeader, orderCsvLine, OrdersService } from '@berth/commerce';
+import { OrdersService } from '@berth/commerce';
 import type { Response } from 'express';
 import { OrderFilterQueryDto, OrderTotalsListDto } from './commerce.dto';
 import { ErrorResponseDto } from './common.dto';
 import { listDates } from './list-dates';
 import { NoStore } from './no-store';
+import { streamOrdersCsv } from './orders-csv-stream';
 import { Principal, PublisherRoute } from './publisher-auth.guard';
-
-/** Lines are sent in chunks of about this size: one write per order would be a syscall each. */
-const CHUNK_CHARS = 64 * 1024;
 
 /** What a publisher's books need beyond the order list: the totals and the whole list as CSV. */
 @ApiTags('orders')
@@ -56,25 +52,6 @@ export class OrderReportsController {
     @Query() q: OrderFilterQueryDto,
     @Res() res: Response,
   ): Promise<void> {
-    const day = new Date().toISOString().slice(0, 10);
-    res.status(200);
-    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-    res.setHeader('Content-Disposition', `attachment; filename="orders-${publisher.slug}-${day}.csv"`);
-    res.setHeader('Cache-Control', 'no-store');
-    const orders = this.orders.all(publisher.id, { ...q, ...listDates(q) });
-    async function* chunks(): AsyncGenerator<string> {
-      let chunk = orderCsvHeader();
-      for await (const o of orders) {
-        chunk += orderCsvLine(o);
-        if (chunk.length >= CHUNK_CHARS) {
-          yield chunk;
-          chunk = '';
-        }
-      }
-      if (chunk) yield chunk;
-    }
-    // Backpressure from the client paces the reads: one page of orders in memory at a time. A failure
-    // after the first bytes can only cut the body short, which a CSV reader sees as a truncated file.
-    await pipeline(Readable.from(chunks()), res);
+    await streamOrdersCsv(res, this.orders, publisher, { ...q, ...listDates(q) });
   }
 }

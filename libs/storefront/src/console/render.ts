@@ -3,6 +3,8 @@ import { PageContext, renderPage } from '../pages/layout';
 import { ChartPage } from '../pages/chart';
 import { ChartPageModel } from '../catalog-pages.service';
 import { ConsoleChartPage, ConsoleChartsPage } from './charts';
+import { ConsoleAnalyticsPage, ConsoleAuditPage, ConsoleProfilePage, ConsoleTokensPage } from './admin';
+import { ConsoleCustomersPage, ConsoleGrantedPage, ConsoleLicensesPage, ConsoleOrdersPage } from './sales';
 import { ConsoleCheckMailPage, ConsoleHomePage, ConsoleSignInPage, ConsoleSignUpPage } from './layout';
 
 type Props<C> = C extends (props: infer P) => Html ? Omit<P, 'ctx'> : never;
@@ -20,6 +22,22 @@ export const consoleHtml = {
     renderPage(h(ConsoleChartsPage, { ctx, ...p })),
   chart: (ctx: PageContext, p: Props<typeof ConsoleChartPage>) =>
     renderPage(h(ConsoleChartPage, { ctx, ...p })),
+  orders: (ctx: PageContext, p: Props<typeof ConsoleOrdersPage>) =>
+    renderPage(h(ConsoleOrdersPage, { ctx, ...p })),
+  licenses: (ctx: PageContext, p: Props<typeof ConsoleLicensesPage>) =>
+    renderPage(h(ConsoleLicensesPage, { ctx, ...p })),
+  granted: (ctx: PageContext, p: Props<typeof ConsoleGrantedPage>) =>
+    renderPage(h(ConsoleGrantedPage, { ctx, ...p })),
+  customers: (ctx: PageContext, p: Props<typeof ConsoleCustomersPage>) =>
+    renderPage(h(ConsoleCustomersPage, { ctx, ...p })),
+  tokens: (ctx: PageContext, p: Props<typeof ConsoleTokensPage>) =>
+    renderPage(h(ConsoleTokensPage, { ctx, ...p })),
+  analytics: (ctx: PageContext, p: Props<typeof ConsoleAnalyticsPage>) =>
+    renderPage(h(ConsoleAnalyticsPage, { ctx, ...p })),
+  audit: (ctx: PageContext, p: Props<typeof ConsoleAuditPage>) =>
+    renderPage(h(ConsoleAuditPage, { ctx, ...p })),
+  profile: (ctx: PageContext, p: Props<typeof ConsoleProfilePage>) =>
+    renderPage(h(ConsoleProfilePage, { ctx, ...p })),
   /** The chart page as buyers would see it, for a draft too (no buy form is shown as usable). */
   preview: (ctx: PageContext, m: ChartPageModel) => renderPage(h(ChartPage, { ctx, m })),
 };

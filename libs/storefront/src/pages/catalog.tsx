@@ -1,5 +1,6 @@
 import { formatMoney } from '@berth/commerce';
-import { ChartCard, HomePageModel, SearchPageModel } from '../catalog-pages.service';
+import { ChartCard, HomePageModel, PublisherPageModel, SearchPageModel } from '../catalog-pages.service';
+import { publisherLogoUrl } from '../publisher-logo';
 import { Fragment, h, Html } from '../html/jsx';
 import { Layout, PageContext } from './layout';
 
@@ -177,14 +178,15 @@ export function SearchPage(props: { ctx: PageContext; model: SearchPageModel }):
   );
 }
 
-export function PublisherPage(props: {
-  ctx: PageContext;
-  model: { publisher: { slug: string; displayName: string }; charts: ChartCard[] };
-}): Html {
+export function PublisherPage(props: { ctx: PageContext; model: PublisherPageModel }): Html {
   const { ctx, model } = props;
+  const logo = publisherLogoUrl(ctx.basePath, model.publisher.slug, model.logo);
   return (
     <Layout ctx={ctx} title={model.publisher.displayName}>
-      <h1>{model.publisher.displayName}</h1>
+      <h1>
+        {logo ? <img class="icon big" src={logo} alt="" referrerpolicy="no-referrer" /> : null}
+        {model.publisher.displayName}
+      </h1>
       <p class="muted">
         Helm repository: <code>{`${ctx.publicUrl}/helm/${model.publisher.slug}`}</code>
       </p>

@@ -1,4 +1,4 @@
-import { ChartPageModel, HomePageModel, SearchPageModel, ChartCard } from '../catalog-pages.service';
+import { ChartPageModel, HomePageModel, SearchPageModel, PublisherPageModel } from '../catalog-pages.service';
 import { h } from '../html/jsx';
 import { HomePage, MessagePage, PublisherPage, SearchPage } from './catalog';
 import { BuyFormState, ChartPage } from './chart';
@@ -21,10 +21,7 @@ export const pageHtml = {
   search: (ctx: PageContext, model: SearchPageModel) => renderPage(h(SearchPage, { ctx, model })),
   chart: (ctx: PageContext, m: ChartPageModel, buy?: BuyFormState) =>
     renderPage(h(ChartPage, { ctx, m, buy })),
-  publisher: (
-    ctx: PageContext,
-    model: { publisher: { slug: string; displayName: string }; charts: ChartCard[] },
-  ) => renderPage(h(PublisherPage, { ctx, model })),
+  publisher: (ctx: PageContext, model: PublisherPageModel) => renderPage(h(PublisherPage, { ctx, model })),
   message: (ctx: PageContext, title: string, text: string) =>
     renderPage(h(MessagePage, { ctx, title, children: text })),
   checkoutSuccess: (ctx: PageContext, license: LicenseShown) => renderPage(h(SuccessPage, { ctx, license })),
