@@ -22,7 +22,14 @@ export const VENDOR_PRICE = { amount: 1900, currency: 'usd' };
 
 export interface Berth {
   url: string;
+  /** The store's database, for seeding what no API makes quickly (a year of download counts). */
+  databaseUrl: string;
   pid(): number;
+  /**
+   * A second store process on the same database and DATA_DIR with `env` on top (another port): the same
+   * data served with one setting changed, for a before/after in the same run. Stopped by `close` too.
+   */
+  twin(env: Record<string, string>): Promise<{ url: string; pid(): number; stop(): Promise<void> }>;
   /** Stops the store and starts it again on the same database and DATA_DIR; ms until the anonymous index answers 200. */
   restart(): Promise<number>;
   /** What the store logged (warn and above; the last 200 lines), for a reader wondering about the numbers. */
@@ -80,7 +87,16 @@ export async function startBerth(dataDir: string, uploadConcurrency: number, mai
     releases.push(onCleanup('stop berth', stopStore));
     return {
       url: store.url,
+      databaseUrl: db.url,
       pid: () => store.child.pid!,
+      async twin(extra) {
+        const other = await launch({ ...env, ...extra }, main);
+        const release = onCleanup('stop berth twin', () => other.stop().then(() => undefined));
+        let stopped: Promise<void> | undefined;
+        const stop = () => (stopped ??= release());
+        releases.push(stop);
+        return { url: other.url, pid: () => other.child.pid!, stop };
+      },
       async restart() {
         await store.stop();
         const t0 = performance.now();

@@ -48,6 +48,7 @@ import type { BenchOptions } from './args';
 import { nginxBinary } from './ceiling';
 import type { Comparison, ComparisonRow, TimingResult } from './compare';
 import type { ScenarioResult } from './load';
+import type { ConsoleBenchResult } from './console';
 import type { PagesResult } from './pages';
 import type { Cores, Mode } from './pinning';
 import { ReadName, ReadResult, READS, Side } from './reads';
@@ -67,6 +68,8 @@ export interface RunResult {
   reads: ReadResult[];
   /** The storefront pages under load (home, chart, search) and a chart page's weight. */
   pages: PagesResult;
+  /** Download counting's cost on the licensed pull, and the console's reads over a year of counts. */
+  console: ConsoleBenchResult;
   verified: Record<string, number | boolean>;
   comparison?: Comparison;
 }

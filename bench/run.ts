@@ -23,6 +23,7 @@ import {
 import { berthTarget, chartMuseumReads, chartMuseumTarget, compareWrites, Comparison } from './compare';
 import { cleanup, installSignalHandlers, isInterrupted, onCleanup } from './lifecycle';
 import { basic, BenchFailure, ScenarioResult } from './load';
+import { consoleReport, measureConsoleReads, measureCountingCost, seedPulls } from './console';
 import { measurePages, PAGE_CONNECTIONS, pagesReport } from './pages';
 import { Cores, Mode, MODES, pinningCores, placeServer } from './pinning';
 import { ReadScenario, READS, runReads, spread } from './reads';
@@ -220,6 +221,24 @@ async function runOnce(
       log(`scenario webhook_fulfil (${orders.length} orders created in ${ordersSeconds} s)`);
       scenarios.webhook_fulfil = await webhookScenario(berth, seeded, orders, opts.connections);
 
+      log('download counting: licensed .tgz with counting on and off (a twin store), alternating rounds');
+      const countingCost = await measureCountingCost(berth, ours.tgz_licensed, {
+        duration: opts.duration,
+        warmup: opts.warmup,
+        rounds: opts.rounds,
+        cores,
+        log,
+      });
+      const seed = await seedPulls(berth, 'vendor', seeded.license.chart);
+      log(`console reads over ${seed.pulls} recorded pulls (seeded in ${seed.seconds} s)`);
+      const consoleReads = await measureConsoleReads(berth, seeded.vendor, {
+        duration: opts.duration,
+        warmup: opts.warmup,
+        rounds: opts.rounds,
+        cores,
+        log,
+      });
+
       const run: RunResult = {
         charts,
         versions: opts.versions,
@@ -236,6 +255,12 @@ async function runOnce(
         scenarios: scenarios as Record<ScenarioName, ScenarioResult>,
         reads,
         pages,
+        console: {
+          countingCost,
+          seededPulls: seed.pulls,
+          seedSeconds: seed.seconds,
+          reads: consoleReads,
+        },
         verified: verified(scenarios as Record<ScenarioName, ScenarioResult>, orders.length),
       };
       if (cm) run.comparison = await writes(opts, dir.path, store, berth, seeded, cm, cores);
@@ -312,6 +337,10 @@ async function main(opts: BenchOptions): Promise<void> {
         `-d${opts.duration}s, pinned, medians of ${opts.rounds} rounds:`,
     );
     for (const line of pagesReport(run.pages)) console.log(line);
+    console.log(
+      `\nThe console: download counting's cost and the console's reads, pinned, medians of ${opts.rounds} rounds:`,
+    );
+    for (const line of consoleReport(run.console)) console.log(line);
     console.log(`\nTargets at ${run.totalVersions} versions (pinned):`);
     for (const line of targetLines(run)) console.log(`- ${line}`);
   }

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { ConsoleBenchResult } from '../../bench/console';
 import { PAGES, PagesResult } from '../../bench/pages';
 import { READS } from '../../bench/reads';
 import { SCENARIOS } from '../../bench/report';
@@ -49,6 +50,7 @@ interface BenchReport {
       median: Record<'pinned' | 'unpinned', Sides>;
     }>;
     pages: PagesResult;
+    console: ConsoleBenchResult;
     verified: Record<string, number | boolean>;
     comparison: {
       chartmuseumVersion: string;
@@ -236,6 +238,27 @@ describe('bench --smoke', () => {
     expect(w.totalBytes).toBe(w.htmlBytes + w.cssBytes + w.scriptBytes);
     expect(Math.min(w.htmlBytes, w.cssBytes, w.scriptBytes)).toBeGreaterThan(0);
     expect(stdout).toMatch(/Heaviest chart page \/charts\/bench\/app-\d+: .* = [\d.]+ KB \(budget 60\.0 KB/);
+
+    // Counting measured on and off (a twin store), and the console's reads over seeded counts.
+    const c = run.console;
+    expect(c.countingCost.on.requests).toBeGreaterThan(0);
+    expect(c.countingCost.off.requests).toBeGreaterThan(0);
+    expect(c.countingCost.on.errors.status + c.countingCost.off.errors.status).toBe(0);
+    expect(c.countingCost.costPct).toBeCloseTo(
+      (1 - c.countingCost.on.reqPerSec / c.countingCost.off.reqPerSec) * 100,
+      0,
+    );
+    expect(c.seededPulls).toBeGreaterThan(1000);
+    expect(c.reads.map((r) => r.name)).toEqual([
+      'console_orders',
+      'console_licenses',
+      'console_analytics',
+      'api_analytics_year',
+      'api_analytics_license',
+    ]);
+    for (const r of c.reads)
+      expect([r.name, r.median.requests > 0, r.median.errors.status]).toEqual([r.name, true, 0]);
+    expect(stdout).toMatch(/Counting costs -?[\d.]+ % of throughput/);
 
     // The writes and timings measured on both servers, with a ratio from real numbers.
     expect(run.comparison.chartmuseumVersion).toMatch(/^v0\.16\./);

@@ -181,3 +181,39 @@ interface DownloadsJson {
   pulls: unknown[];
   indexFetches: unknown[];
 }
+
+describe('with DOWNLOAD_COUNTING=off', () => {
+  let store: InProcessStore;
+
+  beforeAll(async () => {
+    store = await startInProcess('postgres', { DOWNLOAD_COUNTING: 'off' });
+  }, 60_000);
+  afterAll(() => store?.close());
+
+  it('serves pulls and indexes as ever and counts none of them', async () => {
+    const acme = await createPublisher(store.url, 'acme', ['charts:write', 'listings:write']);
+    await publishChart(store.url, acme, 'superdb', await simpleChart('superdb', '1.0.0'), 4900);
+    await publishChart(store.url, acme, 'tools', await simpleChart('tools', '2.0.0'), 0);
+    const a = await buyLocally(store.url, { publisher: 'acme', chart: 'superdb', email: buyerEmail('off') });
+    for (const [file, headers] of [
+      ['superdb-1.0.0.tgz', basicAuth(a.id, a.key)],
+      ['tools-2.0.0.tgz', {}],
+    ] as const) {
+      const r = await fetch(`${store.url}/helm/acme/charts/${file}`, { headers });
+      expect(r.status).toBe(200);
+      await r.arrayBuffer();
+    }
+    const idx = await fetch(`${store.url}/helm/acme/index.yaml`);
+    expect(idx.status).toBe(200);
+    await idx.arrayBuffer();
+    await store.app.get(DownloadCounter).flush();
+    const db = store.app.get(DataSource);
+    for (const table of [
+      'chart_download_daily',
+      'license_download_daily',
+      'download_client_daily',
+      'index_fetch_daily',
+    ])
+      expect([table, await db.query(`SELECT 1 FROM ${table}`)]).toEqual([table, []]);
+  });
+});
