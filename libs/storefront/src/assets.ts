@@ -79,6 +79,15 @@ th{background:var(--soft)}
 form.buy{display:flex;flex-direction:column;gap:.5rem}
 ul.plain{list-style:none;padding:0;margin:0}
 ul.changes{margin:.25rem 0 0;padding-left:1.2rem}
+nav.tabs.console{max-width:72rem;margin:0 auto;padding:0 1rem;border-bottom:0}
+nav.tabs.console a[aria-current=page]{font-weight:600;text-decoration:underline}
+form.narrow{max-width:32rem}
+form.inline{display:inline-block;margin:0 .25rem .25rem 0}
+header.site form.inline{flex:none;min-width:0}
+input[type=password],input[type=number],input[type=date],input[type=file],textarea{padding:.45rem .6rem;border:1px solid #9aa5b1;border-radius:6px;background:#fff;color:var(--ink)}
+fieldset{border:1px solid var(--line);border-radius:6px;padding:.5rem .75rem;display:flex;flex-direction:column;gap:.35rem}
+label.choice{display:flex;gap:.4rem;align-items:baseline}
+meter{width:8rem;vertical-align:middle}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 `;
 

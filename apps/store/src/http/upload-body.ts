@@ -139,7 +139,7 @@ export async function readUploadBody(req: Request, max: number, pace?: BodyPace)
     req.once('close', () => watch.stop());
     // A client that goes away mid-body: busboy never hears of it, so its slot would be held for good.
     req.once('error', (e) => fail(e));
-    bb.on('file', (field, stream) => {
+    bb.on('file', (field, stream, info) => {
       if (field !== 'chart' && field !== 'prov') {
         stream.resume();
         return;
@@ -162,7 +162,8 @@ export async function readUploadBody(req: Request, max: number, pace?: BodyPace)
       });
       stream.on('limit', () => fail(uploadTooLarge(max)));
       stream.on('end', () => {
-        if (!failed) out[field] = Buffer.concat(chunks);
+        // A browser sends a file input left empty as a part with no file name and no bytes: no file.
+        if (!failed && !(size === 0 && !info.filename)) out[field] = Buffer.concat(chunks);
       });
     });
     bb.on('error', () => fail(multipartInvalid()));

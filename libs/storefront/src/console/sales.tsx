@@ -317,7 +317,11 @@ export function ConsoleLicensesPage(props: {
                         </button>
                       </form>
                       <form method="post" action={`${base}/licenses/${l.id}/resend`} class="inline">
-                        <button type="submit" class="secondary" aria-label={`Resend the e-mail of ${l.id}`}>
+                        <button
+                          type="submit"
+                          class="secondary"
+                          aria-label={`Resend e-mail for license ${l.id}`}
+                        >
                           Resend e-mail
                         </button>
                       </form>
