@@ -90,7 +90,8 @@ export async function startBerth(dataDir: string, uploadConcurrency: number, mai
       databaseUrl: db.url,
       pid: () => store.child.pid!,
       async twin(extra) {
-        const other = await launch({ ...env, ...extra }, main);
+        // The same PUBLIC_URL: license keys and access tokens name the store they were issued by.
+        const other = await launch({ ...env, PUBLIC_URL: store.url, ...extra }, main);
         const release = onCleanup('stop berth twin', () => other.stop().then(() => undefined));
         let stopped: Promise<void> | undefined;
         const stop = () => (stopped ??= release());

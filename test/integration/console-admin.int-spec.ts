@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { crc32, deflateSync } from 'node:zlib';
 import { DownloadCounter } from '@berth/analytics';
+import { BLOB_STORE, BlobStore } from '@berth/artifacts';
+import { DataSource } from 'typeorm';
 import { bearer, createPublisher, Publisher, publishChart, statusAndCode } from '../support/api';
 import { simpleChart } from '../support/charts';
 import { consoleForm, consoleGet, consoleSignIn, storeOrigin } from '../support/console';
@@ -354,5 +356,32 @@ describe('the console: API tokens, analytics, audit log, profile', () => {
       403,
     );
     expect(await (await fetch(`${store.url}/publishers/other`)).text()).toContain(other.slug.toUpperCase());
+  });
+
+  it('deletes the uploaded logos when the account is closed', async () => {
+    const blobs = store.app.get<BlobStore>(BLOB_STORE);
+    const [{ id }] = (await store.app
+      .get(DataSource)
+      .query(`SELECT id FROM publisher WHERE slug = 'acme'`)) as Array<{ id: string }>;
+    const stored = async () => {
+      const keys: string[] = [];
+      for await (const b of blobs.list(`logos/${id}/`)) keys.push(b.key);
+      return keys;
+    };
+    const put = await fetch(`${store.url}/v1/publishers/acme/logo`, {
+      method: 'PUT',
+      headers: { ...bearer(acme.accessToken), 'content-type': 'image/png' },
+      body: png(),
+    });
+    expect(put.status).toBe(200);
+    expect((await stored()).length).toBe(1);
+    const close = await fetch(`${store.url}/v1/account`, {
+      method: 'DELETE',
+      headers: { ...bearer(acme.accessToken), 'content-type': 'application/json' },
+      body: JSON.stringify({ password: acme.password }),
+    });
+    expect(close.status).toBe(204);
+    expect(await stored()).toEqual([]);
+    expect((await fetch(`${store.url}/publishers/acme/logo`)).status).toBe(404);
   });
 });

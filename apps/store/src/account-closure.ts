@@ -4,6 +4,7 @@ import { PublisherCatalogRemoval } from '@berth/catalog';
 import { OrdersService } from '@berth/commerce';
 import { LicenseService } from '@berth/licensing';
 import { DataSource } from 'typeorm';
+import { PublisherLogos } from './publisher-logos';
 
 /**
  * Closing an account, composed here because it spans contexts that do not know each other: accounts
@@ -20,6 +21,7 @@ export class AccountClosure {
     private readonly licenses: LicenseService,
     private readonly catalog: PublisherCatalogRemoval,
     private readonly orders: OrdersService,
+    private readonly logos: PublisherLogos,
   ) {}
 
   async close(accountId: string, password: string, clientKey: string): Promise<void> {
@@ -43,5 +45,6 @@ export class AccountClosure {
     this.licenses.forgetCachedStatus();
     for (const [publisherId, names] of charts) this.catalog.committed(publisherId, names);
     this.accounts.committed(publishers);
+    for (const p of publishers) await this.logos.forget(p.id);
   }
 }

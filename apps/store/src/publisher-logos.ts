@@ -82,6 +82,15 @@ export class PublisherLogos {
     return logo && { ...logo, body: await this.blobs.get(logo.blobKey) };
   }
 
+  /** After a publisher is deleted (its account closed): every logo it stored. Failures are logged only. */
+  async forget(publisherId: string): Promise<void> {
+    try {
+      for await (const blob of this.blobs.list(`logos/${publisherId}/`)) await this.drop(blob.key);
+    } catch (e) {
+      this.logger.warn({ msg: 'logos of a closed account not listed', err: (e as Error).message });
+    }
+  }
+
   private async drop(blobKey: string | null): Promise<void> {
     if (!blobKey) return;
     await this.blobs
