@@ -1,8 +1,13 @@
 import { plainToInstance } from 'class-transformer';
-import { validate } from 'class-validator';
+import { validate, ValidationError } from 'class-validator';
 import { HttpErrors } from './http-errors';
 
 type Dto<T> = new () => T;
+
+/** A problem's messages and its nested fields' (`publisher.slug …`): messages only, never values. */
+function problemsOf(e: ValidationError): string[] {
+  return [...Object.values(e.constraints ?? {}), ...(e.children ?? []).flatMap(problemsOf)];
+}
 
 /**
  * Checks a form's or a query's values with a DTO's own rules, as the API's ValidationPipe does for its
@@ -17,7 +22,7 @@ export async function validateDto<T extends object>(dto: Dto<T>, plain: Record<s
       forbidUnknownValues: true,
       validationError: { target: false, value: false },
     })
-  ).flatMap((e) => Object.values(e.constraints ?? {}));
+  ).flatMap(problemsOf);
   if (problems.length) throw HttpErrors.ValidationFailed(problems);
   return value;
 }

@@ -6,8 +6,6 @@ import {
   PublisherPrincipal,
   SessionService,
 } from '@berth/accounts';
-import { plainToInstance } from 'class-transformer';
-import { validate, ValidationError } from 'class-validator';
 import { DownloadStats } from '@berth/analytics';
 import {
   ChartYankService,
@@ -30,6 +28,7 @@ import { clientKey } from '../client-key';
 import { formField } from '../form-field';
 import { HttpErrors } from '../http-errors';
 import { pageContext } from '../page-response';
+import { validateDto } from '../validate-dto';
 import { Principal } from '../publisher-auth.guard';
 import {
   assertConsoleOrigin,
@@ -43,11 +42,6 @@ import { doneNotice, formAction, redirectDone, sendConsolePage } from './console
 
 const POLICY_KINDS = new Set<UpdatePolicyKind>(['all', 'major', 'minor', 'window']);
 const day = (d: Date) => d.toISOString().slice(0, 10);
-
-/** class-validator's nested problems as the API's ValidationPipe words them (messages, no values). */
-function flattenProblems(errors: ValidationError[]): string[] {
-  return errors.flatMap((e) => [...Object.values(e.constraints ?? {}), ...flattenProblems(e.children ?? [])]);
-}
 
 /**
  * The publisher's console: signing in and out, the publishers of the account, charts with their
@@ -125,13 +119,11 @@ export class ConsoleController {
     await formAction(
       async () => {
         // The API's own DTO and rules: the same refusals, worded the same.
-        const dto = plainToInstance(CreateAccountDto, {
+        const dto = await validateDto(CreateAccountDto, {
           email: formField(req, 'email'),
           password: formField(req, 'password', { trim: false }),
           publisher: { slug: formField(req, 'slug'), displayName: formField(req, 'displayName') },
         });
-        const problems = flattenProblems(await validate(dto, { forbidUnknownValues: true }));
-        if (problems.length) throw HttpErrors.ValidationFailed(problems);
         await this.limits.consume('signup', req);
         const account = await this.registration.register(dto);
         sendConsolePage(
