@@ -153,23 +153,29 @@ export async function seedPulls(
       [publisher, chart],
     );
     const L = lic[0].n;
+    // Staged first: the rows join what the store itself counted during the run (today's pulls).
     await db.query(
-      `INSERT INTO license_download_daily (license_id, version, day, chart_id, pulls)
-       SELECT l.id, v.version, current_date - ((n / $1) % 365)::int, l.chart_id, 1
+      `CREATE TEMP TABLE seed ON COMMIT DROP AS
+       SELECT l.id AS license_id, v.version, current_date - ((n / $1) % 365)::int AS day, l.chart_id, 1::bigint AS pulls
          FROM generate_series(0, $2 - 1) AS n
          JOIN lics l ON l.i = n % $1
          JOIN vers v ON v.i = n / ($1 * 365)`,
       [L, pulls],
     );
     await db.query(
+      `INSERT INTO license_download_daily (license_id, version, day, chart_id, pulls)
+       SELECT license_id, version, day, chart_id, pulls FROM seed
+       ON CONFLICT (license_id, version, day) DO UPDATE SET pulls = license_download_daily.pulls + EXCLUDED.pulls`,
+    );
+    await db.query(
       `INSERT INTO chart_download_daily (chart_id, version, day, pulls)
-       SELECT chart_id, version, day, sum(pulls) FROM license_download_daily GROUP BY chart_id, version, day
+       SELECT chart_id, version, day, sum(pulls) FROM seed GROUP BY chart_id, version, day
        ON CONFLICT (chart_id, version, day) DO UPDATE SET pulls = chart_download_daily.pulls + EXCLUDED.pulls`,
     );
     await db.query(
       `INSERT INTO download_client_daily (day, chart_id, license_id, client)
        SELECT day, chart_id, license_id, substr(md5(license_id::text || version), 1, 22)
-         FROM license_download_daily WHERE day > current_date - 30
+         FROM seed WHERE day > current_date - 30
        ON CONFLICT DO NOTHING`,
     );
     await db.query('COMMIT');
