@@ -19,6 +19,7 @@ import { AccountMail1796250000003 } from './1796250000003-AccountMail';
 import { LiveVersionIndex1796250000004 } from './1796250000004-LiveVersionIndex';
 import { AuditLog1796250000005 } from './1796250000005-AuditLog';
 import { LicensePublisherNote1796250000006 } from './1796250000006-LicensePublisherNote';
+import { LicenseDownloadTotal1796250000010 } from './1796250000010-LicenseDownloadTotal';
 import { ConsoleSessions1796250000008 } from './1796250000008-ConsoleSessions';
 import { PublisherLogo1796250000009 } from './1796250000009-PublisherLogo';
 import { DownloadAnalytics1796250000007 } from './1796250000007-DownloadAnalytics';
@@ -45,4 +46,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   DownloadAnalytics1796250000007,
   ConsoleSessions1796250000008,
   PublisherLogo1796250000009,
+  LicenseDownloadTotal1796250000010,
 ];

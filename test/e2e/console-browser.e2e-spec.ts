@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -175,6 +177,39 @@ describe('the publisher console in Chromium', () => {
 
     await journeyAfterSale(page, { key, licenseId, dir });
   }, 300_000);
+
+  it("refuses another site's form post, and a same-site page of another origin, with the publisher signed in", async () => {
+    // The attacker's page: an auto-submitting form aimed at the console, served from elsewhere.
+    const target = `${store.url}/console/acme/charts/superdb/versions/1.0.0/yank`;
+    const evil = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html');
+      res.end(
+        `<!doctype html><form id=f method=post action="${target}"><input name=x value=1></form>` +
+          '<script>document.getElementById("f").submit()</script>',
+      );
+    });
+    await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
+    const port = (evil.address() as AddressInfo).port;
+    try {
+      // localhost is another site than 127.0.0.1 (the SameSite=Strict cookie stays home); 127.0.0.1 on
+      // another port is the same site but another origin (the cookie goes, the Origin check refuses).
+      for (const origin of [`http://localhost:${port}`, `http://127.0.0.1:${port}`]) {
+        const page = await publisher.newPage();
+        const answered = page.waitForResponse((r) => r.url() === target);
+        await page.goto(`${origin}/`);
+        const res = await answered;
+        expect([origin, res.status()]).toEqual([origin, 403]);
+        expect(await res.text()).toContain('another site');
+        await page.close();
+      }
+    } finally {
+      evil.close();
+    }
+    const check = await publisher.newPage();
+    await check.goto(`${store.url}/console/acme/charts/superdb`);
+    expect(await check.locator('main').textContent()).not.toMatch(/Yanked/);
+    await check.close();
+  }, 60_000);
 
   /** The order, its CSV, the pulls and the revocation: the console side of the sale. */
   async function journeyAfterSale(page: Page, sale: { key: string; licenseId: string; dir: string }) {

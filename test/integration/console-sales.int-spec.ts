@@ -1,3 +1,4 @@
+import { DownloadCounter } from '@berth/analytics';
 import { DataSource } from 'typeorm';
 import { bearer, createPublisher, postJson, Publisher, publishChart, statusAndCode } from '../support/api';
 import { simpleChart } from '../support/charts';
@@ -348,24 +349,21 @@ describe('the console: orders, licenses and customers', () => {
 
   it('flags possible key sharing on the license list', async () => {
     const today = new Date().toISOString().slice(0, 10);
-    const [{ chart_id }] = (await db.query(`SELECT chart_id FROM license WHERE id = $1`, [
-      paid.id,
-    ])) as Array<{
-      chart_id: string;
-    }>;
-    for (let i = 0; i < 7; i++)
-      await db.query(
-        `INSERT INTO download_client_daily (day, chart_id, license_id, client) VALUES ($1, $2, $3, $4)`,
-        [today, chart_id, paid.id, `client-${i}`.padEnd(22, 'x')],
-      );
-    await db.query(
-      `INSERT INTO license_download_daily (license_id, version, day, chart_id, pulls) VALUES ($1, '1.0.0', $2, $3, 9)`,
-      [paid.id, today, chart_id],
-    );
+    // Nine pulls with the key from seven clients (one address, seven user agents), counted and flushed.
+    const auth = `Basic ${Buffer.from(`${paid.id}:${paid.key}`).toString('base64')}`;
+    for (let i = 0; i < 9; i++) {
+      const res = await fetch(`${store.url}/helm/acme/charts/superdb-1.0.0.tgz`, {
+        headers: { authorization: auth, 'user-agent': `Helm/3.21.${i % 7}` },
+      });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+    await store.app.get(DownloadCounter).flush();
     const list = await page(`/console/acme/licenses?email=${encodeURIComponent(paidEmail)}`);
     expect(list.html).toContain('Possible key sharing');
     expect(list.html).toContain(`first ${today}, last ${today}`);
     expect(list.html).toContain('7 distinct clients in 30 days');
+    expect(list.html).toMatch(/<td>9<span class="small"><br>first/);
   });
 
   it('looks a customer up by e-mail, order id or license id, with a timeline; the API answers the same', async () => {

@@ -182,6 +182,16 @@ export class DownloadCounter implements OnApplicationBootstrap, OnApplicationShu
              DO UPDATE SET pulls = license_download_daily.pulls + EXCLUDED.pulls`,
             [lic.ids, lic.charts, lic.versions, lic.days, lic.pulls],
           );
+        if (lic.ids.length)
+          await m.query(
+            `INSERT INTO license_download_total (license_id, pulls, first_day, last_day)
+             SELECT license_id, sum(pulls), min(day), max(day)
+               FROM unnest($1::uuid[], $2::date[], $3::bigint[]) AS t(license_id, day, pulls) GROUP BY license_id
+             ON CONFLICT (license_id) DO UPDATE SET pulls = license_download_total.pulls + EXCLUDED.pulls,
+               first_day = LEAST(license_download_total.first_day, EXCLUDED.first_day),
+               last_day = GREATEST(license_download_total.last_day, EXCLUDED.last_day)`,
+            [lic.ids, lic.days, lic.pulls],
+          );
       }
       if (batch.clients.size) {
         const cols = {

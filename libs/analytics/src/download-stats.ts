@@ -71,9 +71,8 @@ export class DownloadStats {
     if (!licenseIds.length) return new Map();
     const [pulls, clients] = await Promise.all([
       this.dataSource.query(
-        `SELECT license_id, sum(pulls)::bigint AS pulls, to_char(min(day), 'YYYY-MM-DD') AS first,
-                to_char(max(day), 'YYYY-MM-DD') AS last
-           FROM license_download_daily WHERE license_id = ANY($1::uuid[]) GROUP BY license_id`,
+        `SELECT license_id, pulls, to_char(first_day, 'YYYY-MM-DD') AS first, to_char(last_day, 'YYYY-MM-DD') AS last
+           FROM license_download_total WHERE license_id = ANY($1::uuid[])`,
         [licenseIds],
       ) as Promise<Array<{ license_id: string; pulls: string; first: string; last: string }>>,
       this.dataSource.query(

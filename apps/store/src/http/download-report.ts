@@ -8,6 +8,8 @@ import { HttpErrors } from './http-errors';
 import { validateDto } from './validate-dto';
 
 const DAY_MS = 86_400_000;
+const ordinal = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /** The longest range one query covers: a year of days. */
 export const MAX_REPORT_DAYS = 366;
 /** The range when none is asked for: the last 30 days, today included. */
@@ -113,13 +115,9 @@ export class DownloadReport {
       ...range,
       pulls: rows
         .map((r) => ({ day: r.day, chart: names.get(r.chartId) ?? '', version: r.version, pulls: r.pulls }))
-        // By day, then chart name (rows come by chart id), then version.
-        .sort(
-          (x, y) =>
-            x.day.localeCompare(y.day) ||
-            x.chart.localeCompare(y.chart) ||
-            x.version.localeCompare(y.version),
-        ),
+        // By day, then chart name (rows come by chart id), then version; code-point order (localeCompare
+        // took most of a year's report: tens of thousands of calls).
+        .sort((x, y) => ordinal(x.day, y.day) || ordinal(x.chart, y.chart) || ordinal(x.version, y.version)),
       indexFetches,
     };
   }
