@@ -17,6 +17,7 @@ const LIBRARY_DEPENDENCIES = {
   audit: BASE,
   commerce: ['licensing', 'catalog', 'mail', 'accounts', 'analytics', ...BASE],
   'helm-repo': ['licensing', 'catalog', 'artifacts', ...BASE],
+  registry: ['licensing', 'catalog', 'artifacts', 'accounts', ...BASE],
   storefront: ['catalog', 'licensing', 'commerce', 'accounts', 'mail', 'analytics', ...BASE],
 };
 

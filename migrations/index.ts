@@ -20,6 +20,7 @@ import { LiveVersionIndex1796250000004 } from './1796250000004-LiveVersionIndex'
 import { AuditLog1796250000005 } from './1796250000005-AuditLog';
 import { LicensePublisherNote1796250000006 } from './1796250000006-LicensePublisherNote';
 import { LicenseDownloadTotal1796250000010 } from './1796250000010-LicenseDownloadTotal';
+import { OciRegistry1796250000011 } from './1796250000011-OciRegistry';
 import { ConsoleSessions1796250000008 } from './1796250000008-ConsoleSessions';
 import { PublisherLogo1796250000009 } from './1796250000009-PublisherLogo';
 import { DownloadAnalytics1796250000007 } from './1796250000007-DownloadAnalytics';
@@ -47,4 +48,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   ConsoleSessions1796250000008,
   PublisherLogo1796250000009,
   LicenseDownloadTotal1796250000010,
+  OciRegistry1796250000011,
 ];

@@ -17,8 +17,9 @@ system_tools() {
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
   command -v taskset >/dev/null 2>&1 || missing+=(util-linux)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
   [ ${#missing[@]} -eq 0 ] && return 0
-  local hint="the bench and the browser suites need the Debian packages ${missing[*]} (wrk: load generator; nginx-light: the nginx ceiling; util-linux: taskset; chromium: /usr/bin/chromium for playwright-core)"
+  local hint="the bench and the browser suites need the Debian packages ${missing[*]} (wrk: load generator; nginx-light: the nginx ceiling; util-linux: taskset; chromium: /usr/bin/chromium for playwright-core; skopeo: an OCI client for the registry suite)"
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     echo "install-tools: $hint; install them as root: apt-get install -y --no-install-recommends ${missing[*]}" >&2
     exit 1
@@ -32,8 +33,8 @@ system_tools() {
     exit 1
   }
   command -v wrk >/dev/null 2>&1 && { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } &&
-    [ -x /usr/bin/chromium ] || {
-    echo "install-tools: wrk, nginx or chromium still missing after apt-get; $hint" >&2
+    [ -x /usr/bin/chromium ] && command -v skopeo >/dev/null 2>&1 || {
+    echo "install-tools: wrk, nginx, chromium or skopeo still missing after apt-get; $hint" >&2
     exit 1
   }
 }
@@ -54,8 +55,21 @@ declare -A PKG=(
   [stripe-mock]="github.com/stripe/stripe-mock@v0.203.0"
   [chartmuseum]="github.com/helm/chartmuseum/cmd/chartmuseum@v0.16.3"
   [mailpit]="github.com/axllent/mailpit@v1.33.1"
+  # The newest Helm releases the module proxy serves, beside the pins above: the OCI suite runs both.
+  [helm3-next]="helm.sh/helm/v3/cmd/helm@v3.22.0"
+  [helm4-next]="helm.sh/helm/v4/cmd/helm@v4.3.1"
+  # OCI clients for the registry suites, and the reference registry for the bench.
+  [crane]="github.com/google/go-containerregistry/cmd/crane@v0.22.1"
+  [oras]="oras.land/oras/cmd/oras@v1.3.6"
+  [regctl]="github.com/regclient/regclient/cmd/regctl@v0.11.7"
+  [containerd]="github.com/containerd/containerd/v2/cmd/containerd@v2.4.2"
+  [ctr]="github.com/containerd/containerd/v2/cmd/ctr@v2.4.2"
+  [registry]="github.com/distribution/distribution/v3/cmd/registry@v3.1.2"
+  [oci-conformance]="github.com/opencontainers/distribution-spec/conformance@v0.0.0-20260831232431-97274622c111"
 )
-declare -A BIN=([helm3]=helm [helm4]=helm [helm-cm-push]=helm-cm-push [minio]=minio [stripe-mock]=stripe-mock [chartmuseum]=chartmuseum [mailpit]=mailpit)
+declare -A BIN=([helm3]=helm [helm4]=helm [helm-cm-push]=helm-cm-push [minio]=minio [stripe-mock]=stripe-mock [chartmuseum]=chartmuseum [mailpit]=mailpit
+  [helm3-next]=helm [helm4-next]=helm [crane]=crane [oras]=oras [regctl]=regctl [containerd]=containerd [ctr]=ctr
+  [registry]=registry [oci-conformance]=conformance.test)
 
 install_one() {
   local name=$1 pkg=${PKG[$1]} ver=${PKG[$1]##*@}
@@ -89,6 +103,14 @@ install_one() {
       exit 1
     fi
     (cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -ldflags="-s -w -X main.Version=$ver" -o "$dir/chartmuseum" ./cmd/chartmuseum)
+  elif [ "$name" = oci-conformance ]; then
+    # The distribution-spec conformance suite is a Go test package: built as a test binary.
+    local src
+    src=$(GOFLAGS=-mod=mod go mod download -json "github.com/opencontainers/distribution-spec/conformance@$ver" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+    (cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=mod go test -c -o "$dir/conformance.test" .)
+  elif [ "$name" = containerd ]; then
+    # No btrfs headers and no CRI here: the tests pull and unpack with the native snapshotter only.
+    GOBIN="$dir" CGO_ENABLED=0 GOFLAGS=-mod=mod go install -tags 'no_btrfs no_cri' -ldflags="-s -w" "$pkg"
   else
     GOBIN="$dir" CGO_ENABLED=0 GOFLAGS=-mod=mod go install -ldflags="-s -w" "$pkg"
   fi
@@ -96,10 +118,11 @@ install_one() {
 }
 
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(wrk nginx chromium helm3 helm4 helm-cm-push minio stripe-mock chartmuseum mailpit)
+[ ${#names[@]} -eq 0 ] && names=(wrk nginx chromium skopeo helm3 helm4 helm-cm-push minio stripe-mock chartmuseum mailpit
+  helm3-next helm4-next crane oras regctl containerd ctr registry oci-conformance)
 system_done=
 for n in "${names[@]}"; do
-  if [ "$n" = wrk ] || [ "$n" = nginx ] || [ "$n" = chromium ]; then
+  if [ "$n" = wrk ] || [ "$n" = nginx ] || [ "$n" = chromium ] || [ "$n" = skopeo ]; then
     [ -n "$system_done" ] || system_tools
     system_done=1
     continue

@@ -160,6 +160,16 @@ describe.each([
       expect((await store.head('rt/stream.tgz'))?.size).toBe(bytes.length);
     });
 
+    it('reads a byte range: first, middle and last bytes, inclusive offsets', async () => {
+      const bytes = randomBytes(70_000);
+      await store.put('rt/range.bin', bytes);
+      const read = async (start: number, end: number) =>
+        readAll(await store.get('rt/range.bin', { start, end }));
+      expect((await read(0, 0)).equals(bytes.subarray(0, 1))).toBe(true);
+      expect((await read(1000, 65_999)).equals(bytes.subarray(1000, 66_000))).toBe(true);
+      expect((await read(69_990, 69_999)).equals(bytes.subarray(69_990))).toBe(true);
+    });
+
     it('stores an empty blob', async () => {
       expect(await store.put('rt/empty', Buffer.alloc(0))).toEqual({
         size: 0,

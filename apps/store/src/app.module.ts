@@ -12,6 +12,7 @@ import { AppConfig, ConfigModule } from '@berth/config';
 import { DatabaseModule } from '@berth/database';
 import { HelmRepoModule } from '@berth/helm-repo';
 import { StorefrontModule } from '@berth/storefront';
+import { RegistryModule } from '@berth/registry';
 import { MIGRATIONS } from '../../../migrations';
 import { AccountClosure } from './account-closure';
 import { AccountLinksController } from './http/account-links.controller';
@@ -33,6 +34,8 @@ import { ConsoleAdminController } from './http/console/console-admin.controller'
 import { DownloadReport } from './http/download-report';
 import { PublisherLogoController } from './http/publisher-logo.controller';
 import { PublisherLogos } from './publisher-logos';
+import { RegistryController } from './http/registry/registry.controller';
+import { RegistryGuard } from './http/registry/registry-auth';
 import { ChartMuseumController } from './http/chartmuseum.controller';
 import { CheckoutController } from './http/checkout.controller';
 import { CheckoutPagesController } from './http/checkout-pages.controller';
@@ -73,6 +76,7 @@ export class AppModule {
         StorefrontModule,
         AnalyticsModule,
         AuditModule,
+        RegistryModule,
       ],
       controllers: [
         AccountsController,
@@ -99,6 +103,7 @@ export class AppModule {
         ConsoleSalesController,
         ConsoleAdminController,
         PublisherLogoController,
+        RegistryController,
       ],
       providers: [
         AccountClosure,
@@ -116,6 +121,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: PublisherAuthGuard },
         { provide: APP_GUARD, useClass: BuyerSessionGuard },
         { provide: APP_GUARD, useClass: ConsoleGuard },
+        { provide: APP_GUARD, useClass: RegistryGuard },
         { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
       ],
     };

@@ -6,6 +6,7 @@ import { COMMERCE_ENTITIES } from '@berth/commerce';
 import { DATABASE_ENTITIES } from '@berth/database';
 import { LICENSING_ENTITIES } from '@berth/licensing';
 import { MAIL_ENTITIES } from '@berth/mail';
+import { REGISTRY_ENTITIES } from '@berth/registry';
 import { STOREFRONT_ENTITIES } from '@berth/storefront';
 
 /** Every entity of every context: the one schema the migrations describe. */
@@ -19,4 +20,5 @@ export const ENTITIES = [
   ...STOREFRONT_ENTITIES,
   ...ANALYTICS_ENTITIES,
   ...AUDIT_ENTITIES,
+  ...REGISTRY_ENTITIES,
 ];

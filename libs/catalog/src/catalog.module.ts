@@ -36,6 +36,7 @@ import { PublisherQuota } from './stored-bytes';
     OrphanBlobSweeper,
     ProvenanceService,
     PublisherCatalogRemoval,
+    PublisherQuota,
   ],
 })
 export class CatalogModule {}

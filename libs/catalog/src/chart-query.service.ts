@@ -66,6 +66,33 @@ const CHART_FILE_SQL = `
    WHERE c.publisher_id = $1 AND (c.name, v.version) IN (SELECT * FROM unnest($2::text[], $3::text[]))
    ORDER BY length(c.name)`;
 
+/** A stored version as the OCI registry needs it: its id, files, Chart.yaml and values text. */
+export interface RegistryChartVersion {
+  id: string;
+  chartId: string;
+  name: string;
+  version: string;
+  digest: string;
+  size: number;
+  createdAt: Date;
+  yankedAt: Date | null;
+  blobKey: string;
+  provBlobKey: string | null;
+  metadata: Record<string, unknown>;
+  valuesYaml: string | null;
+}
+
+/** What deciding who may pull a version needs (see the registry's access rule). */
+export interface VersionAccessRef {
+  id: string;
+  chartId: string;
+  version: string;
+  createdAt: Date;
+  yankedAt: Date | null;
+  published: boolean;
+  free: boolean;
+}
+
 /** One chart as the repository index needs it: its live versions and what dates its last change. */
 export interface ChartIndexState {
   name: string;
@@ -179,6 +206,56 @@ export class ChartQueryService {
     }
     for (const state of byName.values()) state.versions.sort(byVersionDesc);
     return [...byName.values()];
+  }
+
+  /** Every version of one chart (yanked ones too), oldest first, with what the registry writes manifests from. */
+  async registryVersions(
+    publisherId: string,
+    chartName: string,
+    ids?: string[],
+  ): Promise<RegistryChartVersion[]> {
+    const rows: Array<Record<string, unknown>> = await this.dataSource.query(
+      `SELECT v.id, v.chart_id, c.name, v.version, v.digest, v.size, v.created_at, v.yanked_at, v.blob_key,
+              v.prov_blob_key, v.metadata, v.values_yaml
+         FROM chart c JOIN chart_version v ON v.chart_id = c.id
+        WHERE c.publisher_id = $1 AND c.name = $2 AND ($3::uuid[] IS NULL OR v.id = ANY($3::uuid[]))
+        ORDER BY v.created_at, v.id`,
+      [publisherId, chartName, ids ?? null],
+    );
+    return rows.map((r) => ({
+      id: r.id as string,
+      chartId: r.chart_id as string,
+      name: r.name as string,
+      version: r.version as string,
+      digest: (r.digest as string).trim(),
+      size: Number(r.size),
+      createdAt: r.created_at as Date,
+      yankedAt: (r.yanked_at as Date | null) ?? null,
+      blobKey: r.blob_key as string,
+      provBlobKey: (r.prov_blob_key as string | null) ?? null,
+      metadata: r.metadata as Record<string, unknown>,
+      valuesYaml: (r.values_yaml as string | null) ?? null,
+    }));
+  }
+
+  /** The access facts of the given versions (unknown ids are left out). */
+  async accessRefs(ids: string[]): Promise<VersionAccessRef[]> {
+    if (!ids.length) return [];
+    const rows: Array<Record<string, unknown>> = await this.dataSource.query(
+      `SELECT v.id, v.chart_id, v.version, v.created_at, v.yanked_at, l.published, l.price_amount
+         FROM chart_version v LEFT JOIN listing l ON l.chart_id = v.chart_id
+        WHERE v.id = ANY($1::uuid[])`,
+      [ids],
+    );
+    return rows.map((r) => ({
+      id: r.id as string,
+      chartId: r.chart_id as string,
+      version: r.version as string,
+      createdAt: r.created_at as Date,
+      yankedAt: (r.yanked_at as Date | null) ?? null,
+      published: r.published === true,
+      free: r.price_amount === 0,
+    }));
   }
 
   /** Resolves `<name>-<version>` of a download to the stored version, yanked or not. */

@@ -8,6 +8,8 @@ export type {
   ChartFileRef,
   ChartIndexState,
   StoredChartVersion,
+  RegistryChartVersion,
+  VersionAccessRef,
 } from './chart-query.service';
 export { ChartUploadService } from './chart-upload.service';
 export type { UploadedChartVersion } from './chart-upload.service';
@@ -38,3 +40,4 @@ export type { CatalogChange } from './catalog-changes';
 export { PublisherCatalogRemoval } from './publisher-catalog-removal';
 export { PublisherCharts } from './publisher-charts';
 export type { PublisherChart, PublisherChartVersion } from './publisher-charts';
+export { PublisherQuota } from './stored-bytes';

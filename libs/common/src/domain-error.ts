@@ -13,6 +13,10 @@ export enum ErrorKind {
   /** The client sent its request too slowly (408). */
   Timeout = 'timeout',
   Unavailable = 'unavailable',
+  /** A media type the endpoint does not take (415). */
+  Unsupported = 'unsupported',
+  /** A byte range or upload offset that does not fit what is stored (416). */
+  RangeNotSatisfiable = 'range_not_satisfiable',
 }
 
 /**

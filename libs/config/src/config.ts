@@ -322,6 +322,24 @@ export class EnvironmentVariables {
   @Min(60)
   ORPHAN_BLOB_GRACE_SECONDS = 3600;
 
+  /** The largest blob (image layer) one registry upload may store. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  REGISTRY_BLOB_MAX_BYTES = 10 * 1024 * 1024 * 1024;
+
+  /** An upload session untouched this long is purged with its parts. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  REGISTRY_UPLOAD_TTL_SECONDS = 24 * 3600;
+
+  /** A registry blob no manifest or session uses is deleted once it has been unused this long. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  REGISTRY_GC_GRACE_SECONDS = 3600;
+
   /** Failed credential checks (401) one client may make per window before its credentialed requests get 429. */
   @Type(() => Number)
   @IsInt()
@@ -467,6 +485,7 @@ export interface AppConfig {
     orphanGraceSeconds: number;
   };
   licensing: { signingSecret: string; statusCacheSeconds: number };
+  registry: { blobMaxBytes: number; uploadTtlSeconds: number; gcGraceSeconds: number };
   payments: (
     | { provider: 'stripe'; stripeSecretKey: string; stripeWebhookSecret: string; stripeApiUrl?: string }
     | { provider: 'local' }
@@ -634,6 +653,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxFileBytes: vars.CHART_MAX_FILE_BYTES,
       maxEntries: vars.CHART_MAX_ENTRIES,
       orphanGraceSeconds: vars.ORPHAN_BLOB_GRACE_SECONDS,
+    },
+    registry: {
+      blobMaxBytes: vars.REGISTRY_BLOB_MAX_BYTES,
+      uploadTtlSeconds: vars.REGISTRY_UPLOAD_TTL_SECONDS,
+      gcGraceSeconds: vars.REGISTRY_GC_GRACE_SECONDS,
     },
     licensing: {
       signingSecret: vars.LICENSE_SIGNING_SECRET ?? devSecret(dataDir, 'license-signing-secret'),

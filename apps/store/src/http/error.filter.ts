@@ -5,6 +5,7 @@ import type { Request, Response } from 'express';
 import { consoleHtml, PAGE_CSP, pageHtml, PageContext, StorefrontErrorCode } from '@berth/storefront';
 import type { CountRejection } from './auth-failure-limiter';
 import { HelmRepoErrorCode } from '@berth/helm-repo';
+import { ociErrorCode } from '@berth/registry';
 import { HttpErrorCode, HttpErrors, HttpStatusErrorCode } from './http-errors';
 import { isLogin } from './login-route';
 
@@ -18,6 +19,8 @@ const STATUS: Record<ErrorKind, number> = {
   [ErrorKind.RateLimited]: 429,
   [ErrorKind.Timeout]: 408,
   [ErrorKind.Unavailable]: 503,
+  [ErrorKind.Unsupported]: 415,
+  [ErrorKind.RangeNotSatisfiable]: 416,
 };
 
 const CODE_BY_STATUS: Record<number, string> = {
@@ -119,6 +122,10 @@ function writeError(req: Request, res: Response, e: ErrorBody, requestId: string
     return;
   }
   if (e.retryAfterSeconds) res.setHeader('Retry-After', String(e.retryAfterSeconds));
+  if (REGISTRY_PATH.test(req.path)) {
+    writeRegistryError(req, res, e, requestId);
+    return;
+  }
   if (e.status === 401) {
     // Helm and ChartMuseum clients speak Basic (a token or license key as the password); /v1 is Bearer.
     res.setHeader(
@@ -152,6 +159,23 @@ function writeError(req: Request, res: Response, e: ErrorBody, requestId: string
   res.status(e.status).json(body);
 }
 
+/** The OCI distribution API: its own error document, and Basic as the only challenge. */
+const REGISTRY_PATH = /^\/v2(\/|$)/i;
+
+function writeRegistryError(req: Request, res: Response, e: ErrorBody, requestId: string): void {
+  if (e.status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="berth"');
+  res.setHeader('X-Request-Id', requestId);
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
+  if (req.method === 'HEAD') {
+    res.status(e.status).end();
+    return;
+  }
+  res.status(e.status).json({
+    errors: [{ code: ociErrorCode(e.code, e.status), message: e.message, detail: { code: e.code } }],
+  });
+}
+
 const ERROR_TITLES: Record<number, string> = {
   400: 'That did not work',
   404: 'Not found',
@@ -164,7 +188,7 @@ const ERROR_TITLES: Record<number, string> = {
 };
 
 /** Under these prefixes every answer is for a program, whatever it accepts. */
-const API_PATHS = /^\/(v1|api|helm|metrics|healthz|readyz|livez)(\/|$)/i;
+const API_PATHS = /^\/(v1|v2|api|helm|metrics|healthz|readyz|livez)(\/|$)/i;
 
 /**
  * The storefront's context when this error goes to a person (a browser asking for HTML, outside the API

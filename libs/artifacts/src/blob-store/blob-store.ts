@@ -15,6 +15,12 @@ export interface PutResult {
   sha256: string;
 }
 
+/** Inclusive byte offsets, as in an HTTP `Range: bytes=start-end` (the caller clamps `end` to the size). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
 export interface PutOptions {
   /** Hard cap on the body. Over it the put fails with `blob_too_large` and nothing is stored. */
   maxBytes?: number;
@@ -45,7 +51,8 @@ export interface PutOptions {
 export interface BlobStore {
   readonly driver: 'fs' | 's3';
   put(key: string, body: Readable | Buffer, opts?: PutOptions): Promise<PutResult>;
-  get(key: string): Promise<Readable>;
+  /** The object's bytes, or only `range` of them (both offsets inside the object). */
+  get(key: string, range?: ByteRange): Promise<Readable>;
   head(key: string): Promise<BlobInfo | null>;
   delete(key: string): Promise<void>;
   list(prefix: string): AsyncIterable<BlobInfo>;

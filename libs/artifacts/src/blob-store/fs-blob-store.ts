@@ -23,6 +23,7 @@ import {
   DEFAULT_BLOB_MAX_BYTES,
   type BlobInfo,
   type BlobStore,
+  type ByteRange,
   type PutOptions,
   type PutResult,
 } from './blob-store';
@@ -85,7 +86,7 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, range?: ByteRange): Promise<Readable> {
     assertValidBlobKey(key);
     let handle: FileHandle;
     try {
@@ -102,7 +103,7 @@ export class FsBlobStore implements BlobStore {
       if (error instanceof DomainError) throw error;
       throw blobStoreUnavailable(error);
     }
-    return handle.createReadStream();
+    return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
   }
 
   async head(key: string): Promise<BlobInfo | null> {

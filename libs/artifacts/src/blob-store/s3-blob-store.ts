@@ -18,6 +18,7 @@ import {
   DEFAULT_BLOB_MAX_BYTES,
   type BlobInfo,
   type BlobStore,
+  type ByteRange,
   type PutOptions,
   type PutResult,
 } from './blob-store';
@@ -134,11 +135,17 @@ export class S3BlobStore implements BlobStore {
     return result;
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, range?: ByteRange): Promise<Readable> {
     assertValidBlobKey(key);
     let out;
     try {
-      out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyPrefix + key }));
+      out = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: this.keyPrefix + key,
+          Range: range ? `bytes=${range.start}-${range.end}` : undefined,
+        }),
+      );
     } catch (error) {
       if (errorName(error) === 'NoSuchKey') throw blobNotFound();
       throw toDomainError(error);

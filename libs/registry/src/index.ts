@@ -1,0 +1,16 @@
+export { RegistryModule } from './registry.module';
+export { REGISTRY_ENTITIES } from './entities';
+export { RegistryErrorCode, RegistryErrors, ociErrorCode } from './errors';
+export { RegistryAccess, mayPull } from './registry-access';
+export type { RegistryCaller } from './registry-access';
+export { RegistryReads, MAX_TAGS_PAGE } from './registry-reads';
+export type { StoredManifest, OpenRepository } from './registry-reads';
+export { RegistryWrites } from './registry-writes';
+export type { UploadStart, PushedManifest } from './registry-writes';
+export { BlobUploads } from './blob-uploads';
+export type { UploadState } from './blob-uploads';
+export { ReleaseImages, imageRefs } from './release-images';
+export type { ImageRef } from './release-images';
+export { RegistryJanitor } from './registry-janitor';
+export { MAX_MANIFEST_BYTES, MediaTypes, parseManifest } from './manifest';
+export { parseRepositoryName, versionToTag, tagToVersion } from './names';
