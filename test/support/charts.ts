@@ -58,7 +58,7 @@ export async function tarGz(entries: TarEntry[]): Promise<Buffer> {
   return gzipSync(Buffer.concat(chunks));
 }
 
-/** A small valid chart (Chart.yaml, values, one template). */
+/** A small valid chart (Chart.yaml, values, one template); `extra` replaces Chart.yaml or values.yaml. */
 export function simpleChart(
   name: string,
   version: string,
@@ -69,7 +69,7 @@ export function simpleChart(
     `apiVersion: v2\nname: ${name}\nversion: ${version}\nappVersion: "1.0"\ndescription: A test chart called ${name}\ntype: application\n`;
   return tarGz([
     { name: `${name}/Chart.yaml`, content: chartYaml },
-    { name: `${name}/values.yaml`, content: 'replicas: 1\n' },
+    { name: `${name}/values.yaml`, content: extra['values.yaml'] ?? 'replicas: 1\n' },
     {
       name: `${name}/templates/configmap.yaml`,
       content:

@@ -126,11 +126,11 @@ export class ReleaseImages implements OnModuleInit, OnModuleDestroy {
     for (const r of refs) {
       await this.dataSource.query(
         `INSERT INTO oci_release_image (chart_version_id, repository_name, reference, manifest_digest, source)
-         VALUES ($1, $2, $3,
-           CASE WHEN left($3, 1) = '@' THEN substr($3, 2)
+         SELECT $1::uuid, $2::varchar, $3::varchar,
+           CASE WHEN left($3::varchar, 1) = '@' THEN substr($3::varchar, 2)
                 ELSE (SELECT t.manifest_digest FROM oci_tag t JOIN oci_repository r ON r.id = t.repository_id
-                       WHERE r.name = $2 AND t.tag = $3) END,
-           $4)
+                       WHERE r.name = $2::varchar AND t.tag = $3::varchar) END,
+           $4::varchar
          ON CONFLICT DO NOTHING`,
         [chartVersionId, r.repository, r.reference, r.source],
       );
