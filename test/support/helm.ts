@@ -13,17 +13,24 @@ export interface HelmResult {
   stderr: string;
 }
 
+/** The pinned Helm v3 and v4, and the newest releases the module proxy serves (`-next`). */
+export type HelmBinary = 'helm3' | 'helm4' | 'helm3-next' | 'helm4-next';
+
 /** The real Helm client (v3 or v4) with its own empty config, cache and data dirs. */
 export class Helm {
   readonly bin: string;
   readonly home = mkdtempSync(join(tmpdir(), 'berth-helm-'));
 
-  constructor(readonly version: 'helm3' | 'helm4') {
+  constructor(readonly version: HelmBinary) {
     this.bin = toolPath(version);
   }
 
+  /** A kubeconfig for commands that ask a cluster (Helm 3's `install --dry-run=client`). */
+  kubeconfig?: string;
+
   env(): NodeJS.ProcessEnv {
     return {
+      ...(this.kubeconfig ? { KUBECONFIG: this.kubeconfig } : {}),
       PATH: `${TOOLS_BIN}:${process.env.PATH}`,
       HOME: this.home,
       HELM_CACHE_HOME: join(this.home, 'cache'),

@@ -103,8 +103,13 @@ export class BlobUploads {
     digest: string,
     body: Readable | null,
     length: number | null,
+    range: { start: number; end: number } | null = null,
   ): Promise<StoredBlob> {
     const row = await this.row(repo, id);
+    if (range && range.start !== Number(row.size)) {
+      body?.resume();
+      throw RegistryErrors.BlobUploadOutOfOrder(Number(row.size));
+    }
     const last = body ? await this.storePart(row, body, length) : null;
     const parts = last ? [...row.parts, last] : row.parts;
     // Claim the session first: two finishing requests must not both store the blob.

@@ -149,6 +149,11 @@ export class RegistryReads {
     artifactType: string | null,
   ): Promise<Buffer> {
     const digest = parseDigest(rawDigest);
+    const name = parseRepositoryName(rawName);
+    // The owner asking about a repository with nothing in it yet gets the empty list the spec wants.
+    if (this.access.ownsRepository(caller, name) && !(await this.repositories.find(name.full))) {
+      return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [] }));
+    }
     const open = await this.open(caller, rawName);
     const rows: Array<{ digest: string; media_type: string; body: Buffer; artifact_type: string | null }> =
       await this.dataSource.query(

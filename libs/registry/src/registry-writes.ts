@@ -65,10 +65,11 @@ export class RegistryWrites {
     digest: string | undefined,
     body: Readable | null,
     length: number | null,
+    range: { start: number; end: number } | null,
   ): Promise<string> {
     const repo = await this.existing(caller, rawName);
     const checked = parseDigest(digest);
-    await this.uploads.finish(repo, id, checked, body, length);
+    await this.uploads.finish(repo, id, checked, body, length, range);
     return checked;
   }
 

@@ -256,6 +256,7 @@ export class RegistryController {
       digest,
       hasBody(req) ? req : null,
       lengthOf(req),
+      chunkRange(req.headers['content-range']),
     );
     sendCreated(res, `/v2/${repo}/blobs/${done}`, done);
   }
