@@ -10,7 +10,7 @@ import { buyLocally } from '../support/checkout';
 import { FakeKube, startFakeKube } from '../support/fake-kube';
 import { Helm, HelmBinary } from '../support/helm';
 import { digestOf } from '../support/oci';
-import { Containerd, OciTool, startContainerd } from '../support/oci-tools';
+import { OciTool, startContainerd } from '../support/oci-tools';
 import { createTestDatabase, TestDatabase } from '../support/postgres';
 import { startStore, StoreProcess } from '../support/store-process';
 import { toolPath } from '../support/tools';
