@@ -1,11 +1,14 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { PublisherProfileService } from '@berth/accounts';
 import { APP_CONFIG, AppConfig } from '@berth/config';
-import { LicenseService, LicenseView } from '@berth/licensing';
+import { licenseCommands, LicenseService, LicenseView } from '@berth/licensing';
 import { MailMessage, MailSender } from '@berth/mail';
 import { DataSource } from 'typeorm';
 import { OrderEntity } from './entities';
 import { formatMoney } from './money';
+
+/** A command block in a plain-text mail: each line indented two spaces. */
+const indent = (block: string) => block.split('\n').map((line) => `  ${line}`);
 
 /** The outbox kind of the message that carries a new license's key; its subject is the license id. */
 export const LICENSE_MAIL = 'license_key';
@@ -52,6 +55,13 @@ export class LicenseMail implements OnModuleInit {
     const support = (await this.profiles.get(license.publisherId))?.supportEmail ?? null;
     const repoUrl = `${this.config.publicUrl}/helm/${license.publisher}`;
     const title = `${license.publisher}/${license.chart}`;
+    const commands = licenseCommands({
+      publicUrl: this.config.publicUrl,
+      publisher: license.publisher,
+      chart: license.chart,
+      licenseId: license.id,
+      key,
+    });
     const lines = [
       order
         ? `Thank you for buying ${title} (${formatMoney(order.amount, order.currency)}, order ${order.id}).`
@@ -71,6 +81,14 @@ export class LicenseMail implements OnModuleInit {
       '',
       `  helm repo add ${license.publisher} ${repoUrl} --username ${license.id} --password-stdin`,
       `  helm install ${license.chart} ${license.publisher}/${license.chart}`,
+      '',
+      'Or install from the OCI registry:',
+      '',
+      ...indent(commands.ociInstallCommand),
+      '',
+      `The chart's container images come from the same registry. Give your cluster a pull secret and name it (${commands.pullSecretName}) in the release's imagePullSecrets:`,
+      '',
+      ...indent(commands.pullSecretCommand),
       '',
       'Lost this mail, or need a new key? Sign in to My licenses with this address (no password):',
       `  ${this.config.publicUrl}/my/licenses`,

@@ -15,3 +15,5 @@ export { SigningKeysService, jwkThumbprint } from './signing-keys.service';
 export { entitlementFor, covers, newestStable } from './update-policy';
 export type { UpdatePolicy, Entitlement } from './update-policy';
 export { VerifiedKeyCache } from './verified-key-cache';
+export { licenseCommands, registryHost } from './install-commands';
+export type { LicenseCommands, LicenseCommandsInput } from './install-commands';

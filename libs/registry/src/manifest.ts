@@ -39,19 +39,19 @@ export interface ParsedManifest {
   annotations: Record<string, string>;
 }
 
-const invalid = (why: string) => RegistryErrors.ManifestInvalid(why);
+const malformed = (why: string) => RegistryErrors.ManifestInvalid(why);
 
 function descriptor(value: unknown, where: string): Descriptor {
   if (!value || typeof value !== 'object' || Array.isArray(value))
-    throw invalid(`${where} is not a descriptor.`);
+    throw malformed(`${where} is not a descriptor.`);
   const d = value as Record<string, unknown>;
-  if (typeof d.mediaType !== 'string' || !d.mediaType) throw invalid(`${where} has no mediaType.`);
+  if (typeof d.mediaType !== 'string' || !d.mediaType) throw malformed(`${where} has no mediaType.`);
   if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0) {
-    throw invalid(`${where} has no valid size.`);
+    throw malformed(`${where} has no valid size.`);
   }
-  if (typeof d.digest !== 'string') throw invalid(`${where} has no digest.`);
+  if (typeof d.digest !== 'string') throw malformed(`${where} has no digest.`);
   // Foreign URLs would make a client fetch bytes from somewhere this registry does not control.
-  if (d.urls !== undefined) throw invalid(`${where} names urls; foreign layers are not accepted.`);
+  if (d.urls !== undefined) throw malformed(`${where} names urls; foreign layers are not accepted.`);
   return {
     mediaType: d.mediaType,
     digest: parseDigest(d.digest),
@@ -63,7 +63,7 @@ function descriptor(value: unknown, where: string): Descriptor {
 
 function list(value: unknown, where: string): Descriptor[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) throw invalid(`${where} is not a list.`);
+  if (!Array.isArray(value)) throw malformed(`${where} is not a list.`);
   return value.map((v, i) => descriptor(v, `${where}[${i}]`));
 }
 
@@ -78,26 +78,26 @@ export function parseManifest(body: Buffer, contentType: string | undefined): Pa
   try {
     doc = JSON.parse(body.toString('utf8'));
   } catch {
-    throw invalid('The manifest is not JSON.');
+    throw malformed('The manifest is not JSON.');
   }
   if (!doc || typeof doc !== 'object' || Array.isArray(doc))
-    throw invalid('The manifest is not a JSON object.');
+    throw malformed('The manifest is not a JSON object.');
   const m = doc as Record<string, unknown>;
   const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
   if (m.schemaVersion === 1 || type.startsWith('application/vnd.docker.distribution.manifest.v1+')) {
     throw RegistryErrors.ManifestTypeUnsupported('application/vnd.docker.distribution.manifest.v1+json');
   }
-  if (m.schemaVersion !== 2) throw invalid('schemaVersion must be 2.');
+  if (m.schemaVersion !== 2) throw malformed('schemaVersion must be 2.');
   if (m.mediaType !== undefined && typeof m.mediaType !== 'string')
-    throw invalid('mediaType is not a string.');
+    throw malformed('mediaType is not a string.');
   const mediaType = (m.mediaType as string | undefined) ?? type;
   if (m.mediaType !== undefined && type && m.mediaType !== type) {
-    throw invalid('The manifest mediaType differs from the Content-Type.');
+    throw malformed('The manifest mediaType differs from the Content-Type.');
   }
   const hasIndexPart = m.manifests !== undefined;
   const hasImagePart = m.layers !== undefined || m.config !== undefined;
   if (hasIndexPart && hasImagePart)
-    throw invalid('A manifest cannot hold both manifests and layers or config.');
+    throw malformed('A manifest cannot hold both manifests and layers or config.');
   const subject = m.subject === undefined ? null : descriptor(m.subject, 'subject');
   const artifactType = typeof m.artifactType === 'string' ? m.artifactType : null;
   const annotations = (m.annotations && typeof m.annotations === 'object' ? m.annotations : {}) as Record<
@@ -106,12 +106,12 @@ export function parseManifest(body: Buffer, contentType: string | undefined): Pa
   >;
   if (INDEX_TYPES.has(mediaType) || (!IMAGE_TYPES.has(mediaType) && hasIndexPart)) {
     if (!INDEX_TYPES.has(mediaType)) throw RegistryErrors.ManifestTypeUnsupported(mediaType || 'none');
-    if (hasImagePart) throw invalid('An index holds manifests, not layers or config.');
+    if (hasImagePart) throw malformed('An index holds manifests, not layers or config.');
     const manifests = list(m.manifests ?? [], 'manifests');
     return { mediaType, kind: 'index', blobs: [], manifests, layers: [], artifactType, subject, annotations };
   }
   if (!IMAGE_TYPES.has(mediaType)) throw RegistryErrors.ManifestTypeUnsupported(mediaType || 'none');
-  if (hasIndexPart) throw invalid('An image manifest holds layers and config, not manifests.');
+  if (hasIndexPart) throw malformed('An image manifest holds layers and config, not manifests.');
   const config = descriptor(m.config, 'config');
   const layers = list(m.layers ?? [], 'layers');
   return {

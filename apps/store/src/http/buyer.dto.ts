@@ -45,6 +45,15 @@ export class BuyerLicenseDto {
   @ApiProperty({ description: 'What the license covers, in words.' }) coverage: string;
   @ApiProperty({ format: 'date-time' }) issuedAt: string;
   @ApiProperty({ description: 'helm repo add …, the key read from standard input.' }) addCommand: string;
+  @ApiProperty({
+    description: 'helm registry login and helm install oci://…, the key read from standard input.',
+  })
+  ociInstallCommand: string;
+  @ApiProperty({
+    description:
+      "kubectl create secret docker-registry … for the chart's images, keyed by <host>/<publisher>; the key read from license-key.txt.",
+  })
+  pullSecretCommand: string;
 }
 
 export class BuyerLicenseListDto {
@@ -74,5 +83,7 @@ export function toBuyerLicenseDto(l: LicenseView, publicUrl: string): BuyerLicen
     coverage: row.coverage,
     issuedAt: l.issuedAt.toISOString(),
     addCommand: row.addCommand,
+    ociInstallCommand: row.ociInstallCommand,
+    pullSecretCommand: row.pullSecretCommand,
   };
 }

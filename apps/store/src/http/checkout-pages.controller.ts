@@ -9,6 +9,7 @@ import {
   formatMoney,
 } from '@berth/commerce';
 import { APP_CONFIG, AppConfig } from '@berth/config';
+import { licenseCommands } from '@berth/licensing';
 import { pageHtml, PageContext } from '@berth/storefront';
 import type { Request, Response } from 'express';
 import { helmInstructions } from './checkout.controller';
@@ -74,6 +75,13 @@ export class CheckoutPagesController {
       );
     }
     const helm = helmInstructions(this.config, s)!;
+    const registry = licenseCommands({
+      publicUrl: this.config.publicUrl,
+      publisher: s.publisherSlug,
+      chart: s.chartName,
+      licenseId: s.license.id,
+      key: s.license.key,
+    });
     this.send(
       req,
       res,
@@ -84,6 +92,8 @@ export class CheckoutPagesController {
         coverage: coverageSentence(s.license),
         addCommand: helm.addCommand,
         installCommand: `helm repo update\nhelm install ${s.chartName} ${s.publisherSlug}/${s.chartName}`,
+        ociInstallCommand: registry.ociInstallCommand,
+        pullSecretCommand: registry.pullSecretCommand,
       }),
     );
   }

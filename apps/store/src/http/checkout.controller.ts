@@ -10,6 +10,7 @@ import {
   CommerceErrors,
 } from '@berth/commerce';
 import { APP_CONFIG, AppConfig } from '@berth/config';
+import { licenseCommands } from '@berth/licensing';
 import type { Request } from 'express';
 import { ClientLimits } from './client-limits';
 import { ErrorResponseDto } from './common.dto';
@@ -31,6 +32,26 @@ export function helmInstructions(config: AppConfig, state: CheckoutState) {
   };
 }
 
+function registryInstructions(
+  config: AppConfig,
+  publisher: string,
+  chart: string,
+  license: { id: string; key: string },
+) {
+  const c = licenseCommands({
+    publicUrl: config.publicUrl,
+    publisher,
+    chart,
+    licenseId: license.id,
+    key: license.key,
+  });
+  return {
+    server: c.registryServer,
+    ociInstallCommand: c.ociInstallCommand,
+    pullSecretCommand: c.pullSecretCommand,
+  };
+}
+
 export function checkoutStateDto(config: AppConfig, state: CheckoutState): CheckoutStateDto {
   return {
     status: state.status,
@@ -43,6 +64,7 @@ export function checkoutStateDto(config: AppConfig, state: CheckoutState): Check
             updatesUntil: state.license.updatesUntil?.toISOString() ?? null,
           },
           helm: helmInstructions(config, state),
+          registry: registryInstructions(config, state.publisherSlug, state.chartName, state.license),
         }
       : {}),
   };

@@ -123,10 +123,18 @@ export class HelmInstructionsDto {
   @ApiProperty() addCommand: string;
 }
 
+export class RegistryInstructionsDto {
+  @ApiProperty({ description: '<host>/<publisher>: the server a pull secret names.' }) server: string;
+  @ApiProperty({ description: 'helm registry login and helm install oci://…' }) ociInstallCommand: string;
+  @ApiProperty({ description: "kubectl create secret docker-registry … for the chart's images." })
+  pullSecretCommand: string;
+}
+
 export class CheckoutStateDto {
   @ApiProperty({ enum: ['pending', 'paid', 'failed', 'expired', 'refunded', 'disputed'] }) status: string;
   @ApiPropertyOptional({ type: IssuedLicenseDto }) license?: IssuedLicenseDto;
   @ApiPropertyOptional({ type: HelmInstructionsDto }) helm?: HelmInstructionsDto;
+  @ApiPropertyOptional({ type: RegistryInstructionsDto }) registry?: RegistryInstructionsDto;
 }
 
 export class VerifyLicenseDto {

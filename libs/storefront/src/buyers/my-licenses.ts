@@ -1,5 +1,5 @@
 import { coverageSentence } from '@berth/commerce';
-import { LicenseView } from '@berth/licensing';
+import { licenseCommands, LicenseView } from '@berth/licensing';
 import type { MyLicenseRow } from '../pages/my';
 
 /** Why a license is not active, as its holder reads it. */
@@ -15,6 +15,7 @@ function statusNote(l: LicenseView): string | null {
 /** A license as "My licenses" (page and `/v1/buyer/licenses`) shows it, with the commands for its holder. */
 export function myLicenseRow(l: LicenseView, publicUrl: string): MyLicenseRow {
   const repoUrl = `${publicUrl}/helm/${l.publisher}`;
+  const registry = licenseCommands({ publicUrl, publisher: l.publisher, chart: l.chart, licenseId: l.id });
   return {
     id: l.id,
     publisher: l.publisher,
@@ -25,5 +26,7 @@ export function myLicenseRow(l: LicenseView, publicUrl: string): MyLicenseRow {
     issuedOn: l.issuedAt.toISOString().slice(0, 10),
     addCommand: `helm repo add ${l.publisher} ${repoUrl} --username ${l.id} --password-stdin`,
     installCommand: `helm repo update\nhelm install ${l.chart} ${l.publisher}/${l.chart}`,
+    ociInstallCommand: registry.ociInstallCommand,
+    pullSecretCommand: registry.pullSecretCommand,
   };
 }

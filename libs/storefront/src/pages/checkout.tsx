@@ -7,6 +7,10 @@ export interface LicenseShown {
   coverage: string;
   addCommand: string;
   installCommand: string;
+  /** The chart over OCI: `helm registry login` and `helm install oci://…`. */
+  ociInstallCommand: string;
+  /** `kubectl create secret docker-registry …` for the chart's images. */
+  pullSecretCommand: string;
 }
 
 /** The checkout success page once paid: the key and the commands, shown to the buyer alone. */
@@ -19,6 +23,16 @@ export function SuccessPage(props: { ctx: PageContext; license: LicenseShown }):
       <CopyBlock id="key" label="License key" text={l.key} />
       <CopyBlock id="add" label="Add the Helm repository" text={l.addCommand} />
       <CopyBlock id="install" label="Install" text={l.installCommand} />
+      <CopyBlock id="oci" label="Or install from the OCI registry" text={l.ociInstallCommand} />
+      <CopyBlock
+        id="pull-secret"
+        label="Image pull secret for the chart's images"
+        text={l.pullSecretCommand}
+      />
+      <p class="hint">
+        Name the secret in the release's <code>imagePullSecrets</code>. Revoking a license stops new pulls;
+        images a node already holds stay there.
+      </p>
       <p class="notice">
         Keep the key secret: it is your password to the repository. It is also on its way to you by e-mail.
       </p>

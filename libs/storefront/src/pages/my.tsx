@@ -14,6 +14,10 @@ export interface MyLicenseRow {
   issuedOn: string;
   addCommand: string;
   installCommand: string;
+  /** The chart over OCI: `helm registry login` and `helm install oci://…`. */
+  ociInstallCommand: string;
+  /** `kubectl create secret docker-registry …` for the chart's images. */
+  pullSecretCommand: string;
 }
 
 /** A key shown on request (or just rotated): shown once in this answer, never cached. */
@@ -70,6 +74,16 @@ export function MyLicensesPage(props: {
             <div>
               <CopyBlock id={`add-${l.id}`} label="Add the Helm repository" text={l.addCommand} />
               <CopyBlock id={`install-${l.id}`} label="Install" text={l.installCommand} />
+              <CopyBlock
+                id={`oci-${l.id}`}
+                label="Or install from the OCI registry"
+                text={l.ociInstallCommand}
+              />
+              <CopyBlock
+                id={`pull-secret-${l.id}`}
+                label="Image pull secret (the key saved in license-key.txt)"
+                text={l.pullSecretCommand}
+              />
               <div class="actions">
                 <form method="post" action={`${base}/my/licenses/${l.id}/key`}>
                   <button type="submit">Show key</button>
