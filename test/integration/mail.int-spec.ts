@@ -69,6 +69,12 @@ describe('license e-mail through the outbox', () => {
       expect(carried.id).toBe(paid.id);
       // Minted when sent (keys are never stored): another string than the success page's, as valid.
       expect(await verify(carried.key!)).toMatchObject({ valid: true, license: { id: paid.id } });
+      // The chart's images: a pull secret keyed by <host>/<publisher>, with the very key of this mail.
+      const host = new URL(PUBLIC_URL).host;
+      expect(mail.text).toContain(
+        `  kubectl create secret docker-registry acme-pull --docker-server=${host}/acme --docker-username=${paid.id} --docker-password=${carried.key}`,
+      );
+      expect(mail.text).toContain(`  helm install superdb oci://${host}/acme/superdb`);
 
       // Pressing Pay again changes nothing and mails nothing more.
       const again = await fetch(`${store.url}${new URL(started.checkoutUrl).pathname}/pay`, {
