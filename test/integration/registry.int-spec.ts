@@ -409,6 +409,31 @@ describe('OCI registry (distribution API at /v2)', () => {
     expect((await anon.fetch('/v2/acme/freebie/manifests/0.2.0')).status).toBe(200);
   });
 
+  it("removes a closed account's registry content; its bytes go with the next orphan sweep", async () => {
+    const leaving = await createPublisher(store.url, 'leaving');
+    const client = new OciClient(store.url, { user: 'ci', pass: leaving.apiToken });
+    await client.pushImage('leaving/app', '1.0');
+    const db = store.app.get(DataSource);
+    const [{ id }] = (await db.query(`SELECT id FROM publisher WHERE slug = 'leaving'`)) as Array<{
+      id: string;
+    }>;
+    expect(await countKeys(`oci/${id}/`)).toBeGreaterThan(0);
+    const closed = await fetch(`${store.url}/v1/account`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${leaving.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ password: leaving.password }),
+    });
+    expect(closed.status).toBe(204);
+    const left = (await db.query(
+      `SELECT (SELECT count(*) FROM oci_repository WHERE publisher_id = $1)::int AS repos,
+              (SELECT count(*) FROM oci_blob WHERE publisher_id = $1)::int AS blobs`,
+      [id],
+    )) as Array<{ repos: number; blobs: number }>;
+    expect(left).toEqual([{ repos: 0, blobs: 0 }]);
+    await store.app.get(RegistryJanitor).run(Date.now() + 3 * 3600_000);
+    expect(await countKeys(`oci/${id}/`)).toBe(0);
+  });
+
   it('purges abandoned uploads and collects blobs nothing uses, after the grace period', async () => {
     const start = await push.fetch('/v2/acme/gc/blobs/uploads/', { method: 'POST' });
     const location = start.headers.get('location')!;

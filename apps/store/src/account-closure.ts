@@ -3,6 +3,7 @@ import { AccountClosureService, AccountsErrors, SessionService } from '@berth/ac
 import { PublisherCatalogRemoval } from '@berth/catalog';
 import { OrdersService } from '@berth/commerce';
 import { LicenseService } from '@berth/licensing';
+import { PublisherRegistryRemoval } from '@berth/registry';
 import { DataSource } from 'typeorm';
 import { PublisherLogos } from './publisher-logos';
 
@@ -10,7 +11,7 @@ import { PublisherLogos } from './publisher-logos';
  * Closing an account, composed here because it spans contexts that do not know each other: accounts
  * (the account, its publishers and API tokens), licensing (sold licenses still in force refuse it;
  * complimentary ones are revoked) and catalog (charts, versions and listings go; their archives are left
- * to the orphan sweeper). One transaction: it all happens, or nothing does. Orders stay, as records.
+ * to the orphan sweeper), registry (repositories, manifests, tags, blob records; the bytes likewise). One transaction: it all happens, or nothing does. Orders stay, as records.
  */
 @Injectable()
 export class AccountClosure {
@@ -22,6 +23,7 @@ export class AccountClosure {
     private readonly catalog: PublisherCatalogRemoval,
     private readonly orders: OrdersService,
     private readonly logos: PublisherLogos,
+    private readonly registry: PublisherRegistryRemoval,
   ) {}
 
   async close(accountId: string, password: string, clientKey: string): Promise<void> {
@@ -38,6 +40,7 @@ export class AccountClosure {
       for (const p of publishers) {
         await this.licenses.revoke({ publisherId: p.id }, 'publisher_deleted', m);
         charts.set(p.id, await this.catalog.removeAll(m, p.id));
+        await this.registry.removeAll(m, p.id, p.slug);
       }
       await this.accounts.remove(m, accountId, publishers);
       return { publishers, charts };

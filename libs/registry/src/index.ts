@@ -14,3 +14,4 @@ export type { ImageRef } from './release-images';
 export { RegistryJanitor } from './registry-janitor';
 export { MAX_MANIFEST_BYTES, MediaTypes, parseManifest } from './manifest';
 export { parseRepositoryName, versionToTag, tagToVersion } from './names';
+export { PublisherRegistryRemoval } from './publisher-registry-removal';

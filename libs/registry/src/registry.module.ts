@@ -5,6 +5,7 @@ import { LicensingModule } from '@berth/licensing';
 import { BlobUploads } from './blob-uploads';
 import { ChartArtifacts } from './chart-artifacts';
 import { RegistryAccess } from './registry-access';
+import { PublisherRegistryRemoval } from './publisher-registry-removal';
 import { RegistryJanitor } from './registry-janitor';
 import { RegistryReads } from './registry-reads';
 import { RegistryWrites } from './registry-writes';
@@ -23,7 +24,16 @@ import { Repositories } from './repositories';
     RegistryWrites,
     ReleaseImages,
     RegistryJanitor,
+    PublisherRegistryRemoval,
   ],
-  exports: [RegistryAccess, RegistryReads, RegistryWrites, BlobUploads, ReleaseImages, RegistryJanitor],
+  exports: [
+    PublisherRegistryRemoval,
+    RegistryAccess,
+    RegistryReads,
+    RegistryWrites,
+    BlobUploads,
+    ReleaseImages,
+    RegistryJanitor,
+  ],
 })
 export class RegistryModule {}
