@@ -358,6 +358,37 @@ describe('OCI registry (distribution API at /v2)', () => {
       expect((await push.putManifest('acme/app-server', '2.0-unreleased', other.manifest)).status).toBe(201);
     });
 
+    it('attaches an image to a chart version through /v1: the license reaches it from then on', async () => {
+      const extra = await push.pushImage('acme/sidecar', 'v9');
+      expect((await buyer.fetch(`/v2/acme/sidecar/manifests/${extra.digest}`)).status).toBe(404);
+      const url = `${store.url}/v1/publishers/acme/charts/alpha/versions/1.0.0/images`;
+      const auth = { authorization: `Bearer ${acme.apiToken}`, 'content-type': 'application/json' };
+      const post = (body: unknown) =>
+        fetch(url, { method: 'POST', headers: auth, body: JSON.stringify(body) });
+      expect((await post({ repository: 'rival/private', digest: extra.digest })).status).toBe(404);
+      expect((await post({ repository: 'acme/sidecar', digest: `sha256:${'1'.repeat(64)}` })).status).toBe(
+        404,
+      );
+      expect((await post({ repository: 'acme/sidecar', digest: 'sha256:nope' })).status).toBe(400);
+      const attached = await post({ repository: 'acme/sidecar', digest: extra.digest });
+      expect(attached.status).toBe(201);
+      expect(await attached.json()).toEqual({
+        repository: 'acme/sidecar',
+        reference: `@${extra.digest}`,
+        digest: extra.digest,
+        source: 'api',
+      });
+      const listed = (await (await fetch(url, { headers: auth })).json()) as {
+        images: Array<{ repository: string; source: string }>;
+      };
+      expect(listed.images.map((i) => [i.repository, i.source])).toEqual([
+        ['acme/app-server', 'values'],
+        ['acme/sidecar', 'api'],
+      ]);
+      const pulled = await buyer.fetch(`/v2/acme/sidecar/manifests/v9`);
+      expect([pulled.status, pulled.headers.get('docker-content-digest')]).toEqual([200, extra.digest]);
+    });
+
     it('refuses a revoked license with 403 and a readable message', async () => {
       const revoke = await fetch(`${store.url}/v1/publishers/acme/licenses/${license.id}/revoke`, {
         method: 'POST',

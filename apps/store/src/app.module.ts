@@ -36,6 +36,7 @@ import { PublisherLogoController } from './http/publisher-logo.controller';
 import { PublisherLogos } from './publisher-logos';
 import { RegistryController } from './http/registry/registry.controller';
 import { RegistryGuard } from './http/registry/registry-auth';
+import { ReleaseImagesController } from './http/release-images.controller';
 import { ChartMuseumController } from './http/chartmuseum.controller';
 import { CheckoutController } from './http/checkout.controller';
 import { CheckoutPagesController } from './http/checkout-pages.controller';
@@ -104,6 +105,7 @@ export class AppModule {
         ConsoleAdminController,
         PublisherLogoController,
         RegistryController,
+        ReleaseImagesController,
       ],
       providers: [
         AccountClosure,

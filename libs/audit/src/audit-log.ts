@@ -11,6 +11,7 @@ export const AUDIT_ACTIONS = [
   'chart_uploaded',
   'provenance_uploaded',
   'chart_yanked',
+  'release_image_attached',
   'listing_changed',
   'profile_changed',
   'license_granted',

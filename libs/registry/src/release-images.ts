@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { CatalogChanges, ChartQueryService, RegistryChartVersion } from '@berth/catalog';
+import { CatalogChanges, CatalogErrors, ChartQueryService, RegistryChartVersion } from '@berth/catalog';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { DataSource } from 'typeorm';
 import { parse as parseYaml } from 'yaml';
-import { isDigest, isTag } from './names';
+import { RegistryErrors } from './errors';
+import { isDigest, isTag, parseDigest, parseRepositoryName } from './names';
 
 export interface ImageRef {
   /** `<publisher>/<name>` */
@@ -162,6 +163,47 @@ export class ReleaseImages implements OnModuleInit, OnModuleDestroy {
       [repository, digest],
     );
     return rows.length > 0;
+  }
+
+  /**
+   * The explicit way: ties a manifest the publisher pushed (by digest, into one of its repositories) to a
+   * chart version. Unknown versions are `chart_version_not_found`, unknown manifests `manifest_unknown`.
+   */
+  async attach(
+    publisherId: string,
+    slug: string,
+    chart: string,
+    version: string,
+    repository: string,
+    digest: string,
+  ): Promise<{ chartVersionId: string; image: ImageRef & { digest: string | null } }> {
+    const name = parseRepositoryName(repository);
+    const checked = parseDigest(digest);
+    const [v] = (await this.charts.registryVersions(publisherId, chart)).filter((x) => x.version === version);
+    if (!v) throw CatalogErrors.ChartVersionNotFound(`No version ${version} of chart ${chart}.`);
+    const found: unknown[] =
+      name.publisher === slug
+        ? await this.dataSource.query(
+            `SELECT 1 FROM oci_manifest m JOIN oci_repository r ON r.id = m.repository_id
+              WHERE r.name = $1 AND m.digest = $2`,
+            [name.full, checked],
+          )
+        : [];
+    if (!found.length) throw RegistryErrors.ManifestUnknown();
+    const ref: ImageRef = { repository: name.full, reference: `@${checked}`, source: 'api' };
+    await this.record(v.id, [ref]);
+    return { chartVersionId: v.id, image: { ...ref, digest: checked } };
+  }
+
+  /** The images of a chart version by name and version (the publisher's view). */
+  async listFor(
+    publisherId: string,
+    chart: string,
+    version: string,
+  ): Promise<Array<ImageRef & { digest: string | null }>> {
+    const [v] = (await this.charts.registryVersions(publisherId, chart)).filter((x) => x.version === version);
+    if (!v) throw CatalogErrors.ChartVersionNotFound(`No version ${version} of chart ${chart}.`);
+    return this.list(v.id);
   }
 
   /** The images of one chart version, resolved or waiting. */
