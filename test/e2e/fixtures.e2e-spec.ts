@@ -67,6 +67,58 @@ describe('the 44 real charts on the embedded default', () => {
     }
   });
 
+  it('serves every fixture over OCI as helm push would have, and takes all 44 from helm push into the index', async () => {
+    const helm = new Helm('helm4');
+    const host = new URL(store.url).host;
+    const dest = mkdtempSync(join(tmpdir(), 'berth-fixtures-oci-'));
+    // Uploaded through the ChartMuseum API, pulled over OCI (anonymously: they are published and free).
+    for (const f of fixtures) {
+      const name = f.file.replace(/-\d+\.\d+\.\d+\.tgz$/, '');
+      const version = f.file.slice(name.length + 1, -4);
+      await helm.ok(
+        'pull',
+        `oci://${host}/${pub.slug}/${name}`,
+        '--version',
+        version,
+        '--plain-http',
+        '-d',
+        dest,
+      );
+      expect([f.file, readFileSync(join(dest, f.file)).equals(f.bytes)]).toEqual([f.file, true]);
+    }
+    // Pushed with helm push by another publisher: its index equals what `helm repo index` writes.
+    const pusher = await createPublisher(store.url, 'oci-pusher');
+    await helm.ok(
+      'registry',
+      'login',
+      host,
+      '--username',
+      'ci',
+      '--password',
+      pusher.apiToken,
+      '--plain-http',
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'berth-fixtures-push-'));
+    for (const f of fixtures) {
+      writeFileSync(join(dir, f.file), f.bytes);
+      await helm.ok('push', join(dir, f.file), `oci://${host}/${pusher.slug}`, '--plain-http');
+    }
+    execFileSync(toolPath('helm3'), ['repo', 'index', dir], { env: { ...process.env, HOME: dir } });
+    const helmIndex = YAML.parse(readFileSync(join(dir, 'index.yaml'), 'utf8')) as {
+      entries: Record<string, Entry[]>;
+    };
+    const pushed = (await (
+      await fetch(`${store.url}/helm/${pusher.slug}/index.yaml`, {
+        headers: { authorization: `Basic ${Buffer.from(`ci:${pusher.apiToken}`).toString('base64')}` },
+      })
+    ).json()) as { entries: Record<string, Entry[]> };
+    const strip = ({ created: _c, urls: _u, ...rest }: Entry) => rest;
+    expect(Object.keys(pushed.entries).sort()).toEqual(Object.keys(helmIndex.entries).sort());
+    for (const name of Object.keys(helmIndex.entries)) {
+      expect([name, pushed.entries[name].map(strip)]).toEqual([name, helmIndex.entries[name].map(strip)]);
+    }
+  });
+
   it('serves every archive byte for byte to Helm v3 and v4, and survives a restart', async () => {
     for (const version of ['helm3', 'helm4'] as const) {
       const helm = new Helm(version);
