@@ -13,6 +13,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { RegistryErrors } from './errors';
 import { Descriptor, MediaTypes, ParsedManifest } from './manifest';
 import { blobKeyOf, RepositoryName, tagToVersion, versionToTag } from './names';
+import { RegistryReadCache } from './read-cache';
 import { Repositories, Repository } from './repositories';
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -44,6 +45,7 @@ export class ChartArtifacts {
     private readonly repositories: Repositories,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly cache: RegistryReadCache,
   ) {}
 
   /**
@@ -60,7 +62,9 @@ export class ChartArtifacts {
       [repo.id],
     );
     const have = new Set(done.map((r) => r.chart_version_id));
-    for (const v of versions) if (!have.has(v.id)) await this.write(repo, v);
+    const missing = versions.filter((v) => !have.has(v.id));
+    for (const v of missing) await this.write(repo, v);
+    if (missing.length) this.cache.changed(repo.id);
     return repo;
   }
 

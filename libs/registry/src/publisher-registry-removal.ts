@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { RegistryReadCache } from './read-cache';
 
 /**
  * A publisher's registry content, removed in the transaction that closes its account: repositories,
@@ -8,6 +9,8 @@ import { EntityManager } from 'typeorm';
  */
 @Injectable()
 export class PublisherRegistryRemoval {
+  constructor(private readonly cache: RegistryReadCache) {}
+
   async removeAll(m: EntityManager, publisherId: string, slug: string): Promise<void> {
     const repos = `(SELECT id FROM oci_repository WHERE publisher_id = $1)`;
     await m.query(`DELETE FROM oci_tag WHERE repository_id IN ${repos}`, [publisherId]);
@@ -18,5 +21,6 @@ export class PublisherRegistryRemoval {
     await m.query('DELETE FROM oci_blob WHERE publisher_id = $1', [publisherId]);
     await m.query('DELETE FROM oci_repository WHERE publisher_id = $1', [publisherId]);
     await m.query(`DELETE FROM oci_release_image WHERE repository_name LIKE $1`, [`${slug}/%`]);
+    this.cache.changedAll();
   }
 }

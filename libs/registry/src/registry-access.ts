@@ -6,6 +6,7 @@ import { covers, Entitlement, LICENSE_KEY_PREFIX, LicenseService } from '@berth/
 import { DataSource } from 'typeorm';
 import { RegistryErrors } from './errors';
 import { RepositoryName } from './names';
+import { RegistryReadCache } from './read-cache';
 
 /** Who is asking: nobody, a publisher's API token, or a buyer's license. */
 export type RegistryCaller =
@@ -41,6 +42,14 @@ const RELEASES_OF_MANIFESTS = `
     JOIN oci_release_image ri ON ri.repository_name = $3 AND ri.manifest_digest = up.digest
   LIMIT 200`;
 
+/** What a viewer sees depends on this only: anonymous, or a license's chart and entitlement. */
+function viewerKey(caller: RegistryCaller): string {
+  if (caller.kind === 'license') {
+    return `lic:${caller.chartId}:${caller.entitlement.versionRange}:${caller.entitlement.updatesUntil?.getTime() ?? '-'}`;
+  }
+  return caller.kind === 'publisher' ? `pub:${caller.slug}` : 'anon';
+}
+
 /** Resolves credentials and decides, object by object, what a caller may see. */
 @Injectable()
 export class RegistryAccess {
@@ -49,6 +58,7 @@ export class RegistryAccess {
     private readonly apiTokens: ApiTokenService,
     private readonly licenses: LicenseService,
     private readonly charts: ChartQueryService,
+    private readonly cache: RegistryReadCache,
   ) {}
 
   /**
@@ -126,6 +136,19 @@ export class RegistryAccess {
   ): Promise<boolean> {
     if (!digests.length) return false;
     if (caller.kind === 'license' && caller.slug !== repository.name.split('/')[0]) return false;
+    const key = digests.length === 1 ? `${viewerKey(caller)} ${repository.id} m ${digests[0]}` : null;
+    const kept = key ? this.cache.visible.get(key) : undefined;
+    if (kept !== undefined) return kept;
+    const visible = await this.computeManifestsVisible(caller, repository, digests);
+    if (key) this.cache.visible.set(key, visible);
+    return visible;
+  }
+
+  private async computeManifestsVisible(
+    caller: RegistryCaller,
+    repository: { id: string; name: string },
+    digests: string[],
+  ): Promise<boolean> {
     const rows: Array<{ id: string }> = await this.dataSource.query(RELEASES_OF_MANIFESTS, [
       repository.id,
       digests,
@@ -141,15 +164,20 @@ export class RegistryAccess {
     repository: { id: string; name: string },
     digest: string,
   ): Promise<boolean> {
+    const key = `${viewerKey(caller)} ${repository.id} b ${digest}`;
+    const kept = this.cache.visible.get(key);
+    if (kept !== undefined) return kept;
     const parents: Array<{ manifest_digest: string }> = await this.dataSource.query(
       `SELECT manifest_digest FROM oci_manifest_reference
         WHERE repository_id = $1 AND child_digest = $2 AND kind = 'blob' LIMIT 200`,
       [repository.id, digest],
     );
-    return this.manifestsVisible(
+    const visible = await this.manifestsVisible(
       caller,
       repository,
       parents.map((p) => p.manifest_digest),
     );
+    this.cache.visible.set(key, visible);
+    return visible;
   }
 }

@@ -9,6 +9,7 @@ import { RegistryErrors } from './errors';
 import { MediaTypes } from './manifest';
 import { parseDigest, parseReference, parseRepositoryName, RepositoryName } from './names';
 import { RegistryAccess, RegistryCaller } from './registry-access';
+import { RegistryReadCache } from './read-cache';
 import { Repositories, Repository, StoredBlob } from './repositories';
 
 export interface StoredManifest {
@@ -39,6 +40,7 @@ export class RegistryReads {
     private readonly charts: ChartArtifacts,
     private readonly chartVersions: ChartQueryService,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    private readonly cache: RegistryReadCache,
   ) {}
 
   async open(caller: RegistryCaller, rawName: string): Promise<OpenRepository> {
@@ -183,6 +185,9 @@ export class RegistryReads {
   }
 
   async find(repo: Repository, ref: { tag: string } | { digest: string }): Promise<StoredManifest | null> {
+    const key = `${repo.id} ${'tag' in ref ? ref.tag : ref.digest}`;
+    const kept = this.cache.manifests.get(key);
+    if (kept !== undefined) return kept;
     const rows: Array<{ digest: string; media_type: string; body: Buffer; chart_version_id: string | null }> =
       'tag' in ref
         ? await this.dataSource.query(
@@ -196,9 +201,11 @@ export class RegistryReads {
             [repo.id, ref.digest],
           );
     const r = rows[0];
-    return r
+    const found = r
       ? { digest: r.digest, mediaType: r.media_type, body: r.body, chartVersionId: r.chart_version_id }
       : null;
+    this.cache.manifests.set(key, found);
+    return found;
   }
 
   private async syncChart(name: RepositoryName): Promise<Repository | null> {

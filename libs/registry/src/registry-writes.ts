@@ -10,6 +10,7 @@ import { parseDigest, parseReference, parseRepositoryName, RepositoryName } from
 import { RegistryAccess, RegistryCaller } from './registry-access';
 import { RegistryReads } from './registry-reads';
 import { ReleaseImages } from './release-images';
+import { RegistryReadCache } from './read-cache';
 import { Repositories, Repository } from './repositories';
 
 export type UploadStart = { kind: 'created'; digest: string } | { kind: 'session'; upload: UploadState };
@@ -30,6 +31,7 @@ export class RegistryWrites {
     private readonly reads: RegistryReads,
     private readonly charts: ChartArtifacts,
     private readonly releases: ReleaseImages,
+    private readonly cache: RegistryReadCache,
   ) {}
 
   /** The repository a push goes to, created on the first push. */
@@ -201,6 +203,7 @@ export class RegistryWrites {
         );
       }
     });
+    this.cache.changed(repo.id);
     if (tag !== null) await this.releases.tagged(repo.name, tag, digest);
     return { digest, subject: manifest.subject?.digest ?? null };
   }
@@ -228,6 +231,7 @@ export class RegistryWrites {
       ]);
       await q.query('DELETE FROM oci_manifest WHERE repository_id = $1 AND digest = $2', [repo.id, m.digest]);
     });
+    this.cache.changed(repo.id);
   }
 
   /** DELETE …/blobs/<digest>: unlinks it from the repository; the bytes go when nothing uses them. */
@@ -241,7 +245,9 @@ export class RegistryWrites {
       [repo.id, digest],
     );
     if (used.length) throw RegistryErrors.TagImmutable(digest);
-    if (!(await this.repositories.unlink(repo.id, digest))) throw RegistryErrors.BlobUnknown();
+    const unlinked = await this.repositories.unlink(repo.id, digest);
+    this.cache.changed(repo.id);
+    if (!unlinked) throw RegistryErrors.BlobUnknown();
   }
 
   private async existingOrUnknown(

@@ -7,6 +7,7 @@ import { ChartArtifacts } from './chart-artifacts';
 import { RegistryAccess } from './registry-access';
 import { PublisherRegistryRemoval } from './publisher-registry-removal';
 import { RegistryJanitor } from './registry-janitor';
+import { RegistryReadCache } from './read-cache';
 import { RegistryReads } from './registry-reads';
 import { RegistryWrites } from './registry-writes';
 import { ReleaseImages } from './release-images';
@@ -16,6 +17,7 @@ import { Repositories } from './repositories';
 @Module({
   imports: [AccountsModule, CatalogModule, LicensingModule],
   providers: [
+    RegistryReadCache,
     Repositories,
     BlobUploads,
     ChartArtifacts,

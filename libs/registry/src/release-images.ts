@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { parse as parseYaml } from 'yaml';
 import { RegistryErrors } from './errors';
 import { isDigest, isTag, parseDigest, parseRepositoryName } from './names';
+import { RegistryReadCache } from './read-cache';
 
 export interface ImageRef {
   /** `<publisher>/<name>` */
@@ -82,6 +83,7 @@ export class ReleaseImages implements OnModuleInit, OnModuleDestroy {
     private readonly dataSource: DataSource,
     private readonly charts: ChartQueryService,
     private readonly changes: CatalogChanges,
+    private readonly cache: RegistryReadCache,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.host = new URL(config.publicUrl).host;
@@ -93,6 +95,8 @@ export class ReleaseImages implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.unsubscribe = this.changes.subscribe((change) => {
+      // A yank, a listing or a new version changes who sees what: drop every visibility answer.
+      this.cache.visible.clear();
       if (change === 'all') return;
       this.queue = this.queue
         .then(() => this.recordChart(change.publisherId, change.chart))
@@ -124,6 +128,7 @@ export class ReleaseImages implements OnModuleInit, OnModuleDestroy {
 
   /** Adds references to a version (idempotent), resolving each from the tags as they are now. */
   async record(chartVersionId: string, refs: ImageRef[]): Promise<void> {
+    if (refs.length) this.cache.visible.clear();
     for (const r of refs) {
       await this.dataSource.query(
         `INSERT INTO oci_release_image (chart_version_id, repository_name, reference, manifest_digest, source)
@@ -140,6 +145,7 @@ export class ReleaseImages implements OnModuleInit, OnModuleDestroy {
 
   /** A tag was pushed: references waiting for it resolve now. */
   async tagged(repository: string, tag: string, digest: string): Promise<void> {
+    this.cache.visible.clear();
     await this.dataSource.query(
       `UPDATE oci_release_image SET manifest_digest = $3
         WHERE repository_name = $1 AND reference = $2 AND manifest_digest IS NULL`,

@@ -4,6 +4,7 @@ import { returnedRows } from '@berth/database';
 import { DataSource, EntityManager } from 'typeorm';
 import { OciRepositoryEntity } from './entities';
 import { RepositoryName } from './names';
+import { RegistryReadCache } from './read-cache';
 
 export interface Repository {
   id: string;
@@ -23,13 +24,19 @@ export class Repositories {
   constructor(
     private readonly dataSource: DataSource,
     private readonly quota: PublisherQuota,
+    private readonly cache: RegistryReadCache,
   ) {}
 
   async find(name: string): Promise<Repository | null> {
+    const kept = this.cache.repositories.get(name);
+    if (kept) return kept;
     const row = await this.dataSource
       .getRepository(OciRepositoryEntity)
       .findOne({ where: { name }, select: { id: true, name: true, publisherId: true } });
-    return row ? { id: row.id, name: row.name, publisherId: row.publisherId } : null;
+    if (!row) return null;
+    const repo = { id: row.id, name: row.name, publisherId: row.publisherId };
+    this.cache.repositories.set(name, repo);
+    return repo;
   }
 
   /** The repository, created on first use (a push, or the first pull of a catalog chart). */
