@@ -1,11 +1,18 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DownloadCounter } from '@berth/analytics';
 import { BLOB_STORE, BlobStore } from '@berth/artifacts';
+import { loadConfig } from '@berth/config';
 import { RegistryJanitor, ReleaseImages } from '@berth/registry';
 import { DataSource } from 'typeorm';
 import { createPublisher, Publisher, publishChart, uploadChart } from '../support/api';
 import { simpleChart } from '../support/charts';
 import { buyLocally } from '../support/checkout';
+import { createApp } from '../../apps/store/src/main';
 import { InProcessStore, startInProcess } from '../support/in-process';
+import { createTestDatabase } from '../support/postgres';
 import {
   digestOf,
   imageManifest,
@@ -427,6 +434,14 @@ describe('OCI registry (distribution API at /v2)', () => {
     expect(config).toMatchObject({ name: 'freebie', version: '0.1.0+build.7', apiVersion: 'v2' });
     const layer = await anon.fetch(`/v2/acme/freebie/blobs/${digestOf(archive)}`);
     expect(Buffer.from(await layer.arrayBuffer()).equals(archive)).toBe(true);
+    // An OCI pull of the chart layer is a download like a .tgz from the classic repository.
+    await store.app.get(DownloadCounter).flush();
+    const counted = (await store.app
+      .get(DataSource)
+      .query(
+        `SELECT d.version, d.pulls::int AS pulls FROM chart_download_daily d JOIN chart c ON c.id = d.chart_id WHERE c.name = 'freebie'`,
+      )) as Array<{ version: string; pulls: number }>;
+    expect(counted).toEqual([{ version: '0.1.0+build.7', pulls: 1 }]);
     const index = (await (await fetch(`${store.url}/helm/acme/index.yaml`)).json()) as {
       entries: Record<string, Array<{ digest: string }>>;
     };
@@ -490,5 +505,53 @@ describe('OCI registry (distribution API at /v2)', () => {
         `oci/${(await db.query(`SELECT id FROM publisher WHERE slug = 'acme'`))[0].id}/uploads/`,
       ),
     ).toBeGreaterThan(0);
+  });
+});
+
+describe('an upload session across replicas', () => {
+  it('takes the chunks of one upload from two replicas sharing the database and the blob store', async () => {
+    const db = await createTestDatabase('registry_replicas');
+    const dataDir = mkdtempSync(join(tmpdir(), 'berth-replicas-'));
+    const config = loadConfig({
+      DATA_DIR: dataDir,
+      DATABASE_URL: db.url,
+      LOG_LEVEL: 'silent',
+      NODE_ENV: 'test',
+      SIGNUP_EMAIL_VERIFICATION: 'off',
+    });
+    const apps = [await createApp(config), await createApp(config)];
+    try {
+      const urls: string[] = [];
+      for (const app of apps) {
+        await app.listen(0, '127.0.0.1');
+        urls.push(`http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`);
+      }
+      const pub = await createPublisher(urls[0], 'replicas');
+      const [a, b] = urls.map((u) => new OciClient(u, { user: 'ci', pass: pub.apiToken }));
+      const bytes = randomBytes(90_000);
+      const location = (await a.fetch('/v2/replicas/app/blobs/uploads/', { method: 'POST' })).headers.get(
+        'location',
+      )!;
+      const patch = (c: OciClient, from: number, to: number) =>
+        c.fetch(location, {
+          method: 'PATCH',
+          headers: { 'content-range': `${from}-${to - 1}` },
+          body: bytes.subarray(from, to),
+        });
+      expect((await patch(b, 0, 30_000)).status).toBe(202);
+      expect((await patch(a, 30_000, 60_000)).headers.get('range')).toBe('0-59999');
+      // The same chunk again, on the other replica: out of order now.
+      expect((await patch(b, 30_000, 60_000)).status).toBe(416);
+      const done = await b.fetch(`${location}?digest=${digestOf(bytes)}`, {
+        method: 'PUT',
+        body: bytes.subarray(60_000),
+      });
+      expect(done.status).toBe(201);
+      const back = await a.fetch(`/v2/replicas/app/blobs/${digestOf(bytes)}`);
+      expect(Buffer.from(await back.arrayBuffer()).equals(bytes)).toBe(true);
+    } finally {
+      for (const app of apps) await app.close();
+      await db.drop();
+    }
   });
 });
