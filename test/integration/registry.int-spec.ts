@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -138,6 +139,29 @@ describe('OCI registry (distribution API at /v2)', () => {
     const bad = await push.upload('acme/app', other, digestOf(randomBytes(10)));
     expect(await ociError(bad)).toEqual([400, 'DIGEST_INVALID']);
     expect((await push.fetch(`/v2/acme/app/blobs/${digestOf(other)}`, { method: 'HEAD' })).status).toBe(404);
+    expect(await countKeys('oci/')).toBe(before);
+  });
+
+  it('keeps nothing of a chunk whose client went away mid-stream', async () => {
+    const start = await push.fetch('/v2/acme/app/blobs/uploads/', { method: 'POST' });
+    const location = start.headers.get('location')!;
+    const before = await countKeys('oci/');
+    const { port } = new URL(store.url);
+    await new Promise<void>((resolve) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          `PATCH ${location} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${push.headers().authorization}\r\n` +
+            'Content-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n',
+        );
+        socket.write(randomBytes(30_000), () => setTimeout(() => socket.destroy(), 200));
+      });
+      socket.on('close', () => resolve());
+      socket.on('error', () => undefined);
+    });
+    // The server notices the aborted body; give it a moment to drop its partial object.
+    await new Promise((r) => setTimeout(r, 300));
+    const status = await push.fetch(location);
+    expect([status.status, status.headers.get('range')]).toEqual([204, '0-0']);
     expect(await countKeys('oci/')).toBe(before);
   });
 

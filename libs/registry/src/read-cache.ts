@@ -54,6 +54,14 @@ export class RegistryReadCache {
     string,
     { digest: string; mediaType: string; body: Buffer; chartVersionId: string | null } | null
   >(REGISTRY_READ_TTL_MS, 5_000);
+  /** `<repository id> <digest>` → the linked blob, and the chart version whose archive it is (if any). */
+  readonly blobs = new ExpiringMap<
+    string,
+    {
+      blob: { digest: string; size: number; blobKey: string } | null;
+      chart?: { chartId: string; version: string } | null;
+    }
+  >(REGISTRY_READ_TTL_MS, 20_000);
   /** `<viewer> <repository id> <manifest|blob> <digest>` → visible. */
   readonly visible = new ExpiringMap<string, boolean>(REGISTRY_READ_TTL_MS, 50_000);
 
@@ -61,6 +69,7 @@ export class RegistryReadCache {
   changed(repositoryId: string): void {
     const prefix = `${repositoryId} `;
     this.manifests.deleteWhere((k) => k.startsWith(prefix));
+    this.blobs.deleteWhere((k) => k.startsWith(prefix));
     this.visible.deleteWhere((k) => k.includes(` ${prefix}`));
   }
 
@@ -68,6 +77,7 @@ export class RegistryReadCache {
   changedAll(): void {
     this.repositories.clear();
     this.manifests.clear();
+    this.blobs.clear();
     this.visible.clear();
   }
 }

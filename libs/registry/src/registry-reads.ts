@@ -73,7 +73,13 @@ export class RegistryReads {
     const digest = parseDigest(rawDigest);
     const open = await this.open(caller, rawName);
     const unknown = () => this.access.hidden(caller, () => RegistryErrors.BlobUnknown());
-    const blob = await this.repositories.linkedBlob(open.repo, digest);
+    const key = `${open.repo.id} ${digest}`;
+    let kept = this.cache.blobs.get(key);
+    if (!kept) {
+      kept = { blob: await this.repositories.linkedBlob(open.repo, digest) };
+      this.cache.blobs.set(key, kept);
+    }
+    const blob = kept.blob;
     if (!blob) throw unknown();
     if (!open.owner && !(await this.access.blobVisible(caller, open.repo, digest))) throw unknown();
     return { ...blob, open };
@@ -93,6 +99,18 @@ export class RegistryReads {
     digest: string,
   ): Promise<{ chartId: string; version: string } | null> {
     if (open.name.path.includes('/')) return null;
+    const key = `${open.repo.id} ${digest}`;
+    const kept = this.cache.blobs.get(key);
+    if (kept?.chart !== undefined) return kept.chart;
+    const chart = await this.findChartLayer(open, digest);
+    if (kept) this.cache.blobs.set(key, { ...kept, chart });
+    return chart;
+  }
+
+  private async findChartLayer(
+    open: { repo: Repository; name: RepositoryName },
+    digest: string,
+  ): Promise<{ chartId: string; version: string } | null> {
     const rows: Array<{ chart_version_id: string }> = await this.dataSource.query(
       `SELECT DISTINCT m.chart_version_id FROM oci_manifest_reference r
          JOIN oci_manifest m ON m.repository_id = r.repository_id AND m.digest = r.manifest_digest
