@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
+import { close, constants as fsConstants, createReadStream, fstat, open as openCallback } from 'node:fs';
 import {
   access,
   mkdir,
@@ -14,6 +14,7 @@ import {
 } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { DomainError } from '@berth/common';
 import {
   assertValidBlobKey,
@@ -36,6 +37,10 @@ export interface FsBlobStoreOptions {
   /** Cap for `put` calls that give no `maxBytes`. Default `DEFAULT_BLOB_MAX_BYTES` (20 MiB). */
   defaultMaxBytes?: number;
 }
+
+const openFd = promisify(openCallback);
+const fstatFd = promisify(fstat);
+const closeFd = promisify(close);
 
 /** Reads and writes go in pieces of this size: large blobs (image layers) cost far fewer system calls. */
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -106,22 +111,24 @@ export class FsBlobStore implements BlobStore {
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
     assertValidBlobKey(key);
-    let handle: FileHandle;
+    // A plain descriptor and fs.ReadStream: a FileHandle's stream reads through promises and costs about
+    // a third more per blob served, which a registry serving layers pays on every pull.
+    let fd: number;
     try {
-      handle = await open(this.pathOf(key), 'r');
+      fd = await openFd(this.pathOf(key), 'r');
     } catch (error) {
       await this.rethrowUnlessAbsent(error);
       throw blobNotFound();
     }
     try {
-      const info = await handle.stat();
+      const info = await fstatFd(fd);
       if (!info.isFile()) throw blobNotFound();
     } catch (error) {
-      await handle.close().catch(() => undefined);
+      await closeFd(fd).catch(() => undefined);
       if (error instanceof DomainError) throw error;
       throw blobStoreUnavailable(error);
     }
-    return handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES, ...(range ?? {}) });
+    return createReadStream('', { fd, autoClose: true, highWaterMark: READ_CHUNK_BYTES, ...(range ?? {}) });
   }
 
   async head(key: string): Promise<BlobInfo | null> {
