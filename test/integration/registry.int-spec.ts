@@ -13,6 +13,7 @@ import { simpleChart } from '../support/charts';
 import { buyLocally } from '../support/checkout';
 import { createApp } from '../../apps/store/src/main';
 import { InProcessStore, startInProcess } from '../support/in-process';
+import { MinioServer, s3StoreEnv, startMinio } from '../support/minio';
 import { createTestDatabase } from '../support/postgres';
 import {
   digestOf,
@@ -577,5 +578,59 @@ describe('an upload session across replicas', () => {
       for (const app of apps) await app.close();
       await db.drop();
     }
+  });
+});
+
+describe('the registry on the S3 blob store (MinIO)', () => {
+  let minio: MinioServer;
+  let store: InProcessStore;
+
+  beforeAll(async () => {
+    minio = await startMinio();
+    store = await startInProcess('postgres', s3StoreEnv(minio));
+  }, 60_000);
+  afterAll(async () => {
+    await store?.close();
+    await minio?.stop();
+  });
+
+  it('takes a chunked upload and an image, serves ranges and collects an abandoned session', async () => {
+    const pub = await createPublisher(store.url, 'acme');
+    const push = new OciClient(store.url, { user: 'ci', pass: pub.apiToken });
+    const bytes = randomBytes(200_000);
+    const location = (await push.fetch('/v2/acme/app/blobs/uploads/', { method: 'POST' })).headers.get(
+      'location',
+    )!;
+    for (const [from, to] of [
+      [0, 70_000],
+      [70_000, 140_000],
+    ]) {
+      const res = await push.fetch(location, {
+        method: 'PATCH',
+        headers: { 'content-range': `${from}-${to - 1}` },
+        body: bytes.subarray(from, to),
+      });
+      expect(res.headers.get('range')).toBe(`0-${to - 1}`);
+    }
+    const done = await push.fetch(`${location}?digest=${digestOf(bytes)}`, {
+      method: 'PUT',
+      body: bytes.subarray(140_000),
+    });
+    expect(done.status).toBe(201);
+    const part = await push.fetch(`/v2/acme/app/blobs/${digestOf(bytes)}`, {
+      headers: { range: 'bytes=69990-70009' },
+    });
+    expect([part.status, part.headers.get('content-range')]).toEqual([206, 'bytes 69990-70009/200000']);
+    expect(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(69_990, 70_010))).toBe(true);
+    const image = await push.pushImage('acme/app', '1.0');
+    const m = await push.fetch('/v2/acme/app/manifests/1.0');
+    expect(Buffer.from(await m.arrayBuffer()).equals(image.manifest)).toBe(true);
+    const left = (await push.fetch('/v2/acme/app/blobs/uploads/', { method: 'POST' })).headers.get(
+      'location',
+    )!;
+    await push.fetch(left, { method: 'PATCH', body: randomBytes(5000) });
+    await store.app.get(DataSource).query(`UPDATE oci_upload SET updated_at = now() - interval '2 days'`);
+    expect((await store.app.get(RegistryJanitor).run()).uploads).toBe(1);
+    expect((await push.fetch(left)).status).toBe(404);
   });
 });
