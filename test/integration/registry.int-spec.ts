@@ -370,6 +370,11 @@ describe('OCI registry (distribution API at /v2)', () => {
       expect((await buyer.fetch('/v2/acme/app-server/manifests/2.0-unreleased')).status).toBe(404);
       expect((await buyer.fetch(`/v2/acme/app-server/blobs/${stray.layers[0].digest}`)).status).toBe(404);
       expect((await buyer.fetch('/v2/rival/private/tags/list')).status).toBe(404);
+      // Another publisher's free chart: what anyone may pull, this login included.
+      await publishChart(store.url, rival, 'gratis', await simpleChart('gratis', '1.0.0'), 0);
+      expect((await buyer.fetch('/v2/rival/gratis/manifests/1.0.0')).status).toBe(200);
+      expect((await push.fetch('/v2/rival/gratis/manifests/1.0.0')).status).toBe(200);
+      expect((await push.fetch('/v2/rival/private/tags/list')).status).toBe(404);
       // Anonymous callers are challenged for paid content; pushing with a license is denied.
       expect((await anon.fetch('/v2/acme/app-server/manifests/1.0')).status).toBe(401);
       expect((await buyer.upload('acme/app-server', Buffer.from('x'))).status).toBe(403);

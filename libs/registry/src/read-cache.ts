@@ -38,10 +38,12 @@ export class ExpiringMap<K, V> {
 export const REGISTRY_READ_TTL_MS = 5_000;
 
 /**
- * What every pull asks again and again, kept briefly: repositories by name, manifests by reference,
- * and who may see which manifest or blob. Writes on this replica drop what they change at once; other
- * replicas' writes show within REGISTRY_READ_TTL_MS. A license's own state is not kept here (its
- * verification has its own cache, which a revocation clears), so revocation is never delayed by it.
+ * What every pull asks again and again, kept briefly: repositories by name, manifests by reference, linked
+ * blobs, and who may see which manifest or blob. Absences are never kept, so what another replica just
+ * pushed is pullable here at once; a tag another replica moved or deleted shows within
+ * REGISTRY_READ_TTL_MS, and this replica's own writes, recorded releases and catalog changes drop what they
+ * change at once. A license's own state is not kept here (its verification has its own cache, which a
+ * revocation clears), so revocation is never delayed by it.
  */
 @Injectable()
 export class RegistryReadCache {
@@ -49,10 +51,10 @@ export class RegistryReadCache {
     REGISTRY_READ_TTL_MS,
     10_000,
   );
-  /** `<repository id> <tag or digest>` → the manifest row. */
+  /** `<repository id> <tag or digest>` → the manifest row (never an absence: pushes show at once). */
   readonly manifests = new ExpiringMap<
     string,
-    { digest: string; mediaType: string; body: Buffer; chartVersionId: string | null } | null
+    { digest: string; mediaType: string; body: Buffer; chartVersionId: string | null }
   >(REGISTRY_READ_TTL_MS, 5_000);
   /** `<repository id> <digest>` → the linked blob, and the chart version whose archive it is (if any). */
   readonly blobs = new ExpiringMap<

@@ -135,7 +135,6 @@ export class RegistryAccess {
     digests: string[],
   ): Promise<boolean> {
     if (!digests.length) return false;
-    if (caller.kind === 'license' && caller.slug !== repository.name.split('/')[0]) return false;
     const key = digests.length === 1 ? `${viewerKey(caller)} ${repository.id} m ${digests[0]}` : null;
     const kept = key ? this.cache.visible.get(key) : undefined;
     if (kept !== undefined) return kept;

@@ -46,8 +46,8 @@ export class RegistryReads {
   async open(caller: RegistryCaller, rawName: string): Promise<OpenRepository> {
     const name = parseRepositoryName(rawName);
     const unknown = () => this.access.hidden(caller, () => RegistryErrors.NameUnknown());
-    if (caller.kind === 'license' && caller.slug !== name.publisher) throw unknown();
-    if (caller.kind === 'publisher' && caller.slug !== name.publisher) throw unknown();
+    // Another publisher's token or license sees here what anyone sees (a client sends its one login for
+    // the host everywhere): free charts and their images, nothing else.
     const repo = (await this.repositories.find(name.full)) ?? (await this.syncChart(name));
     if (!repo) throw unknown();
     return { repo, name, owner: this.access.ownsRepository(caller, name) };
@@ -77,7 +77,7 @@ export class RegistryReads {
     let kept = this.cache.blobs.get(key);
     if (!kept) {
       kept = { blob: await this.repositories.linkedBlob(open.repo, digest) };
-      this.cache.blobs.set(key, kept);
+      if (kept.blob) this.cache.blobs.set(key, kept);
     }
     const blob = kept.blob;
     if (!blob) throw unknown();
@@ -158,6 +158,9 @@ export class RegistryReads {
       }
       if (more || rows.length <= limit) break;
     }
+    // A repository of which the caller may see nothing does not exist for it.
+    if (!open.owner && !tags.length && !last)
+      throw this.access.hidden(caller, () => RegistryErrors.NameUnknown());
     return { name: open.name.full, tags, more };
   }
 
@@ -222,7 +225,8 @@ export class RegistryReads {
     const found = r
       ? { digest: r.digest, mediaType: r.media_type, body: r.body, chartVersionId: r.chart_version_id }
       : null;
-    this.cache.manifests.set(key, found);
+    // Only what exists is kept: a push seen by another replica must be pullable here at once.
+    if (found) this.cache.manifests.set(key, found);
     return found;
   }
 
