@@ -33,7 +33,6 @@ import { Repositories } from './repositories';
     RegistryAccess,
     RegistryReads,
     RegistryWrites,
-    BlobUploads,
     ReleaseImages,
     RegistryJanitor,
   ],
