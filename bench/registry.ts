@@ -21,7 +21,7 @@ import { createTestDatabase } from '../test/support/postgres';
 import { startStore } from '../test/support/store-process';
 import { toolPath } from '../test/support/tools';
 import { cleanup, installSignalHandlers, onCleanup, trackChild } from './lifecycle';
-import { rssMb, sampleRss } from './load';
+import { http, rssMb, sampleRss } from './load';
 import { pinningCores, placeServer } from './pinning';
 import { measureWrk, requireWrk } from './wrk';
 
@@ -59,26 +59,9 @@ async function randomFile(path: string, size: number): Promise<string> {
   return `sha256:${hash.digest('hex')}`;
 }
 
-function send(
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  body?: Buffer | string,
-): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    if (body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body)) throw new Error('body');
-    req.end(body);
-  });
-}
+/** One request through the bench's keep-alive client. */
+const send = (url: string, method: string, headers: Record<string, string>, body?: Buffer) =>
+  http(url, { method, headers, body });
 
 /** POST a session, then PUT the file as its body: the monolithic upload every registry takes. */
 async function pushBlob(t: Target, repo: string, file: string, digest: string, size: number): Promise<void> {

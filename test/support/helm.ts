@@ -1,17 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { TOOLS_BIN, toolPath } from './tools';
+import { okOutput, runTool, ToolResult, TOOLS_BIN, toolPath } from './tools';
 
-const run = promisify(execFile);
-
-export interface HelmResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type HelmResult = ToolResult;
 
 /** The pinned Helm v3 and v4, and the newest releases the module proxy serves (`-next`). */
 export type HelmBinary = 'helm3' | 'helm4' | 'helm3-next' | 'helm4-next';
@@ -41,29 +33,12 @@ export class Helm {
   }
 
   /** Runs helm; never throws on a non-zero exit, so tests can assert failures too. */
-  async run(...args: string[]): Promise<HelmResult> {
-    try {
-      const { stdout, stderr } = await run(this.bin, args, {
-        env: this.env(),
-        timeout: 120_000,
-        maxBuffer: 64 * 1024 * 1024,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (e) {
-      const err = e as { code?: number; stdout?: string; stderr?: string };
-      return {
-        code: typeof err.code === 'number' ? err.code : 1,
-        stdout: err.stdout ?? '',
-        stderr: err.stderr ?? String(e),
-      };
-    }
+  run(...args: string[]): Promise<HelmResult> {
+    return runTool(this.bin, args, { env: this.env() });
   }
 
   /** Like run, but a non-zero exit fails with helm's own output. */
   async ok(...args: string[]): Promise<string> {
-    const r = await this.run(...args);
-    if (r.code !== 0)
-      throw new Error(`${this.version} ${args.join(' ')} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-    return r.stdout;
+    return okOutput(this.version, args, await this.run(...args));
   }
 }

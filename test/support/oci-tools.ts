@@ -1,17 +1,8 @@
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { toolPath } from './tools';
-
-const run = promisify(execFile);
-
-export interface ToolResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { okOutput, runTool, ToolResult, toolPath } from './tools';
 
 /**
  * One OCI client binary (crane, oras, regctl, skopeo) with its own empty home and credential store, so
@@ -28,35 +19,21 @@ export class OciTool {
     }
   }
 
-  async run(...args: string[]): Promise<ToolResult> {
-    try {
-      const { stdout, stderr } = await run(this.bin, args, {
-        env: {
-          PATH: process.env.PATH,
-          HOME: this.home,
-          DOCKER_CONFIG: join(this.home, 'docker'),
-          TMPDIR: tmpdir(),
-        },
-        cwd: this.home,
-        timeout: 240_000,
-        maxBuffer: 64 * 1024 * 1024,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (e) {
-      const err = e as { code?: number; stdout?: string; stderr?: string };
-      return {
-        code: typeof err.code === 'number' ? err.code : 1,
-        stdout: err.stdout ?? '',
-        stderr: err.stderr ?? String(e),
-      };
-    }
+  run(...args: string[]): Promise<ToolResult> {
+    return runTool(this.bin, args, {
+      env: {
+        PATH: process.env.PATH,
+        HOME: this.home,
+        DOCKER_CONFIG: join(this.home, 'docker'),
+        TMPDIR: tmpdir(),
+      },
+      cwd: this.home,
+      timeoutMs: 240_000,
+    });
   }
 
   async ok(...args: string[]): Promise<string> {
-    const r = await this.run(...args);
-    if (r.code !== 0)
-      throw new Error(`${this.name} ${args.join(' ')} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-    return r.stdout;
+    return okOutput(this.name, args, await this.run(...args));
   }
 }
 

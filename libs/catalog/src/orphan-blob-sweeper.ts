@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { BLOB_STORE, BlobStore } from '@berth/artifacts';
+import { BLOB_STORE, BlobStore, sweepUnreferenced } from '@berth/artifacts';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { DataSource } from 'typeorm';
 
@@ -46,29 +46,14 @@ export class OrphanBlobSweeper implements OnApplicationBootstrap, OnApplicationS
     const cutoff = now - graceMs;
     const purged = (await this.blobs.purgeStaleTemp?.(graceMs)) ?? 0;
     if (purged) this.logger.log({ msg: 'purged stale temporary blob files', count: purged });
-    const deleted: string[] = [];
-    let batch: string[] = [];
-    const flush = async () => {
-      if (!batch.length) return;
+    const deleted = await sweepUnreferenced(this.blobs, 'charts/', cutoff, async (keys) => {
       const rows: Array<{ key: string }> = await this.dataSource.query(
         `SELECT blob_key AS key FROM chart_version WHERE blob_key = ANY($1)
          UNION SELECT prov_blob_key FROM chart_version WHERE prov_blob_key = ANY($1)`,
-        [batch],
+        [keys],
       );
-      const live = new Set(rows.map((r) => r.key));
-      for (const key of batch) {
-        if (live.has(key)) continue;
-        await this.blobs.delete(key);
-        deleted.push(key);
-      }
-      batch = [];
-    };
-    for await (const blob of this.blobs.list('charts/')) {
-      if (blob.lastModified.getTime() > cutoff) continue;
-      batch.push(blob.key);
-      if (batch.length >= 500) await flush();
-    }
-    await flush();
+      return new Set(rows.map((r) => r.key));
+    });
     if (deleted.length) this.logger.log({ msg: 'swept orphan blobs', count: deleted.length });
     return deleted;
   }

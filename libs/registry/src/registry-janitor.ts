@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { BLOB_STORE, BlobStore } from '@berth/artifacts';
+import { BLOB_STORE, BlobStore, sweepUnreferenced } from '@berth/artifacts';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { returnedRows } from '@berth/database';
 import { DataSource } from 'typeorm';
@@ -77,29 +77,14 @@ export class RegistryJanitor implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private async sweepOrphans(cutoff: number): Promise<number> {
-    let deleted = 0;
-    let batch: string[] = [];
-    const flush = async () => {
-      if (!batch.length) return;
+    const deleted = await sweepUnreferenced(this.blobs, 'oci/', cutoff, async (keys) => {
       const rows: Array<{ key: string }> = await this.dataSource.query(
         `SELECT blob_key AS key FROM oci_blob WHERE blob_key = ANY($1)
          UNION SELECT p->>'key' FROM oci_upload u, jsonb_array_elements(u.parts) p WHERE p->>'key' = ANY($1)`,
-        [batch],
+        [keys],
       );
-      const live = new Set(rows.map((r) => r.key));
-      for (const key of batch) {
-        if (live.has(key)) continue;
-        await this.blobs.delete(key);
-        deleted++;
-      }
-      batch = [];
-    };
-    for await (const blob of this.blobs.list('oci/')) {
-      if (blob.lastModified.getTime() > cutoff) continue;
-      batch.push(blob.key);
-      if (batch.length >= 500) await flush();
-    }
-    await flush();
-    return deleted;
+      return new Set(rows.map((r) => r.key));
+    });
+    return deleted.length;
   }
 }

@@ -9,6 +9,7 @@ export {
   type PutOptions,
   type PutResult,
 } from './blob-store';
+export { sweepUnreferenced } from './unreferenced-sweep';
 export { FsBlobStore, FS_BLOB_TMP_DIR, type FsBlobStoreOptions } from './fs-blob-store';
 export type { S3BlobStore, S3BlobStoreOptions } from './s3-blob-store';
 

@@ -19,6 +19,11 @@ export const Caller = createParamDecorator(
     ctx.switchToHttp().getRequest<{ registryCaller: RegistryCaller }>().registryCaller,
 );
 
+/** The repository name of a `*name` route, joined again (Express hands the segments over as a list). */
+export const RepositoryName = createParamDecorator((_: unknown, ctx: ExecutionContext): string =>
+  repositoryParam(ctx.switchToHttp().getRequest<Request>().params.name),
+);
+
 /** The repository name of a `*name` route (Express hands the segments over as a list). */
 export const repositoryParam = (value: string | string[]) => (Array.isArray(value) ? value.join('/') : value);
 

@@ -11,7 +11,7 @@ import {
   UploadState,
 } from '@berth/registry';
 import type { Request, Response } from 'express';
-import { Caller, RegistryRoute, repositoryParam } from './registry-auth';
+import { Caller, RegistryRoute, RepositoryName } from './registry-auth';
 
 /** Content-Length of a request, or null for a chunked body. */
 const lengthOf = (req: Request): number | null => {
@@ -114,19 +114,14 @@ export class RegistryController {
   @RegistryRoute('pull')
   async tags(
     @Caller() caller: RegistryCaller,
-    @Param('name') name: string | string[],
+    @RepositoryName() name: string,
     @Query('n') n: string | undefined,
     @Query('last') last: string | undefined,
     @Res() res: Response,
   ): Promise<void> {
     if (n !== undefined && !/^\d{1,9}$/.test(n))
       throw RegistryErrors.BlobUploadInvalid('n must be a whole number.');
-    const page = await this.reads.tags(
-      caller,
-      repositoryParam(name),
-      n === undefined ? null : Number(n),
-      last ?? null,
-    );
+    const page = await this.reads.tags(caller, name, n === undefined ? null : Number(n), last ?? null);
     if (page.more) {
       const next = new URLSearchParams({
         n: String(page.tags.length),
@@ -141,12 +136,12 @@ export class RegistryController {
   @RegistryRoute('pull')
   async manifest(
     @Caller() caller: RegistryCaller,
-    @Param('name') name: string | string[],
+    @RepositoryName() name: string,
     @Param('reference') reference: string,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const m = await this.reads.manifest(caller, repositoryParam(name), reference);
+    const m = await this.reads.manifest(caller, name, reference);
     res
       .status(200)
       .setHeader('Content-Type', m.mediaType)
@@ -162,27 +157,26 @@ export class RegistryController {
   @RegistryRoute('push')
   async putManifest(
     @Caller() caller: RegistryCaller,
-    @Param('name') name: string | string[],
+    @RepositoryName() name: string,
     @Param('reference') reference: string,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const repo = repositoryParam(name);
     const body = await readManifestBody(req);
-    const pushed = await this.writes.putManifest(caller, repo, reference, body, req.headers['content-type']);
+    const pushed = await this.writes.putManifest(caller, name, reference, body, req.headers['content-type']);
     if (pushed.subject) res.setHeader('OCI-Subject', pushed.subject);
-    sendCreated(res, `/v2/${repo}/manifests/${pushed.digest}`, pushed.digest);
+    sendCreated(res, `/v2/${name}/manifests/${pushed.digest}`, pushed.digest);
   }
 
   @Delete('*name/manifests/:reference')
   @RegistryRoute('push')
   async deleteManifest(
     @Caller() caller: RegistryCaller,
-    @Param('name') name: string | string[],
+    @RepositoryName() name: string,
     @Param('reference') reference: string,
     @Res() res: Response,
   ): Promise<void> {
-    await this.writes.deleteManifest(caller, repositoryParam(name), reference);
+    await this.writes.deleteManifest(caller, name, reference);
     res.status(202).setHeader('Content-Length', '0').end();
   }
 
@@ -190,12 +184,12 @@ export class RegistryController {
   @RegistryRoute('pull')
   async referrers(
     @Caller() caller: RegistryCaller,
-    @Param('name') name: string | string[],
+    @RepositoryName() name: string,
     @Param('digest') digest: string,
     @Query('artifactType') artifactType: string | undefined,
     @Res() res: Response,
   ): Promise<void> {
-    const body = await this.reads.referrers(caller, repositoryParam(name), digest, artifactType ?? null);
+    const body = await this.reads.referrers(caller, name, digest, artifactType ?? null);
     if (artifactType) res.setHeader('OCI-Filters-Applied', 'artifactType');
     res.status(200).setHeader('Content-Type', 'application/vnd.oci.image.index.v1+json').end(body);
   }
@@ -204,84 +198,80 @@ export class RegistryController {
   @RegistryRoute('push')
   async startUpload(
     @Caller() caller: RegistryCaller,
-    @Param('name') name: string | string[],
+    @RepositoryName() name: string,
     @Query('digest') digest: string | undefined,
     @Query('mount') mount: string | undefined,
     @Query('from') from: string | undefined,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const repo = repositoryParam(name);
-    const started = await this.writes.startUpload(caller, repo, { digest, mount, from }, req, lengthOf(req));
-    if (started.kind === 'created') sendCreated(res, `/v2/${repo}/blobs/${started.digest}`, started.digest);
-    else sendUploadState(res, repo, started.upload, 202);
+    const started = await this.writes.startUpload(caller, name, { digest, mount, from }, req, lengthOf(req));
+    if (started.kind === 'created') sendCreated(res, `/v2/${name}/blobs/${started.digest}`, started.digest);
+    else sendUploadState(res, name, started.upload, 202);
   }
 
   @Patch('*name/blobs/uploads/:id')
   @RegistryRoute('push')
   async appendUpload(
     @Caller() caller: RegistryCaller,
-    @Param('name') name: string | string[],
+    @RepositoryName() name: string,
     @Param('id') id: string,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const repo = repositoryParam(name);
     const state = await this.writes.append(
       caller,
-      repo,
+      name,
       id,
       req,
       chunkRange(req.headers['content-range']),
       lengthOf(req),
     );
-    sendUploadState(res, repo, state, 202);
+    sendUploadState(res, name, state, 202);
   }
 
   @Put('*name/blobs/uploads/:id')
   @RegistryRoute('push')
   async finishUpload(
     @Caller() caller: RegistryCaller,
-    @Param('name') name: string | string[],
+    @RepositoryName() name: string,
     @Param('id') id: string,
     @Query('digest') digest: string | undefined,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const repo = repositoryParam(name);
     const done = await this.writes.finishUpload(
       caller,
-      repo,
+      name,
       id,
       digest,
       hasBody(req) ? req : null,
       lengthOf(req),
       chunkRange(req.headers['content-range']),
     );
-    sendCreated(res, `/v2/${repo}/blobs/${done}`, done);
+    sendCreated(res, `/v2/${name}/blobs/${done}`, done);
   }
 
   @Get('*name/blobs/uploads/:id')
   @RegistryRoute('push')
   async uploadState(
     @Caller() caller: RegistryCaller,
-    @Param('name') name: string | string[],
+    @RepositoryName() name: string,
     @Param('id') id: string,
     @Res() res: Response,
   ): Promise<void> {
-    const repo = repositoryParam(name);
-    sendUploadState(res, repo, await this.writes.uploadState(caller, repo, id), 204);
+    sendUploadState(res, name, await this.writes.uploadState(caller, name, id), 204);
   }
 
   @Delete('*name/blobs/uploads/:id')
   @RegistryRoute('push')
   async cancelUpload(
     @Caller() caller: RegistryCaller,
-    @Param('name') name: string | string[],
+    @RepositoryName() name: string,
     @Param('id') id: string,
     @Res() res: Response,
   ): Promise<void> {
-    await this.writes.cancelUpload(caller, repositoryParam(name), id);
+    await this.writes.cancelUpload(caller, name, id);
     res.status(204).end();
   }
 
@@ -289,12 +279,12 @@ export class RegistryController {
   @RegistryRoute('pull')
   async blob(
     @Caller() caller: RegistryCaller,
-    @Param('name') name: string | string[],
+    @RepositoryName() name: string,
     @Param('digest') digest: string,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const blob = await this.reads.blob(caller, repositoryParam(name), digest);
+    const blob = await this.reads.blob(caller, name, digest);
     const range = byteRange(req.headers.range, blob.size);
     res
       .setHeader('Content-Type', 'application/octet-stream')
@@ -336,11 +326,11 @@ export class RegistryController {
   @RegistryRoute('push')
   async deleteBlob(
     @Caller() caller: RegistryCaller,
-    @Param('name') name: string | string[],
+    @RepositoryName() name: string,
     @Param('digest') digest: string,
     @Res() res: Response,
   ): Promise<void> {
-    await this.writes.deleteBlob(caller, repositoryParam(name), digest);
+    await this.writes.deleteBlob(caller, name, digest);
     res.status(202).setHeader('Content-Length', '0').end();
   }
 }
