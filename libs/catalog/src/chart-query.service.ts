@@ -67,18 +67,8 @@ const CHART_FILE_SQL = `
    ORDER BY length(c.name)`;
 
 /** A stored version as the OCI registry needs it: its id, files, Chart.yaml and values text. */
-export interface RegistryChartVersion {
+export interface RegistryChartVersion extends Omit<StoredChartVersion, 'published' | 'free'> {
   id: string;
-  chartId: string;
-  name: string;
-  version: string;
-  digest: string;
-  size: number;
-  createdAt: Date;
-  yankedAt: Date | null;
-  blobKey: string;
-  provBlobKey: string | null;
-  metadata: Record<string, unknown>;
   valuesYaml: string | null;
 }
 

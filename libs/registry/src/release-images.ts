@@ -185,8 +185,7 @@ export class ReleaseImages implements OnModuleInit, OnModuleDestroy {
   ): Promise<{ chartVersionId: string; image: ImageRef & { digest: string | null } }> {
     const name = parseRepositoryName(repository);
     const checked = parseDigest(digest);
-    const [v] = (await this.charts.registryVersions(publisherId, chart)).filter((x) => x.version === version);
-    if (!v) throw CatalogErrors.ChartVersionNotFound(`No version ${version} of chart ${chart}.`);
+    const v = await this.version(publisherId, chart, version);
     const found: unknown[] =
       name.publisher === slug
         ? await this.dataSource.query(
@@ -207,9 +206,14 @@ export class ReleaseImages implements OnModuleInit, OnModuleDestroy {
     chart: string,
     version: string,
   ): Promise<Array<ImageRef & { digest: string | null }>> {
+    const v = await this.version(publisherId, chart, version);
+    return this.list(v.id);
+  }
+
+  private async version(publisherId: string, chart: string, version: string) {
     const [v] = (await this.charts.registryVersions(publisherId, chart)).filter((x) => x.version === version);
     if (!v) throw CatalogErrors.ChartVersionNotFound(`No version ${version} of chart ${chart}.`);
-    return this.list(v.id);
+    return v;
   }
 
   /** The images of one chart version, resolved or waiting. */
