@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '@berth/database';
+import { dataSourceOptions, isConnectionError } from '@berth/database';
 import { PgCluster, startPgCluster } from '../support/pg-cluster';
 
 /**
@@ -78,5 +78,31 @@ describe('a statement timed out on a frozen server', () => {
     } finally {
       await probe.end();
     }
+  });
+
+  it('counts a transaction whose connection the server ended while it sat idle as a connection error', async () => {
+    // What a fast shutdown does to a request mid-transaction: the next statement fails with no SQLSTATE.
+    const runner = ds.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    const [{ pid }] = (await runner.query('SELECT pg_backend_pid() AS pid')) as Array<{ pid: number }>;
+    const killer = new Client({ connectionString: url });
+    await killer.connect();
+    try {
+      await killer.query('SELECT pg_terminate_backend($1)', [pid]);
+    } finally {
+      await killer.end();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const failure = await runner.query('SELECT 1').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await runner.rollbackTransaction().catch(() => undefined);
+    await runner.release();
+    expect(failure).toBeInstanceOf(Error);
+    expect(isConnectionError(failure)).toBe(true);
+    const [after] = (await ds.query('SELECT 1 AS one')) as Array<{ one: number }>;
+    expect(after.one).toBe(1);
   });
 });

@@ -1,6 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
-import { DataSource, EntityManager, QueryFailedError, QueryRunner } from 'typeorm';
+import {
+  DataSource,
+  EntityManager,
+  QueryFailedError,
+  QueryRunner,
+  QueryRunnerAlreadyReleasedError,
+} from 'typeorm';
 import { CatalogErrors } from './errors';
 
 /**
@@ -95,7 +101,8 @@ export async function runTransaction<T>(
     try {
       await runner.commitTransaction();
     } catch (error) {
-      if (commitRefused(error)) throw error;
+      // Released by the driver on a connection error: COMMIT was never sent.
+      if (commitRefused(error) || error instanceof QueryRunnerAlreadyReleasedError) throw error;
       throw new CommitOutcomeUnknown(error);
     }
     return result;

@@ -1,4 +1,4 @@
-import { QueryFailedError } from 'typeorm';
+import { QueryFailedError, QueryRunnerAlreadyReleasedError } from 'typeorm';
 
 /** Postgres SQLSTATE 23505: a unique constraint refused the row. */
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
@@ -13,6 +13,11 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
  * waiting), rather than bad SQL: the request may succeed if retried shortly.
  */
 export function isConnectionError(error: unknown): boolean {
+  // TypeORM releases a query runner whose connection emits 'error' (the server ended it while it sat
+  // idle inside a transaction: a fast shutdown sends 57P01 to every backend); the transaction's next
+  // statement then fails with this rather than with the connection's error. Our code releases runners
+  // only in `finally`, so nothing else produces it.
+  if (error instanceof QueryRunnerAlreadyReleasedError) return true;
   const e = error as { code?: string; message?: string; driverError?: { code?: string } };
   const code = e?.driverError?.code ?? e?.code;
   if (
@@ -23,6 +28,7 @@ export function isConnectionError(error: unknown): boolean {
       'ETIMEDOUT',
       'EPIPE',
       '57P01',
+      '57P02',
       '57P03',
       '08006',
       '08001',
@@ -31,7 +37,8 @@ export function isConnectionError(error: unknown): boolean {
     ].includes(code)
   )
     return true;
-  return /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Query read timeout/i.test(
+  // "not queryable": the same on a bare pg client.
+  return /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Query read timeout|is not queryable|Cannot use a pool after calling end/i.test(
     e?.message ?? '',
   );
 }
