@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import {
   DEFAULT_BLOB_MAX_BYTES,
@@ -228,6 +228,67 @@ describe.each([
     it('rejects a key that is only a prefix of others with blob_not_found', async () => {
       await store.put('get/dir/child', Buffer.from('x'));
       await expectDomainError(store.get('get/dir'), ErrorKind.NotFound, 'blob_not_found');
+    });
+  });
+
+  describe('writeTo', () => {
+    /** A Writable that keeps what it was given and, like a socket, takes a while to take each chunk. */
+    const sink = (opts: { failAfter?: number } = {}) => {
+      const chunks: Buffer[] = [];
+      let taken = 0;
+      const out = new Writable({
+        highWaterMark: 1,
+        write(chunk: Buffer, _enc, done) {
+          taken += chunk.length;
+          if (opts.failAfter !== undefined && taken > opts.failAfter)
+            return done(new Error('peer went away'));
+          chunks.push(Buffer.from(chunk)); // a copy: the driver may reuse its buffer once this is done
+          setImmediate(done);
+        },
+      });
+      return { out, bytes: () => Buffer.concat(chunks) };
+    };
+
+    it('writes a blob larger than the read size whole, in order, and ends the stream', async () => {
+      const bytes = randomBytes(2.5 * 1024 * 1024);
+      await store.put('wt/big', bytes);
+      const { out, bytes: got } = sink();
+      const finished = new Promise((r) => out.on('finish', r));
+      await store.writeTo('wt/big', out);
+      await finished;
+      expect(sha256(got())).toBe(sha256(bytes));
+    });
+
+    it('writes ranges, and two concurrent readers of different blobs get their own bytes', async () => {
+      const a = randomBytes(1024 * 1024 + 17);
+      const b = randomBytes(300_000);
+      await Promise.all([store.put('wt/a', a), store.put('wt/b', b)]);
+      const [sa, sb, sr] = [sink(), sink(), sink()];
+      await Promise.all([
+        store.writeTo('wt/a', sa.out),
+        store.writeTo('wt/b', sb.out),
+        store.writeTo('wt/a', sr.out, { start: 5, end: 1024 * 1024 + 5 }),
+      ]);
+      expect(sa.bytes().equals(a)).toBe(true);
+      expect(sb.bytes().equals(b)).toBe(true);
+      expect(sr.bytes().equals(a.subarray(5, 1024 * 1024 + 6))).toBe(true);
+    });
+
+    it('rejects an absent key with blob_not_found before writing anything', async () => {
+      const { out, bytes } = sink();
+      await expectDomainError(store.writeTo('wt/absent', out), ErrorKind.NotFound, 'blob_not_found');
+      expect(bytes()).toHaveLength(0);
+      expect(out.writableEnded).toBe(false);
+    });
+
+    it('rejects when the destination fails mid-way, and the next reader is unaffected', async () => {
+      const bytes = randomBytes(3 * 1024 * 1024);
+      await store.put('wt/broken', bytes);
+      const broken = sink({ failAfter: 1024 * 1024 });
+      await expect(store.writeTo('wt/broken', broken.out)).rejects.toThrow();
+      const whole = sink();
+      await store.writeTo('wt/broken', whole.out);
+      expect(sha256(whole.bytes())).toBe(sha256(bytes));
     });
   });
 

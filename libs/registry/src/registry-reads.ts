@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import { BLOB_STORE, BlobStore } from '@berth/artifacts';
 import { PublisherAccessService } from '@berth/accounts';
@@ -86,8 +86,8 @@ export class RegistryReads {
   }
 
   /** A blob's bytes, or the range of them. */
-  content(blob: StoredBlob, range?: { start: number; end: number }): Promise<Readable> {
-    return this.blobs.get(blob.blobKey, range);
+  send(blob: StoredBlob, out: Writable, range?: { start: number; end: number }): Promise<void> {
+    return this.blobs.writeTo(blob.blobKey, out, range);
   }
 
   /**

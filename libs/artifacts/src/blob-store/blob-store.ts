@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { DomainError } from '@berth/common';
 import { ArtifactsErrors } from '../errors';
 
@@ -53,6 +53,12 @@ export interface BlobStore {
   put(key: string, body: Readable | Buffer, opts?: PutOptions): Promise<PutResult>;
   /** The object's bytes, or only `range` of them (both offsets inside the object). */
   get(key: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * Writes the object's bytes (or `range` of them) to `out` and ends it; resolves once `out` has taken
+   * the last byte. Rejects with `blob_not_found` before writing anything when the key is absent; a
+   * failure after the first byte leaves `out` unended for the caller to destroy.
+   */
+  writeTo(key: string, out: Writable, range?: ByteRange): Promise<void>;
   head(key: string): Promise<BlobInfo | null>;
   delete(key: string): Promise<void>;
   list(prefix: string): AsyncIterable<BlobInfo>;

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { close, constants as fsConstants, createReadStream, fstat, open as openCallback } from 'node:fs';
+import {
+  close,
+  constants as fsConstants,
+  createReadStream,
+  fstat,
+  open as openCallback,
+  read,
+} from 'node:fs';
 import {
   access,
   mkdir,
@@ -13,7 +20,7 @@ import {
   type FileHandle,
 } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { DomainError } from '@berth/common';
 import {
@@ -41,6 +48,7 @@ export interface FsBlobStoreOptions {
 const openFd = promisify(openCallback);
 const fstatFd = promisify(fstat);
 const closeFd = promisify(close);
+const readFd = promisify(read);
 
 /** Reads and writes go in pieces of this size: large blobs (image layers) cost far fewer system calls. */
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -77,15 +85,20 @@ export class FsBlobStore implements BlobStore {
       await storage(() => mkdir(this.tmpDir, { recursive: true }));
       handle = await storage(() => open(tmp, 'wx'));
       // Chunks arrive at the socket's size (often 64 KiB); writing them in batches of a MiB saves most of
-      // the system calls a large blob would otherwise cost.
+      // the system calls a large blob would otherwise cost. One batch is written (on the thread pool)
+      // while the next is received and hashed, so a large upload costs the slower of the two, not both.
       let batch: Buffer[] = [];
       let batched = 0;
+      let writing: Promise<void> | undefined;
       const flush = async () => {
+        if (writing) await writing;
+        writing = undefined;
         if (!batched) return;
-        const bytes = batch.length === 1 ? batch[0] : Buffer.concat(batch, batched);
+        const buffers = batch;
         batch = [];
         batched = 0;
-        await storage(() => writeAll(handle as FileHandle, bytes));
+        writing = storage(() => writeAll(handle as FileHandle, buffers));
+        writing.catch(() => undefined); // awaited by the next flush; not unhandled meanwhile
       };
       for await (const chunk of capped.chunks()) {
         batch.push(chunk);
@@ -93,6 +106,7 @@ export class FsBlobStore implements BlobStore {
         if (batched >= WRITE_BATCH_BYTES) await flush();
       }
       await flush();
+      if (writing) await writing;
       await storage(() => (handle as FileHandle).sync());
       const closing = handle;
       handle = undefined;
@@ -110,9 +124,56 @@ export class FsBlobStore implements BlobStore {
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
-    assertValidBlobKey(key);
     // A plain descriptor and fs.ReadStream: a FileHandle's stream reads through promises and costs about
-    // a third more per blob served, which a registry serving layers pays on every pull.
+    // a third more per blob served.
+    const { fd, size } = await this.openForRead(key);
+    // Each read allocates a buffer of this size outside the heap: a small blob must not cost a MiB of it
+    // (on a large heap that garbage, not the copy, bounded small-blob reads: 308 against 659 req/s).
+    const wanted = range ? range.end - range.start + 1 : size;
+    const highWaterMark = Math.max(16 * 1024, Math.min(READ_CHUNK_BYTES, wanted));
+    return createReadStream('', { fd, autoClose: true, highWaterMark, ...(range ?? {}) });
+  }
+
+  /**
+   * Reads into buffers taken from a small shared pool and hands each back once `out` has written it:
+   * a stream would allocate a fresh buffer outside the heap for every read, and on the store's large
+   * heap that garbage is what bounds a registry serving layers (1 MiB blobs: see docs/performance.md).
+   * Two buffers per request, so the next read overlaps the write before it.
+   */
+  async writeTo(key: string, out: Writable, range?: ByteRange): Promise<void> {
+    const { fd, size } = await this.openForRead(key);
+    // A failed write is reported to its callback, which rejects this call; the 'error' event that
+    // follows it must not go unhandled (the listener stays: the event may come after we return).
+    out.on('error', () => undefined);
+    try {
+      let position = range?.start ?? 0;
+      const end = range ? range.end + 1 : size;
+      let writing: { done: Promise<void>; buffer: Buffer } | undefined;
+      while (position < end) {
+        const buffer = readBuffers.take();
+        const length = await readFully(fd, buffer, Math.min(buffer.length, end - position), position);
+        if (length === 0) throw blobStoreUnavailable(new Error('the file ended before its size'));
+        if (writing) {
+          await writing.done;
+          readBuffers.give(writing.buffer);
+        }
+        const done = writeChunk(out, buffer.subarray(0, length));
+        done.catch(() => undefined); // awaited below; a failure while the next read runs is not unhandled
+        writing = { done, buffer };
+        position += length;
+      }
+      if (writing) {
+        await writing.done;
+        readBuffers.give(writing.buffer);
+      }
+      out.end();
+    } finally {
+      await closeFd(fd).catch(() => undefined);
+    }
+  }
+
+  private async openForRead(key: string): Promise<{ fd: number; size: number }> {
+    assertValidBlobKey(key);
     let fd: number;
     try {
       fd = await openFd(this.pathOf(key), 'r');
@@ -120,21 +181,15 @@ export class FsBlobStore implements BlobStore {
       await this.rethrowUnlessAbsent(error);
       throw blobNotFound();
     }
-    let size: number;
     try {
       const info = await fstatFd(fd);
       if (!info.isFile()) throw blobNotFound();
-      size = info.size;
+      return { fd, size: info.size };
     } catch (error) {
       await closeFd(fd).catch(() => undefined);
       if (error instanceof DomainError) throw error;
       throw blobStoreUnavailable(error);
     }
-    // Each read allocates a buffer of this size outside the heap: a small blob must not cost a MiB of it
-    // (on a large heap that garbage, not the copy, bounded small-blob reads: 308 against 659 req/s).
-    const wanted = range ? range.end - range.start + 1 : size;
-    const highWaterMark = Math.max(16 * 1024, Math.min(READ_CHUNK_BYTES, wanted));
-    return createReadStream('', { fd, autoClose: true, highWaterMark, ...(range ?? {}) });
   }
 
   async head(key: string): Promise<BlobInfo | null> {
@@ -290,11 +345,62 @@ export class FsBlobStore implements BlobStore {
   }
 }
 
-async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < chunk.length) {
-    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
-    offset += bytesWritten;
+/**
+ * Read buffers shared by every `writeTo`. A buffer goes back only after the write that used it reported
+ * success (the socket no longer holds it); one whose write failed is left to the garbage collector.
+ */
+const readBuffers = {
+  free: [] as Buffer[],
+  /** Sixteen MiB kept at most: eight requests' worth; more at once allocate and drop the extras. */
+  keep: 16,
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK_BYTES);
+  },
+  give(buffer: Buffer): void {
+    if (this.free.length < this.keep) this.free.push(buffer);
+  },
+};
+
+async function readFully(fd: number, buffer: Buffer, length: number, position: number): Promise<number> {
+  let done = 0;
+  while (done < length) {
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await readFd(fd, buffer, done, length - done, position + done));
+    } catch (error) {
+      throw blobStoreUnavailable(error);
+    }
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
+}
+
+/** Settles when `out` has written `chunk`, or as soon as `out` closes (a callback may then never come). */
+function writeChunk(out: Writable, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (out.destroyed || out.writableEnded) return reject(new Error('the response was closed'));
+    const closed = () => reject(new Error('the response was closed'));
+    out.once('close', closed);
+    out.write(chunk, (error) => {
+      out.off('close', closed);
+      if (error) reject(error);
+      else resolve();
+    });
+  });
+}
+
+/** One writev for the batch (no copy into a joined buffer); a short write continues from where it stopped. */
+async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
+  let rest = buffers;
+  while (rest.length) {
+    let { bytesWritten } = await handle.writev(rest);
+    if (bytesWritten === 0) throw new Error('the file system took no bytes');
+    while (rest.length && bytesWritten >= rest[0].length) {
+      bytesWritten -= rest[0].length;
+      rest = rest.slice(1);
+    }
+    if (rest.length && bytesWritten > 0) rest = [rest[0].subarray(bytesWritten), ...rest.slice(1)];
   }
 }
 

@@ -1,4 +1,5 @@
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -133,6 +134,10 @@ export class S3BlobStore implements BlobStore {
       ),
     );
     return result;
+  }
+
+  async writeTo(key: string, out: Writable, range?: ByteRange): Promise<void> {
+    await pipeline(await this.get(key, range), out);
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {

@@ -317,9 +317,13 @@ export class RegistryController {
         });
       }
     }
-    const body = blob.size === 0 ? null : await this.reads.content(blob, range ?? undefined);
-    if (!body) res.end();
-    else await pipeline(body, res).catch(() => res.destroy());
+    if (blob.size === 0) res.end();
+    else {
+      await this.reads.send(blob, res, range ?? undefined).catch((error: unknown) => {
+        if (!res.headersSent) throw error; // nothing written yet: the error filter answers
+        res.destroy();
+      });
+    }
   }
 
   @Delete('*name/blobs/:digest')
