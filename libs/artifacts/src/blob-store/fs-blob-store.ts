@@ -52,7 +52,12 @@ const readFd = promisify(read);
 
 /** Reads and writes go in pieces of this size: large blobs (image layers) cost far fewer system calls. */
 const READ_CHUNK_BYTES = 1024 * 1024;
-const WRITE_BATCH_BYTES = 1024 * 1024;
+const WRITE_BATCH_BYTES = 4 * 1024 * 1024;
+/**
+ * A large blob is flushed to disk as it arrives, while the next bytes are received, so the fsync before
+ * the rename has little left to do.
+ */
+const SYNC_EVERY_BYTES = 32 * 1024 * 1024;
 
 /** Name of the working directory under the root; never a key (keys cannot have dot-segments). */
 export const FS_BLOB_TMP_DIR = '.tmp';
@@ -90,14 +95,21 @@ export class FsBlobStore implements BlobStore {
       let batch: Buffer[] = [];
       let batched = 0;
       let writing: Promise<void> | undefined;
+      let unsynced = 0;
       const flush = async () => {
         if (writing) await writing;
         writing = undefined;
         if (!batched) return;
         const buffers = batch;
+        unsynced += batched;
+        const syncNow = unsynced >= SYNC_EVERY_BYTES;
+        if (syncNow) unsynced = 0;
         batch = [];
         batched = 0;
-        writing = storage(() => writeAll(handle as FileHandle, buffers));
+        writing = storage(async () => {
+          await writeAll(handle as FileHandle, buffers);
+          if (syncNow) await (handle as FileHandle).datasync();
+        });
         writing.catch(() => undefined); // awaited by the next flush; not unhandled meanwhile
       };
       for await (const chunk of capped.chunks()) {
