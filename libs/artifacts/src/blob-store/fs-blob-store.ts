@@ -89,27 +89,35 @@ export class FsBlobStore implements BlobStore {
     try {
       await storage(() => mkdir(this.tmpDir, { recursive: true }));
       handle = await storage(() => open(tmp, 'wx'));
-      // Chunks arrive at the socket's size (often 64 KiB); writing them in batches of a MiB saves most of
+      // Chunks arrive at the socket's size (often 64 KiB); writing them in batches of 4 MiB saves most of
       // the system calls a large blob would otherwise cost. One batch is written (on the thread pool)
       // while the next is received and hashed, so a large upload costs the slower of the two, not both.
       let batch: Buffer[] = [];
       let batched = 0;
       let writing: Promise<void> | undefined;
+      let syncing: Promise<void> | undefined;
+      let syncFailure: unknown;
       let unsynced = 0;
       const flush = async () => {
         if (writing) await writing;
         writing = undefined;
+        // A failed flush is final: Linux reports a writeback error to one fsync only, so a later fsync
+        // could succeed over lost bytes.
+        if (syncFailure) throw syncFailure;
+        if (unsynced >= SYNC_EVERY_BYTES && !syncing) {
+          // Not awaited: the disk flushes these bytes while later batches are received and written.
+          unsynced = 0;
+          syncing = storage(() => (handle as FileHandle).datasync()).then(
+            () => void (syncing = undefined),
+            (error: unknown) => void ((syncFailure ??= error), (syncing = undefined)),
+          );
+        }
         if (!batched) return;
         const buffers = batch;
         unsynced += batched;
-        const syncNow = unsynced >= SYNC_EVERY_BYTES;
-        if (syncNow) unsynced = 0;
         batch = [];
         batched = 0;
-        writing = storage(async () => {
-          await writeAll(handle as FileHandle, buffers);
-          if (syncNow) await (handle as FileHandle).datasync();
-        });
+        writing = storage(() => writeAll(handle as FileHandle, buffers));
         writing.catch(() => undefined); // awaited by the next flush; not unhandled meanwhile
       };
       for await (const chunk of capped.chunks()) {
@@ -119,6 +127,8 @@ export class FsBlobStore implements BlobStore {
       }
       await flush();
       if (writing) await writing;
+      if (syncing) await syncing;
+      if (syncFailure) throw syncFailure;
       await storage(() => (handle as FileHandle).sync());
       const closing = handle;
       handle = undefined;
