@@ -21,6 +21,7 @@ import { AuditLog1796250000005 } from './1796250000005-AuditLog';
 import { LicensePublisherNote1796250000006 } from './1796250000006-LicensePublisherNote';
 import { LicenseDownloadTotal1796250000010 } from './1796250000010-LicenseDownloadTotal';
 import { OciRegistry1796250000011 } from './1796250000011-OciRegistry';
+import { Payouts1796250000012 } from './1796250000012-Payouts';
 import { ConsoleSessions1796250000008 } from './1796250000008-ConsoleSessions';
 import { PublisherLogo1796250000009 } from './1796250000009-PublisherLogo';
 import { DownloadAnalytics1796250000007 } from './1796250000007-DownloadAnalytics';
@@ -49,4 +50,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   PublisherLogo1796250000009,
   LicenseDownloadTotal1796250000010,
   OciRegistry1796250000011,
+  Payouts1796250000012,
 ];

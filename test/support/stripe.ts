@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ChildProcess, spawn } from 'node:child_process';
+import { createServer, request } from 'node:http';
 import Stripe from 'stripe';
 import { freePorts } from './minio';
 import { toolPath } from './tools';
@@ -14,7 +15,8 @@ export async function startStripeMock(): Promise<StripeMock> {
   const [http, https] = await freePorts(2);
   const child: ChildProcess = spawn(
     toolPath('stripe-mock'),
-    ['-http-port', String(http), '-https-port', String(https)],
+    // Both on loopback: with only a port, stripe-mock serves HTTPS on every interface.
+    ['-http-addr', `127.0.0.1:${http}`, '-https-addr', `127.0.0.1:${https}`],
     { stdio: 'ignore' },
   );
   const url = `http://127.0.0.1:${http}`;
@@ -161,5 +163,103 @@ export function disputeObject(
     amount: over.amount ?? TEST_PRICE,
     currency: over.currency ?? 'usd',
     status,
+  };
+}
+
+export const STRIPE_CONNECT_WEBHOOK_SECRET = 'whsec_berth_connect_secret_0123456789';
+
+/** A Connect event: the envelope of `stripeEvent`, about the connected account `account`. */
+export function connectEvent(
+  type: string,
+  object: Record<string, unknown>,
+  account: string,
+  opts: { id?: string; created?: number; livemode?: boolean } = {},
+): string {
+  const event = JSON.parse(stripeEvent(type, object, opts.id)) as Record<string, unknown>;
+  return JSON.stringify({
+    ...event,
+    account,
+    ...(opts.created ? { created: opts.created } : {}),
+    ...(opts.livemode !== undefined ? { livemode: opts.livemode } : {}),
+  });
+}
+
+/** A Connect account object as `account.updated` carries it. */
+export function connectAccountObject(
+  account: string,
+  state: { transfers: 'active' | 'inactive' | 'pending'; payoutsEnabled?: boolean; currentlyDue?: string[] },
+): Record<string, unknown> {
+  return {
+    id: account,
+    object: 'account',
+    charges_enabled: state.transfers === 'active',
+    payouts_enabled: state.payoutsEnabled ?? state.transfers === 'active',
+    capabilities: { transfers: state.transfers },
+    requirements: { currently_due: state.currentlyDue ?? [] },
+  };
+}
+
+/** Posts a signed Connect event to the store's second webhook endpoint. */
+export function postConnectWebhook(
+  baseUrl: string,
+  payload: string,
+  signature: string | null = signStripe(payload, STRIPE_CONNECT_WEBHOOK_SECRET),
+): Promise<Response> {
+  return fetch(`${baseUrl}/v1/webhooks/stripe-connect`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(signature ? { 'stripe-signature': signature } : {}) },
+    body: payload,
+  });
+}
+
+export interface RecordedStripeCall {
+  method: string;
+  path: string;
+  /** The form-encoded body as flat `a[b][c]` keys, as the SDK sends it. */
+  params: Record<string, string>;
+}
+
+/**
+ * A loopback proxy in front of stripe-mock that keeps every request: stripe-mock checks each call's shape
+ * against Stripe's OpenAPI document but answers fixtures, so the parameters are asserted from here.
+ */
+export async function recordingStripeProxy(
+  target: string,
+): Promise<{ url: string; calls: RecordedStripeCall[]; stop(): Promise<void> }> {
+  const calls: RecordedStripeCall[] = [];
+  const upstream = new URL(target);
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      calls.push({
+        method: req.method ?? '',
+        path: (req.url ?? '').split('?')[0],
+        params: Object.fromEntries(new URLSearchParams(body.toString('utf8'))),
+      });
+      const forward = request(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+        },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      forward.on('error', () => res.destroy());
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    stop: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

@@ -39,6 +39,8 @@ import { RegistryGuard } from './http/registry/registry-auth';
 import { ReleaseImagesController } from './http/release-images.controller';
 import { ChartMuseumController } from './http/chartmuseum.controller';
 import { CheckoutController } from './http/checkout.controller';
+import { ConnectWebhookController, PayoutsController } from './http/payouts.controller';
+import { PayoutPagesController } from './http/payout-pages.controller';
 import { CheckoutPagesController } from './http/checkout-pages.controller';
 import { LicensesController } from './http/licenses.controller';
 import { OrderReportsController } from './http/order-reports.controller';
@@ -106,6 +108,9 @@ export class AppModule {
         PublisherLogoController,
         RegistryController,
         ReleaseImagesController,
+        PayoutsController,
+        ConnectWebhookController,
+        PayoutPagesController,
       ],
       providers: [
         AccountClosure,

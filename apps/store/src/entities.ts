@@ -6,6 +6,7 @@ import { COMMERCE_ENTITIES } from '@berth/commerce';
 import { DATABASE_ENTITIES } from '@berth/database';
 import { LICENSING_ENTITIES } from '@berth/licensing';
 import { MAIL_ENTITIES } from '@berth/mail';
+import { PAYOUTS_ENTITIES } from '@berth/payouts';
 import { REGISTRY_ENTITIES } from '@berth/registry';
 import { STOREFRONT_ENTITIES } from '@berth/storefront';
 
@@ -21,4 +22,5 @@ export const ENTITIES = [
   ...ANALYTICS_ENTITIES,
   ...AUDIT_ENTITIES,
   ...REGISTRY_ENTITIES,
+  ...PAYOUTS_ENTITIES,
 ];

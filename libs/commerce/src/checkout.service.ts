@@ -3,6 +3,7 @@ import { ChartQueryService, ListingService } from '@berth/catalog';
 import type { DomainError } from '@berth/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { LicenseService, LicenseView, newestStable } from '@berth/licensing';
+import { PayoutAccounts, SaleRoute } from '@berth/payouts';
 import { DataSource, EntityManager } from 'typeorm';
 import { OrderEntity, OrderStatus } from './entities';
 import { FulfilmentService } from './fulfilment.service';
@@ -36,6 +37,7 @@ export class CheckoutService {
     private readonly charts: ChartQueryService,
     private readonly licenses: LicenseService,
     private readonly fulfilment: FulfilmentService,
+    private readonly payouts: PayoutAccounts,
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -57,6 +59,9 @@ export class CheckoutService {
     if (listing.priceAmount === 0) {
       throw CommerceErrors.ChartIsFree();
     }
+    // PAYOUTS=connect: refused (409 publisher_not_payable) before any order exists when transfers cannot
+    // reach the publisher; the fee is fixed now, with the price.
+    const route = await this.payouts.routeSale(publisher.id, listing.priceAmount, listing.currency);
     // `major` and `minor` are anchored on the newest stable version the buyer saw now, not at payment
     // (a release between checkout and a late or asynchronous payment must not move the license).
     const versions =
@@ -82,9 +87,11 @@ export class CheckoutService {
         refundedAmount: 0,
         paidAt: null,
         expiresAt: new Date(Date.now() + this.config.payments.checkoutExpirySeconds * 1000),
+        transferDestination: route?.destination ?? null,
+        platformFeeAmount: route?.applicationFeeAmount ?? null,
       }),
     );
-    const session = await this.openSession(order, publisher.slug, listing.chartName);
+    const session = await this.openSession(order, publisher.slug, listing.chartName, route);
     await repo.update(
       { id: order.id },
       { providerSessionId: session.sessionId, expiresAt: session.expiresAt },
@@ -93,16 +100,16 @@ export class CheckoutService {
   }
 
   /** A checkout the provider could not open leaves a failed order, not a pending one. */
-  private async openSession(order: OrderEntity, slug: string, chartName: string) {
+  private async openSession(order: OrderEntity, slug: string, chartName: string, route: SaleRoute | null) {
     try {
-      return await this.createSession(order, slug, chartName);
+      return await this.createSession(order, slug, chartName, route);
     } catch (e) {
       await this.dataSource.getRepository(OrderEntity).update({ id: order.id }, { status: 'failed' });
       throw e;
     }
   }
 
-  private createSession(order: OrderEntity, slug: string, chartName: string) {
+  private createSession(order: OrderEntity, slug: string, chartName: string, route: SaleRoute | null) {
     return this.provider.createCheckout({
       orderId: order.id,
       amount: order.amount,
@@ -112,6 +119,7 @@ export class CheckoutService {
       successUrl: `${this.config.publicUrl}/checkout/success?session_id={CHECKOUT_SESSION_ID}`,
       cancelUrl: `${this.config.publicUrl}/v1/catalog/${slug}/${chartName}`,
       expiresAt: order.expiresAt ?? new Date(Date.now() + this.config.payments.checkoutExpirySeconds * 1000),
+      ...(route ? { transfer: route } : {}),
     });
   }
 

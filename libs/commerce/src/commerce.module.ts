@@ -5,6 +5,7 @@ import { CatalogModule } from '@berth/catalog';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import { LicensingModule } from '@berth/licensing';
 import { MailModule } from '@berth/mail';
+import { PayoutsModule } from '@berth/payouts';
 import { CheckoutExpirySweeper } from './checkout-expiry.sweeper';
 import { CheckoutService } from './checkout.service';
 import { FulfilmentService } from './fulfilment.service';
@@ -19,7 +20,7 @@ import { CustomerTimeline } from './customer-timeline';
 import { LicenseMailResend } from './license-resend';
 
 @Module({
-  imports: [AccountsModule, AnalyticsModule, CatalogModule, LicensingModule, MailModule],
+  imports: [AccountsModule, AnalyticsModule, CatalogModule, LicensingModule, MailModule, PayoutsModule],
   providers: [
     {
       provide: PAYMENT_PROVIDER,
@@ -54,6 +55,7 @@ import { LicenseMailResend } from './license-resend';
     CustomerTimeline,
     LicenseMailResend,
     PAYMENT_PROVIDER,
+    PayoutsModule,
   ],
 })
 export class CommerceModule {}

@@ -90,6 +90,17 @@ export class OrderEntity {
    */
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
   expiresAt: Date | null;
+
+  /**
+   * PAYOUTS=connect: the publisher's payout account the sale is transferred to (a destination charge) and
+   * the platform fee kept from it, both fixed when the checkout opened. Null when the operator keeps the
+   * whole sale (PAYOUTS=none, and every order from before).
+   */
+  @Column({ name: 'transfer_destination', type: 'varchar', length: 255, nullable: true })
+  transferDestination: string | null;
+
+  @Column({ name: 'platform_fee_amount', type: 'integer', nullable: true })
+  platformFeeAmount: number | null;
 }
 
 @Entity('webhook_event')

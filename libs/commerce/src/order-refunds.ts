@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@berth/config';
 import { DataSource } from 'typeorm';
 import { OrderEntity } from './entities';
 import { CommerceErrors } from './errors';
@@ -22,6 +23,7 @@ export class OrderRefunds {
     private readonly dataSource: DataSource,
     private readonly fulfilment: FulfilmentService,
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async refund(publisherId: string, orderId: string): Promise<RefundOutcome> {
@@ -52,7 +54,14 @@ export class OrderRefunds {
         `This order was paid through ${order.provider}, which this store no longer uses: refund it there.`,
       );
     try {
-      await this.provider.refund(order.paymentRef, order.id);
+      // A destination charge: the publisher's share comes back from their account, not the store's.
+      await this.provider.refund(
+        order.paymentRef,
+        order.id,
+        order.transferDestination
+          ? { reverseTransfer: true, refundApplicationFee: this.config.payouts.refundPlatformFee }
+          : undefined,
+      );
     } catch (e) {
       this.logger.warn({
         msg: 'refund refused by the provider',

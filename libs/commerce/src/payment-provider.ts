@@ -10,6 +10,16 @@ export interface CheckoutRequest {
   cancelUrl: string;
   /** When the checkout stops being payable (Stripe's `expires_at`). */
   expiresAt: Date;
+  /** PAYOUTS=connect: a destination charge to the publisher's account, the store keeping its fee. */
+  transfer?: { destination: string; applicationFeeAmount: number; onBehalfOf: boolean };
+}
+
+/** How a refund treats the transfer of a destination charge. */
+export interface RefundOptions {
+  /** Take the refunded share back from the publisher's account (`reverse_transfer`). */
+  reverseTransfer: boolean;
+  /** Give the platform fee back in proportion too (`refund_application_fee`, REFUND_PLATFORM_FEE). */
+  refundApplicationFee: boolean;
 }
 
 export interface CheckoutSession {
@@ -56,7 +66,7 @@ export interface PaymentProvider {
   createCheckout(request: CheckoutRequest): Promise<CheckoutSession>;
   /** Verifies the signature over the raw body and parses the event; throws a 400 DomainError otherwise. */
   parseWebhook(rawBody: Buffer, signature: string | undefined): PaymentEvent;
-  refund(paymentRef: string, orderId: string): Promise<void>;
+  refund(paymentRef: string, orderId: string, options?: RefundOptions): Promise<void>;
 }
 
 export const PAYMENT_PROVIDER = Symbol('PAYMENT_PROVIDER');

@@ -1,5 +1,12 @@
 import Stripe from 'stripe';
-import { CheckoutRequest, CheckoutSession, PaymentEvent, PaymentProvider } from './payment-provider';
+import { stripeClient } from '@berth/payouts';
+import {
+  CheckoutRequest,
+  CheckoutSession,
+  PaymentEvent,
+  PaymentProvider,
+  RefundOptions,
+} from './payment-provider';
 import { CommerceErrors } from './errors';
 
 const str = (v: unknown): string | null =>
@@ -41,18 +48,7 @@ export class StripePaymentProvider implements PaymentProvider {
     private readonly webhookSecret: string,
     apiUrl?: string,
   ) {
-    const u = apiUrl ? new URL(apiUrl) : null;
-    this.stripe = new Stripe(secretKey, {
-      maxNetworkRetries: 2,
-      timeout: 20_000,
-      ...(u
-        ? {
-            host: u.hostname,
-            port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
-            protocol: u.protocol.replace(':', '') as 'http' | 'https',
-          }
-        : {}),
-    });
+    this.stripe = stripeClient(secretKey, apiUrl);
   }
 
   async createCheckout(r: CheckoutRequest): Promise<CheckoutSession> {
@@ -65,7 +61,16 @@ export class StripePaymentProvider implements PaymentProvider {
           customer_email: r.buyerEmail,
           client_reference_id: r.orderId,
           metadata: { orderId: r.orderId },
-          payment_intent_data: { metadata: { orderId: r.orderId } },
+          payment_intent_data: {
+            metadata: { orderId: r.orderId },
+            ...(r.transfer
+              ? {
+                  transfer_data: { destination: r.transfer.destination },
+                  application_fee_amount: r.transfer.applicationFeeAmount,
+                  ...(r.transfer.onBehalfOf ? { on_behalf_of: r.transfer.destination } : {}),
+                }
+              : {}),
+          },
           line_items: [
             {
               quantity: 1,
@@ -142,9 +147,15 @@ export class StripePaymentProvider implements PaymentProvider {
     }
   }
 
-  async refund(paymentRef: string, orderId: string): Promise<void> {
+  async refund(paymentRef: string, orderId: string, options?: RefundOptions): Promise<void> {
     await this.stripe.refunds.create(
-      { payment_intent: paymentRef, metadata: { orderId } },
+      {
+        payment_intent: paymentRef,
+        metadata: { orderId },
+        ...(options?.reverseTransfer
+          ? { reverse_transfer: true, refund_application_fee: options.refundApplicationFee }
+          : {}),
+      },
       { idempotencyKey: `refund-${orderId}` },
     );
   }

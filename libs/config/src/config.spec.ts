@@ -136,6 +136,51 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATA_DIR: dataDir(), TRUST_PROXY: '1' }).http.trustProxy).toBe(1);
   });
 
+  it('pays publishers out only when asked, with a Connect secret for Stripe and a parsed fee table', () => {
+    const plain = loadConfig({ DATA_DIR: dataDir() }).payouts;
+    expect(plain).toMatchObject({
+      mode: 'none',
+      feeBps: 0,
+      feeFixed: {},
+      refundPlatformFee: false,
+      onBehalfOf: false,
+    });
+    const local = loadConfig({
+      DATA_DIR: dataDir(),
+      PAYOUTS: 'connect',
+      PLATFORM_FEE_BPS: '250',
+      PLATFORM_FEE_FIXED: 'USD:30,jpy:40',
+      REFUND_PLATFORM_FEE: 'true',
+    }).payouts;
+    expect(local).toMatchObject({
+      mode: 'connect',
+      feeBps: 250,
+      feeFixed: { usd: 30, jpy: 40 },
+      refundPlatformFee: true,
+    });
+    const stripe = {
+      DATA_DIR: dataDir(),
+      STRIPE_SECRET_KEY: 'sk_test_x',
+      STRIPE_WEBHOOK_SECRET: 'whsec_payments',
+    };
+    expect(() => loadConfig({ ...stripe, PAYOUTS: 'connect' })).toThrow(/STRIPE_CONNECT_WEBHOOK_SECRET/);
+    expect(
+      loadConfig({ ...stripe, PAYOUTS: 'connect', STRIPE_CONNECT_WEBHOOK_SECRET: 'whsec_connect_secret' })
+        .payouts.connectWebhookSecret,
+    ).toBe('whsec_connect_secret');
+    expect(sensitiveVariables()).toContain('STRIPE_CONNECT_WEBHOOK_SECRET');
+    for (const bad of [
+      { PAYOUTS: 'stripe' },
+      { PLATFORM_FEE_BPS: '10001' },
+      { PLATFORM_FEE_BPS: '-1' },
+      { PLATFORM_FEE_FIXED: 'usd=30' },
+      { PLATFORM_FEE_FIXED: 'usd:-5' },
+      { PLATFORM_FEE_FIXED: 'dollars:5' },
+    ]) {
+      expect(() => loadConfig({ DATA_DIR: dataDir(), ...bad })).toThrow(ConfigError);
+    }
+  });
+
   it('ignores a trailing slash on PUBLIC_URL', () => {
     expect(loadConfig({ DATA_DIR: dataDir(), PUBLIC_URL: 'https://store.example.com/' }).publicUrl).toBe(
       'https://store.example.com',

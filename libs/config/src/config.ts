@@ -209,6 +209,44 @@ export class EnvironmentVariables {
   ALLOW_LOCAL_PAYMENTS = false;
 
   /**
+   * `connect`: a marketplace. Each publisher is paid out through Stripe Connect (destination charges) and
+   * the store keeps a platform fee. `none`: every sale lands in the operator's account.
+   */
+  @IsIn(['none', 'connect'])
+  PAYOUTS: 'none' | 'connect' = 'none';
+
+  /** Signing secret of the Connect webhook endpoint (`/v1/webhooks/stripe-connect`), a second endpoint. */
+  @ValidateIf((e: EnvironmentVariables) => e.PAYOUTS === 'connect' && e.STRIPE_SECRET_KEY !== undefined)
+  @Sensitive()
+  @IsString()
+  @MinLength(8)
+  STRIPE_CONNECT_WEBHOOK_SECRET?: string;
+
+  /** The platform fee in basis points of the price (250 = 2.5 %). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  PLATFORM_FEE_BPS = 0;
+
+  /** A fixed fee per currency, in its smallest unit, added to the percentage: `usd:30,eur:25,jpy:40`. */
+  @IsOptional()
+  @Matches(/^[a-z]{3}:\d{1,9}(,[a-z]{3}:\d{1,9})*$/i, {
+    message: 'PLATFORM_FEE_FIXED must look like usd:30,eur:25 (amounts in the smallest unit)',
+  })
+  PLATFORM_FEE_FIXED?: string;
+
+  /** On a refund, give the platform fee back too (Stripe's refund_application_fee); otherwise the store keeps it. */
+  @Transform(toBool)
+  @IsBoolean()
+  REFUND_PLATFORM_FEE = false;
+
+  /** Charges are made on behalf of the publisher (their statement descriptor and country settle the charge). */
+  @Transform(toBool)
+  @IsBoolean()
+  STRIPE_CONNECT_ON_BEHALF_OF = false;
+
+  /**
    * How long a checkout stays payable: Stripe's `expires_at` and the local pay page's limit. Stripe takes
    * 30 minutes to 24 hours.
    */
@@ -490,6 +528,16 @@ export interface AppConfig {
     | { provider: 'stripe'; stripeSecretKey: string; stripeWebhookSecret: string; stripeApiUrl?: string }
     | { provider: 'local' }
   ) & { checkoutExpirySeconds: number };
+  payouts: {
+    mode: 'none' | 'connect';
+    feeBps: number;
+    /** Fixed fee per lowercase currency code, in the currency's smallest unit. */
+    feeFixed: Record<string, number>;
+    refundPlatformFee: boolean;
+    onBehalfOf: boolean;
+    /** Set when PAYOUTS=connect with Stripe. */
+    connectWebhookSecret?: string;
+  };
   http: {
     authFailuresPerClient: number;
     authFailuresPerCredential: number;
@@ -562,6 +610,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     'LICENSE_SIGNING_SECRET',
     'STRIPE_SECRET_KEY',
     'STRIPE_WEBHOOK_SECRET',
+    'STRIPE_CONNECT_WEBHOOK_SECRET',
     'STRIPE_API_URL',
     'TRUST_PROXY',
     'METRICS_PORT',
@@ -672,6 +721,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
           checkoutExpirySeconds: vars.CHECKOUT_EXPIRY_SECONDS,
         }
       : { provider: 'local' as const, checkoutExpirySeconds: vars.CHECKOUT_EXPIRY_SECONDS },
+    payouts: {
+      mode: vars.PAYOUTS,
+      feeBps: vars.PLATFORM_FEE_BPS,
+      feeFixed: Object.fromEntries(
+        (vars.PLATFORM_FEE_FIXED ?? '')
+          .split(',')
+          .filter(Boolean)
+          .map((pair) => {
+            const [currency, amount] = pair.split(':');
+            return [currency.toLowerCase(), Number(amount)];
+          }),
+      ),
+      refundPlatformFee: vars.REFUND_PLATFORM_FEE,
+      onBehalfOf: vars.STRIPE_CONNECT_ON_BEHALF_OF,
+      connectWebhookSecret: vars.STRIPE_CONNECT_WEBHOOK_SECRET,
+    },
     http: {
       authFailuresPerClient: vars.AUTH_FAILURES_PER_CLIENT,
       authFailuresPerCredential: vars.AUTH_FAILURES_PER_CREDENTIAL,

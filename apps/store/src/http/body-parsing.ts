@@ -43,7 +43,7 @@ function decodeText(bytes: Buffer, encoding: string): string {
  * is an image). The same test as Express's routing: case-insensitive, trailing slash optional. `path`
  * is relative to /v1.
  */
-const RAW_V1_ROUTES = /^\/(webhooks\/stripe|publishers\/[^/]+\/logo)\/?$/i;
+const RAW_V1_ROUTES = /^\/(webhooks\/stripe(?:-connect)?|publishers\/[^/]+\/logo)\/?$/i;
 
 /**
  * JSON whatever the Content-Type says (so `curl -d '{...}'` works), small, depth-capped, on /v1 except

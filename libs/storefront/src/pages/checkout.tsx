@@ -75,3 +75,19 @@ export function LocalPayPage(props: {
     </Layout>
   );
 }
+
+/** PAYOUTS=connect without Stripe: the local stand-in for Stripe's onboarding; a button makes the publisher payable. */
+export function LocalOnboardingPage(props: { ctx: PageContext; action: string }): Html {
+  return (
+    <Layout ctx={props.ctx} title="Payout onboarding (local)">
+      <h1>Payout onboarding</h1>
+      <p class="notice">
+        This store pays publishers out without Stripe (PAYOUTS=connect, no STRIPE_SECRET_KEY): no money moves,
+        and finishing here makes your paid charts available for sale at once.
+      </p>
+      <form method="post" action={props.action}>
+        <button type="submit">Finish onboarding</button>
+      </form>
+    </Layout>
+  );
+}

@@ -2,7 +2,7 @@ import { ChartPageModel, HomePageModel, SearchPageModel, PublisherPageModel } fr
 import { h } from '../html/jsx';
 import { HomePage, MessagePage, PublisherPage, SearchPage } from './catalog';
 import { BuyFormState, ChartPage } from './chart';
-import { LicenseShown, LocalPayPage, PendingPage, SuccessPage } from './checkout';
+import { LicenseShown, LocalOnboardingPage, LocalPayPage, PendingPage, SuccessPage } from './checkout';
 import { ConfirmEmailPage, ForgotPasswordPage, ResetPasswordPage } from './account';
 import { PageContext, renderPage } from './layout';
 import { ConfirmSignInPage, KeyShown, LinkSentPage, MyLicenseRow, MyLicensesPage, SignInPage } from './my';
@@ -39,4 +39,5 @@ export const pageHtml = {
     renderPage(h(ResetPasswordPage, { ctx, token, error })),
   localPay: (ctx: PageContext, p: { chart: string; price: string; action: string }) =>
     renderPage(h(LocalPayPage, { ctx, ...p })),
+  localOnboarding: (ctx: PageContext, action: string) => renderPage(h(LocalOnboardingPage, { ctx, action })),
 };

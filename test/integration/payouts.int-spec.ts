@@ -1,0 +1,382 @@
+import { DataSource } from 'typeorm';
+import { createPublisher, json, Publisher, publishChart, postJson, bearer } from '../support/api';
+import { simpleChart } from '../support/charts';
+import { buyLocally, postCheckout, startCheckout } from '../support/checkout';
+import { InProcessStore, startInProcess } from '../support/in-process';
+import {
+  checkoutSessionObject,
+  connectAccountObject,
+  connectEvent,
+  postConnectWebhook,
+  postWebhook,
+  recordingStripeProxy,
+  refundedChargeObject,
+  signStripe,
+  startStripeMock,
+  STRIPE_CONNECT_WEBHOOK_SECRET,
+  STRIPE_TEST_KEY,
+  STRIPE_WEBHOOK_SECRET,
+  StripeMock,
+  stripeEvent,
+  TEST_PRICE,
+} from '../support/stripe';
+
+/**
+ * PAYOUTS=connect through the real Stripe SDK against stripe-mock (which checks every call's shape against
+ * Stripe's API description; a recording proxy in front of it keeps the parameters), with account state,
+ * refunds and the rest arriving as signed events built here: stripe-mock keeps no state and sends none.
+ */
+jest.setTimeout(60_000);
+
+const FEE_BPS = 1000;
+const FEE_FIXED_USD = 30;
+const expectedFee = Math.floor((TEST_PRICE * FEE_BPS + 5000) / 10000) + FEE_FIXED_USD;
+
+type PayoutStatus = { status: string; accountId: string | null; transfers: string; currentlyDue: string[] };
+
+describe('marketplace payouts with Stripe Connect (stripe-mock)', () => {
+  let mock: StripeMock;
+  let proxy: Awaited<ReturnType<typeof recordingStripeProxy>>;
+  let store: InProcessStore;
+  let db: DataSource;
+  let acme: Publisher;
+  let accountId: string;
+
+  const payouts = async (p: Publisher = acme) => {
+    const res = await fetch(`${store.url}/v1/publishers/${p.slug}/payouts`, {
+      headers: bearer(p.accessToken),
+    });
+    expect(res.status).toBe(200);
+    return (await res.json()) as PayoutStatus;
+  };
+  const connect = async (type: string, object: Record<string, unknown>, account: string, id?: string) => {
+    const res = await postConnectWebhook(store.url, connectEvent(type, object, account, { id }));
+    return { status: res.status, body: (await json(res)) as { outcome?: string; error?: { code: string } } };
+  };
+  const orders = () => db.query(`SELECT count(*)::int AS n FROM "order"`).then((r) => r[0].n as number);
+  const callsTo = (path: string) => proxy.calls.filter((c) => c.method === 'POST' && c.path === path);
+
+  beforeAll(async () => {
+    mock = await startStripeMock();
+    proxy = await recordingStripeProxy(mock.url);
+    store = await startInProcess('postgres', {
+      STRIPE_SECRET_KEY: STRIPE_TEST_KEY,
+      STRIPE_WEBHOOK_SECRET,
+      STRIPE_API_URL: proxy.url,
+      PAYOUTS: 'connect',
+      STRIPE_CONNECT_WEBHOOK_SECRET,
+      PLATFORM_FEE_BPS: String(FEE_BPS),
+      PLATFORM_FEE_FIXED: `usd:${FEE_FIXED_USD},jpy:40`,
+      PUBLIC_URL: 'https://berth.example.test',
+      LICENSE_STATUS_CACHE_SECONDS: '0',
+    });
+    db = store.app.get(DataSource);
+    acme = await createPublisher(store.url, 'acme');
+    await publishChart(store.url, acme, 'superdb', await simpleChart('superdb', '1.0.0'), TEST_PRICE);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await proxy?.stop();
+    await mock?.stop();
+  });
+
+  it('does not sell a paid chart of a publisher who has not onboarded: 409, and no order', async () => {
+    expect((await payouts()).status).toBe('not_started');
+    const before = await orders();
+    const res = await postCheckout(store.url, {
+      publisher: 'acme',
+      chart: 'superdb',
+      email: 'b@example.test',
+    });
+    expect(res.status).toBe(409);
+    expect(((await json(res)) as { error: { code: string } }).error.code).toBe('publisher_not_payable');
+    expect(await orders()).toBe(before);
+    expect(callsTo('/v1/checkout/sessions')).toHaveLength(0);
+  });
+
+  it('creates one controlled Connect account and a fresh onboarding link each time', async () => {
+    const start = () =>
+      fetch(`${store.url}/v1/publishers/acme/payouts/onboarding`, {
+        method: 'POST',
+        headers: bearer(acme.accessToken),
+      });
+    const first = await start();
+    expect(first.status).toBe(200);
+    expect(((await first.json()) as { url: string }).url).toMatch(/^https:\/\//);
+    expect((await start()).status).toBe(200);
+
+    const accounts = callsTo('/v1/accounts');
+    expect(accounts).toHaveLength(1);
+    expect(accounts[0].params).toMatchObject({
+      'controller[losses][payments]': 'application',
+      'controller[fees][payer]': 'application',
+      'controller[requirement_collection]': 'stripe',
+      'controller[stripe_dashboard][type]': 'express',
+      'capabilities[transfers][requested]': 'true',
+      email: acme.email,
+      'metadata[publisher]': 'acme',
+    });
+    const links = callsTo('/v1/account_links');
+    expect(links).toHaveLength(2);
+    const status = await payouts();
+    accountId = status.accountId as string;
+    expect(accountId).toMatch(/^acct_/);
+    for (const link of links) {
+      expect(link.params).toEqual({
+        account: accountId,
+        type: 'account_onboarding',
+        refresh_url: 'https://berth.example.test/payouts/acme/refresh',
+        return_url: 'https://berth.example.test/payouts/acme/return',
+      });
+    }
+    expect(status.status).toBe('pending');
+  });
+
+  it('the return page re-reads the account from Stripe rather than trusting the redirect', async () => {
+    const before = proxy.calls.length;
+    const res = await fetch(`${store.url}/payouts/acme/return`);
+    expect(res.status).toBe(200);
+    expect(
+      proxy.calls.slice(before).some((c) => c.method === 'GET' && c.path === `/v1/accounts/${accountId}`),
+    ).toBe(true);
+    // The refresh page mints nothing: a link lets whoever opens it enter bank details.
+    const linksBefore = callsTo('/v1/account_links').length;
+    expect((await fetch(`${store.url}/payouts/acme/refresh`)).status).toBe(200);
+    expect(callsTo('/v1/account_links')).toHaveLength(linksBefore);
+  });
+
+  it('applies twenty deliveries of one account.updated once, and then sells', async () => {
+    // Stripe still wants a bank account: not for sale.
+    const pending = await connect(
+      'account.updated',
+      connectAccountObject(accountId, { transfers: 'pending', currentlyDue: ['external_account'] }),
+      accountId,
+    );
+    expect(pending.body.outcome).toBe('applied');
+    expect(await payouts()).toMatchObject({ status: 'pending', currentlyDue: ['external_account'] });
+    expect(
+      (await postCheckout(store.url, { publisher: 'acme', chart: 'superdb', email: 'p@example.test' }))
+        .status,
+    ).toBe(409);
+
+    const payload = connectEvent(
+      'account.updated',
+      connectAccountObject(accountId, { transfers: 'active' }),
+      accountId,
+      { id: 'evt_account_enabled' },
+    );
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const res = await postConnectWebhook(store.url, payload);
+        expect(res.status).toBe(200);
+        return ((await res.json()) as { outcome: string }).outcome;
+      }),
+    );
+    expect(outcomes.filter((o) => o === 'applied')).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(19);
+    expect(await payouts()).toMatchObject({ status: 'enabled', transfers: 'active', currentlyDue: [] });
+    const rows = await db.query(
+      `SELECT count(*)::int AS n FROM connect_event WHERE id = 'evt_account_enabled'`,
+    );
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('opens checkouts as destination charges with the platform fee, recorded on the order', async () => {
+    const c = await startCheckout(store.url, {
+      publisher: 'acme',
+      chart: 'superdb',
+      email: 'fee@example.test',
+    });
+    const sessions = callsTo('/v1/checkout/sessions');
+    expect(sessions.at(-1)?.params).toMatchObject({
+      'payment_intent_data[transfer_data][destination]': accountId,
+      'payment_intent_data[application_fee_amount]': String(expectedFee),
+      'line_items[0][price_data][unit_amount]': String(TEST_PRICE),
+    });
+    expect(sessions.at(-1)?.params['payment_intent_data[on_behalf_of]']).toBeUndefined();
+    const [order] = await db.query(
+      `SELECT transfer_destination, platform_fee_amount, amount FROM "order" WHERE id = $1`,
+      [c.orderId],
+    );
+    expect(order).toEqual({
+      transfer_destination: accountId,
+      platform_fee_amount: expectedFee,
+      amount: TEST_PRICE,
+    });
+  });
+
+  it('refunds reverse the transfer (the fee kept by default) and revoke the license', async () => {
+    const c = await startCheckout(store.url, {
+      publisher: 'acme',
+      chart: 'superdb',
+      email: 'refund@example.test',
+    });
+    const session = checkoutSessionObject(c);
+    const paid = await postWebhook(store.url, stripeEvent('checkout.session.completed', session));
+    expect(((await paid.json()) as { outcome: string }).outcome).toBe('fulfilled');
+    const refund = await fetch(`${store.url}/v1/publishers/acme/orders/${c.orderId}/refund`, {
+      method: 'POST',
+      headers: bearer(acme.accessToken),
+    });
+    expect(refund.status).toBe(202);
+    expect(callsTo('/v1/refunds').at(-1)?.params).toMatchObject({
+      payment_intent: session.payment_intent,
+      reverse_transfer: 'true',
+      refund_application_fee: 'false',
+    });
+    await postWebhook(
+      store.url,
+      stripeEvent(
+        'charge.refunded',
+        refundedChargeObject(session.payment_intent, TEST_PRICE, { metadata: { orderId: c.orderId } }),
+      ),
+    );
+    const [license] = await db.query(`SELECT revoked_at FROM license WHERE order_id = $1`, [c.orderId]);
+    expect(license.revoked_at).toBeInstanceOf(Date);
+  });
+
+  it('stops sales when transfers go inactive or the publisher disconnects, and shows a failed payout', async () => {
+    expect(
+      (
+        await connect(
+          'capability.updated',
+          { id: 'transfers', object: 'capability', account: accountId, status: 'inactive' },
+          accountId,
+        )
+      ).body.outcome,
+    ).toBe('applied');
+    let res = await postCheckout(store.url, {
+      publisher: 'acme',
+      chart: 'superdb',
+      email: 'b2@example.test',
+    });
+    expect(res.status).toBe(409);
+    expect(
+      (
+        await connect(
+          'capability.updated',
+          { id: 'transfers', object: 'capability', account: accountId, status: 'active' },
+          accountId,
+        )
+      ).body.outcome,
+    ).toBe('applied');
+    res = await postCheckout(store.url, { publisher: 'acme', chart: 'superdb', email: 'b3@example.test' });
+    expect(res.status).toBe(201);
+
+    expect(
+      (
+        await connect(
+          'payout.failed',
+          {
+            id: 'po_1',
+            object: 'payout',
+            failure_code: 'account_closed',
+            failure_message: 'The bank account has been closed.',
+          },
+          accountId,
+        )
+      ).body.outcome,
+    ).toBe('applied');
+    const failed = (await payouts()) as PayoutStatus & { payoutFailure: { code: string } | null };
+    expect(failed.payoutFailure?.code).toBe('account_closed');
+
+    expect(
+      (await connect('account.application.deauthorized', { id: 'ca_1', object: 'application' }, accountId))
+        .body.outcome,
+    ).toBe('applied');
+    expect((await payouts()).status).toBe('restricted');
+    res = await postCheckout(store.url, { publisher: 'acme', chart: 'superdb', email: 'b4@example.test' });
+    expect(res.status).toBe(409);
+  });
+
+  it('acknowledges an event for an account it does not know, and refuses a bad signature', async () => {
+    const unknown = await connect(
+      'account.updated',
+      connectAccountObject('acct_someone_else', { transfers: 'active' }),
+      'acct_someone_else',
+    );
+    expect(unknown).toEqual({ status: 200, body: { received: true, outcome: 'ignored' } });
+    const payload = connectEvent(
+      'account.updated',
+      connectAccountObject(accountId, { transfers: 'active' }),
+      accountId,
+    );
+    // Signed with the payments endpoint's secret: the Connect endpoint has its own.
+    const wrong = await postConnectWebhook(store.url, payload, signStripe(payload, STRIPE_WEBHOOK_SECRET));
+    expect(wrong.status).toBe(400);
+    expect(((await json(wrong)) as { error: { code: string } }).error.code).toBe(
+      'connect_webhook_signature_invalid',
+    );
+    const none = await postConnectWebhook(store.url, payload, null);
+    expect(((await json(none)) as { error: { code: string } }).error.code).toBe(
+      'connect_webhook_signature_missing',
+    );
+  });
+});
+
+describe('marketplace payouts without Stripe (local simulation)', () => {
+  let store: InProcessStore;
+  let db: DataSource;
+  let pub: Publisher;
+
+  beforeAll(async () => {
+    store = await startInProcess('postgres', { PAYOUTS: 'connect', PLATFORM_FEE_BPS: '500' });
+    db = store.app.get(DataSource);
+    pub = await createPublisher(store.url, 'localpub');
+    await publishChart(store.url, pub, 'app', await simpleChart('app', '1.0.0'), TEST_PRICE);
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  it('onboards on a local page, then sells with the fee recorded', async () => {
+    const refused = await postCheckout(store.url, {
+      publisher: 'localpub',
+      chart: 'app',
+      email: 'x@example.test',
+    });
+    expect(refused.status).toBe(409);
+    const start = await postJson(
+      `${store.url}/v1/publishers/localpub/payouts/onboarding`,
+      {},
+      bearer(pub.accessToken),
+    );
+    expect(start.status).toBe(200);
+    const { url } = (await start.json()) as { url: string };
+    const path = new URL(url).pathname;
+    expect(path).toMatch(/^\/payouts\/local\/local_acct_[0-9a-f]{24}$/);
+    const page = await fetch(`${store.url}${path}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Finish onboarding');
+    expect((await fetch(`${store.url}${path}/complete`, { method: 'POST' })).status).toBe(200);
+
+    const status = (await (
+      await fetch(`${store.url}/v1/publishers/localpub/payouts`, { headers: bearer(pub.accessToken) })
+    ).json()) as PayoutStatus;
+    expect(status.status).toBe('enabled');
+    const license = await buyLocally(store.url, { publisher: 'localpub', chart: 'app' });
+    const [order] = await db.query(
+      `SELECT status, transfer_destination, platform_fee_amount FROM "order" WHERE id = $1`,
+      [license.orderId],
+    );
+    expect(order).toEqual({
+      status: 'paid',
+      transfer_destination: status.accountId,
+      platform_fee_amount: 245,
+    });
+  });
+
+  it('answers 404 payouts_not_enabled on a store that keeps every sale', async () => {
+    const plain = await startInProcess('postgres');
+    try {
+      const p = await createPublisher(plain.url, 'plainpub');
+      const res = await fetch(`${plain.url}/v1/publishers/plainpub/payouts`, {
+        headers: bearer(p.accessToken),
+      });
+      expect(res.status).toBe(404);
+      expect(((await json(res)) as { error: { code: string } }).error.code).toBe('payouts_not_enabled');
+    } finally {
+      await plain.close();
+    }
+  });
+});
