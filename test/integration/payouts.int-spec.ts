@@ -92,6 +92,9 @@ describe('marketplace payouts with Stripe Connect (stripe-mock)', () => {
     expect(((await json(res)) as { error: { code: string } }).error.code).toBe('publisher_not_payable');
     expect(await orders()).toBe(before);
     expect(callsTo('/v1/checkout/sessions')).toHaveLength(0);
+    const page = await (await fetch(`${store.url}/charts/acme/superdb`)).text();
+    expect(page).toContain('Not on sale yet');
+    expect(page).not.toContain('class="buy"');
   });
 
   it('creates one controlled Connect account and a fresh onboarding link each time', async () => {
@@ -354,6 +357,9 @@ describe('marketplace payouts without Stripe (local simulation)', () => {
       await fetch(`${store.url}/v1/publishers/localpub/payouts`, { headers: bearer(pub.accessToken) })
     ).json()) as PayoutStatus;
     expect(status.status).toBe('enabled');
+    const chartPage = await (await fetch(`${store.url}/charts/localpub/app`)).text();
+    expect(chartPage).toContain('class="buy"');
+    expect(chartPage).not.toContain('Not on sale yet');
     const license = await buyLocally(store.url, { publisher: 'localpub', chart: 'app' });
     const [order] = await db.query(
       `SELECT status, transfer_destination, platform_fee_amount FROM "order" WHERE id = $1`,

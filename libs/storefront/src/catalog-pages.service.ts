@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { PayoutAccounts } from '@berth/payouts';
 import { parse as parseYaml } from 'yaml';
 import {
   PublisherAccessService,
@@ -64,6 +65,8 @@ export interface ChartPageModel {
   schema: { rows: SchemaRow[]; truncated: boolean } | null;
   changes: Map<string, ChangeEntry[]>;
   downloads: ChartDownloads;
+  /** False for a paid chart whose publisher cannot be paid out yet (PAYOUTS=connect): "not on sale yet". */
+  onSale: boolean;
 }
 
 const HOME_NEWEST = 12;
@@ -78,6 +81,7 @@ export class CatalogPages {
     private readonly publishers: PublisherAccessService,
     private readonly downloadStats: DownloadStats,
     private readonly profiles: PublisherProfileService,
+    private readonly payouts: PayoutAccounts,
   ) {}
 
   async home(): Promise<HomePageModel> {
@@ -156,9 +160,10 @@ export class CatalogPages {
     if (!chart || !chart.versions.length) return null;
     const version = opts.version ? chart.versions.find((v) => v.version === opts.version) : chart.versions[0];
     if (!version) return null;
-    const [docs, downloads] = await Promise.all([
+    const [docs, downloads, payable] = await Promise.all([
       this.catalog.versionDocuments(chart.chartId, version.version),
       this.downloadStats.forChart(chart.chartId),
+      chart.price.amount > 0 ? this.payouts.canSell(publisher.id) : true,
     ]);
     if (!docs) return null;
     let compare: ChartPageModel['compare'] = null;
@@ -182,6 +187,7 @@ export class CatalogPages {
       schema: docs.valuesSchema ? schemaRows(docs.valuesSchema) : null,
       changes,
       downloads,
+      onSale: payable,
     };
   }
 

@@ -38,6 +38,17 @@ function InstallBox(props: { ctx: PageContext; m: ChartPageModel; buy?: BuyFormS
       </aside>
     );
   }
+  if (!m.onSale) {
+    return (
+      <aside class="box" aria-labelledby="buy-h">
+        <h2 id="buy-h">Not on sale yet</h2>
+        <p>
+          <Price price={m.chart.price} />
+        </p>
+        <p>The publisher is still setting up payouts: this chart can be bought once they have finished.</p>
+      </aside>
+    );
+  }
   const price = formatMoney(m.chart.price.amount, m.chart.price.currency);
   const covered = m.coverage.covered;
   return (
