@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** Marketplace payouts: publishers' Connect accounts, handled Connect events, and each order's transfer and fee. */
+/** Marketplace payouts: publishers' Connect accounts, handled Connect events, the transfer changes disputes call for, and each order's transfer and fee. */
 export class Payouts1796250000012 implements MigrationInterface {
   name = 'Payouts1796250000012';
 
@@ -11,6 +11,9 @@ export class Payouts1796250000012 implements MigrationInterface {
     await queryRunner.query(
       `CREATE TABLE "connect_event" ("id" character varying(255) NOT NULL, "account" character varying(255) NOT NULL, "type" character varying(100) NOT NULL, "outcome" character varying(32) NOT NULL, "received_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_a8c804ee1e6b2f31e648ba7014a" PRIMARY KEY ("id", "account"))`,
     );
+    await queryRunner.query(
+      `CREATE TABLE "transfer_action" ("order_id" uuid NOT NULL, "dispute_id" character varying(255) NOT NULL, "kind" character varying(8) NOT NULL, "charge_id" character varying(255), "destination" character varying(255) NOT NULL, "amount" integer NOT NULL, "currency" character(3) NOT NULL, "status" character varying(8) NOT NULL DEFAULT 'pending', "attempts" integer NOT NULL DEFAULT '0', "next_attempt_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "last_error" character varying(200), "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "done_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "PK_a04f2ace524eff6517b050e8867" PRIMARY KEY ("order_id", "dispute_id", "kind"))`,
+    );
     await queryRunner.query(`ALTER TABLE "order" ADD "transfer_destination" character varying(255)`);
     await queryRunner.query(`ALTER TABLE "order" ADD "platform_fee_amount" integer`);
   }
@@ -18,6 +21,7 @@ export class Payouts1796250000012 implements MigrationInterface {
   public async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`ALTER TABLE "order" DROP COLUMN "platform_fee_amount"`);
     await queryRunner.query(`ALTER TABLE "order" DROP COLUMN "transfer_destination"`);
+    await queryRunner.query(`DROP TABLE "transfer_action"`);
     await queryRunner.query(`DROP TABLE "connect_event"`);
     await queryRunner.query(`DROP TABLE "payout_account"`);
   }

@@ -1,3 +1,4 @@
+import { TransferActions } from '@berth/payouts';
 import { DataSource } from 'typeorm';
 import { createPublisher, json, Publisher, publishChart, postJson, bearer } from '../support/api';
 import { simpleChart } from '../support/charts';
@@ -6,6 +7,7 @@ import { InProcessStore, startInProcess } from '../support/in-process';
 import {
   checkoutSessionObject,
   connectAccountObject,
+  disputeObject,
   connectEvent,
   postConnectWebhook,
   postWebhook,
@@ -236,6 +238,76 @@ describe('marketplace payouts with Stripe Connect (stripe-mock)', () => {
     );
     const [license] = await db.query(`SELECT revoked_at FROM license WHERE order_id = $1`, [c.orderId]);
     expect(license.revoked_at).toBeInstanceOf(Date);
+  });
+
+  it('a dispute takes the transfer back; won, it is sent again; lost, the reversal stays and the license goes', async () => {
+    const paid = async (email: string) => {
+      const c = await startCheckout(store.url, { publisher: 'acme', chart: 'superdb', email });
+      const session = checkoutSessionObject(c);
+      await postWebhook(store.url, stripeEvent('checkout.session.completed', session));
+      return { orderId: c.orderId, pi: session.payment_intent };
+    };
+    const license = async (orderId: string) =>
+      (await db.query(`SELECT suspended_at, revoked_at FROM license WHERE order_id = $1`, [orderId]))[0] as {
+        suspended_at: Date | null;
+        revoked_at: Date | null;
+      };
+    // The webhook starts the queued changes itself; one may be in flight (row-locked) on that run.
+    const settle = async () => {
+      let pending: Array<{ kind: string; last_error: string | null }> = [];
+      for (let i = 0; i < 50; i++) {
+        await store.app.get(TransferActions).runDue();
+        pending = await db.query(`SELECT kind, last_error FROM transfer_action WHERE status <> 'done'`);
+        if (!pending.length) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(pending).toEqual([]);
+    };
+    const dispute = (pi: string, status: string, charge: string, type = 'charge.dispute.created') =>
+      postWebhook(store.url, stripeEvent(type, disputeObject(pi, status, { charge, amount: 1500 })));
+
+    const won = await paid('won@example.test');
+    const lost = await paid('lost@example.test');
+    for (const [charge, transfer] of [
+      ['ch_won', 'tr_won'],
+      ['ch_lost', 'tr_lost'],
+    ])
+      proxy.answer(`/v1/charges/${charge}`, {
+        id: charge,
+        object: 'charge',
+        transfer,
+        amount: TEST_PRICE,
+        currency: 'usd',
+      });
+
+    expect((await dispute(won.pi, 'needs_response', 'ch_won')).status).toBe(200);
+    expect((await dispute(lost.pi, 'needs_response', 'ch_lost')).status).toBe(200);
+    await settle();
+    for (const t of ['tr_won', 'tr_lost']) {
+      const reversals = callsTo(`/v1/transfers/${t}/reversals`);
+      expect(reversals).toHaveLength(1);
+      expect(reversals[0].params).toMatchObject({ amount: '1500' });
+    }
+    expect((await license(won.orderId)).suspended_at).toBeInstanceOf(Date);
+
+    const transfersBefore = callsTo('/v1/transfers').length;
+    await dispute(won.pi, 'won', 'ch_won', 'charge.dispute.closed');
+    await dispute(lost.pi, 'lost', 'ch_lost', 'charge.dispute.closed');
+    // A repeated delivery of the won dispute queues nothing more.
+    await dispute(won.pi, 'won', 'ch_won', 'charge.dispute.closed');
+    await settle();
+    const restored = callsTo('/v1/transfers').slice(transfersBefore);
+    expect(restored).toHaveLength(1);
+    expect(restored[0].params).toMatchObject({
+      amount: '1500',
+      currency: 'usd',
+      destination: accountId,
+      source_transaction: 'ch_won',
+      'metadata[orderId]': won.orderId,
+    });
+    expect(await license(won.orderId)).toMatchObject({ suspended_at: null, revoked_at: null });
+    expect((await license(lost.orderId)).revoked_at).toBeInstanceOf(Date);
+    expect(callsTo('/v1/transfers/tr_lost/reversals')).toHaveLength(1);
   });
 
   it('stops sales when transfers go inactive or the publisher disconnects, and shows a failed payout', async () => {

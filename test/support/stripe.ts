@@ -223,10 +223,15 @@ export interface RecordedStripeCall {
  * A loopback proxy in front of stripe-mock that keeps every request: stripe-mock checks each call's shape
  * against Stripe's OpenAPI document but answers fixtures, so the parameters are asserted from here.
  */
-export async function recordingStripeProxy(
-  target: string,
-): Promise<{ url: string; calls: RecordedStripeCall[]; stop(): Promise<void> }> {
+export async function recordingStripeProxy(target: string): Promise<{
+  url: string;
+  calls: RecordedStripeCall[];
+  /** Answers `GET path` with `object` instead of stripe-mock's fixture (which has, say, no transfer on a charge). */
+  answer(path: string, object: Record<string, unknown>): void;
+  stop(): Promise<void>;
+}> {
   const calls: RecordedStripeCall[] = [];
+  const answers = new Map<string, Record<string, unknown>>();
   const upstream = new URL(target);
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -238,6 +243,12 @@ export async function recordingStripeProxy(
         path: (req.url ?? '').split('?')[0],
         params: Object.fromEntries(new URLSearchParams(body.toString('utf8'))),
       });
+      const answer = req.method === 'GET' ? answers.get((req.url ?? '').split('?')[0]) : undefined;
+      if (answer) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer));
+        return;
+      }
       const forward = request(
         {
           host: upstream.hostname,
@@ -260,6 +271,7 @@ export async function recordingStripeProxy(
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
+    answer: (path, object) => void answers.set(path, object),
     stop: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

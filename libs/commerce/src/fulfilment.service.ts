@@ -1,7 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ChartQueryService } from '@berth/catalog';
 import { LicenseService, newestStable } from '@berth/licensing';
+import { APP_CONFIG, AppConfig } from '@berth/config';
+import { returnedRows } from '@berth/database';
 import { MailOutbox } from '@berth/mail';
+import { TransferActions } from '@berth/payouts';
 import { DataSource, EntityManager } from 'typeorm';
 import { OrderEntity, PaymentDisputeEntity, PaymentRefundEntity, WebhookEventEntity } from './entities';
 import { PaymentEvent } from './payment-provider';
@@ -56,6 +59,8 @@ export class FulfilmentService {
     private readonly licenses: LicenseService,
     private readonly charts: ChartQueryService,
     private readonly mail: MailOutbox,
+    private readonly transfers: TransferActions,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async handle(provider: string, event: PaymentEvent): Promise<EventOutcome> {
@@ -89,6 +94,14 @@ export class FulfilmentService {
     // Invalidated inside the transaction too, but a read between that and the commit could re-cache the old state.
     this.licenses.forgetCachedStatus();
     this.logger.log({ msg: 'payment event', provider, type: event.type, eventId: event.id, outcome });
+    // A dispute may have queued a transfer change: carry it out now rather than at the next round.
+    if (event.type === 'dispute.created' || event.type === 'dispute.closed') {
+      void this.transfers
+        .runDue()
+        .catch((e: unknown) =>
+          this.logger.warn({ msg: 'transfer changes failed', err: (e as Error).message }),
+        );
+    }
     return outcome;
   }
 
@@ -214,8 +227,41 @@ export class FulfilmentService {
     const stale = changed.length === 0;
     const order = await this.lockOrderByPayment(m, e.paymentRef);
     if (!order) return stale ? 'stale_dispute_event' : 'unknown_order';
+    if (!stale) await this.queueTransferChange(m, order, e, closing ? status : null);
     const outcome = await this.applyDisputes(m, order, await this.disputeState(m, e.paymentRef));
     return stale ? 'stale_dispute_event' : outcome;
+  }
+
+  /**
+   * A destination charge's dispute (DISPUTE_REVERSE_TRANSFER): the platform carries it, so an opened dispute
+   * takes the disputed amount back from the publisher, and a won one sends it again; a lost one keeps the
+   * reversal. Queued here, carried out after the commit (`TransferActions`).
+   */
+  private async queueTransferChange(
+    m: EntityManager,
+    order: OrderEntity,
+    e: Extract<PaymentEvent, { type: 'dispute.created' | 'dispute.closed' }>,
+    closedAs: string | null,
+  ): Promise<void> {
+    if (!order.transferDestination || !this.config.payouts.disputeReverseTransfer) return;
+    const change = {
+      orderId: order.id,
+      disputeId: e.disputeId ?? e.id,
+      chargeId: e.chargeId,
+      destination: order.transferDestination,
+      amount: Math.min(e.amount ?? order.amount, order.amount),
+      currency: order.currency,
+    };
+    if (closedAs === null) {
+      await this.transfers.queue(m, { ...change, kind: 'reverse' });
+      return;
+    }
+    if (!DISPUTE_STATUSES_KEPT.has(closedAs)) return;
+    const reversed = await m.query(
+      `SELECT 1 FROM transfer_action WHERE order_id = $1 AND dispute_id = $2 AND kind = 'reverse'`,
+      [order.id, change.disputeId],
+    );
+    if (returnedRows(reversed).length) await this.transfers.queue(m, { ...change, kind: 'restore' });
   }
 
   /** Sets a fulfilled order and its license from the disputes on its payment. */

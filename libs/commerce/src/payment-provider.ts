@@ -58,6 +58,9 @@ export type PaymentEvent =
       disputeId: string | null;
       paymentRef: string | null;
       status: string;
+      /** The disputed charge and amount (smallest unit): what a destination charge's transfer gives back. */
+      chargeId: string | null;
+      amount: number | null;
     }
   | { type: 'ignored'; id: string; originalType: string };
 

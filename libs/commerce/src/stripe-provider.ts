@@ -141,6 +141,8 @@ export class StripePaymentProvider implements PaymentProvider {
           disputeId: str(o.id),
           paymentRef: str(o.payment_intent),
           status: String(o.status ?? ''),
+          chargeId: str(o.charge),
+          amount: typeof o.amount === 'number' ? o.amount : null,
         };
       default:
         return { type: 'ignored', id: event.id, originalType: event.type };

@@ -241,6 +241,14 @@ export class EnvironmentVariables {
   @IsBoolean()
   REFUND_PLATFORM_FEE = false;
 
+  /**
+   * When a buyer disputes a destination charge, take the disputed amount back from the publisher's account
+   * (the platform carries the dispute: `losses.payments=application`); a won dispute sends it again.
+   */
+  @Transform(toBool)
+  @IsBoolean()
+  DISPUTE_REVERSE_TRANSFER = true;
+
   /** Charges are made on behalf of the publisher (their statement descriptor and country settle the charge). */
   @Transform(toBool)
   @IsBoolean()
@@ -534,6 +542,7 @@ export interface AppConfig {
     /** Fixed fee per lowercase currency code, in the currency's smallest unit. */
     feeFixed: Record<string, number>;
     refundPlatformFee: boolean;
+    disputeReverseTransfer: boolean;
     onBehalfOf: boolean;
     /** Set when PAYOUTS=connect with Stripe. */
     connectWebhookSecret?: string;
@@ -734,6 +743,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
           }),
       ),
       refundPlatformFee: vars.REFUND_PLATFORM_FEE,
+      disputeReverseTransfer: vars.DISPUTE_REVERSE_TRANSFER,
       onBehalfOf: vars.STRIPE_CONNECT_ON_BEHALF_OF,
       connectWebhookSecret: vars.STRIPE_CONNECT_WEBHOOK_SECRET,
     },

@@ -48,6 +48,19 @@ export interface ConnectProvider {
   retrieve(accountId: string): Promise<AccountState | null>;
   /** Verifies the signature over the raw body and parses the event; throws a 400 DomainError otherwise. */
   parseEvent(rawBody: Buffer, signature: string | undefined): ConnectEvent;
+  /** Takes `amount` of a destination charge's transfer back from the account (idempotent by `key`). */
+  reverseTransfer(t: TransferChange): Promise<void>;
+  /** Sends `amount` to the account again (a won dispute), from the charge's funds (idempotent by `key`). */
+  restoreTransfer(t: TransferChange): Promise<void>;
+}
+
+export interface TransferChange {
+  key: string;
+  chargeId: string | null;
+  destination: string;
+  amount: number;
+  currency: string;
+  metadata: Record<string, string>;
 }
 
 export const CONNECT_PROVIDER = Symbol('CONNECT_PROVIDER');

@@ -75,4 +75,53 @@ export class ConnectEventEntity {
   receivedAt: Date;
 }
 
-export const PAYOUTS_ENTITIES = [PayoutAccountEntity, ConnectEventEntity];
+/**
+ * A transfer change a dispute calls for, written in the transaction of the dispute event and carried out
+ * after it commits by `TransferActions` (never inside the dispute's own transaction): `reverse` takes the
+ * disputed amount back from the publisher when a dispute opens, `restore` sends it again when the dispute
+ * is won. One of each per dispute; retried with backoff until Stripe takes it.
+ */
+@Entity('transfer_action')
+export class TransferActionEntity {
+  @PrimaryColumn({ name: 'order_id', type: 'uuid' })
+  orderId: string;
+
+  @PrimaryColumn({ name: 'dispute_id', type: 'varchar', length: 255 })
+  disputeId: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 8 })
+  kind: 'reverse' | 'restore';
+
+  /** The charge whose transfer is reversed (`ch_…`), as the dispute names it. */
+  @Column({ name: 'charge_id', type: 'varchar', length: 255, nullable: true })
+  chargeId: string | null;
+
+  @Column({ type: 'varchar', length: 255 })
+  destination: string;
+
+  @Column({ type: 'integer' })
+  amount: number;
+
+  @Column({ type: 'char', length: 3 })
+  currency: string;
+
+  @Column({ type: 'varchar', length: 8, default: 'pending' })
+  status: 'pending' | 'done';
+
+  @Column({ type: 'integer', default: 0 })
+  attempts: number;
+
+  @Column({ name: 'next_attempt_at', type: 'timestamptz', default: () => 'now()' })
+  nextAttemptAt: Date;
+
+  @Column({ name: 'last_error', type: 'varchar', length: 200, nullable: true })
+  lastError: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'done_at', type: 'timestamptz', nullable: true })
+  doneAt: Date | null;
+}
+
+export const PAYOUTS_ENTITIES = [PayoutAccountEntity, ConnectEventEntity, TransferActionEntity];

@@ -8,3 +8,4 @@ export type { ConnectOutcome } from './connect-events';
 export { platformFee, minorUnitDigits } from './fees';
 export type { FeePolicy } from './fees';
 export { stripeClient } from './stripe-client';
+export { TransferActions } from './transfer-actions';

@@ -28,6 +28,11 @@ export class LocalConnectProvider implements ConnectProvider {
     return null;
   }
 
+  /** No money moved, so none moves back: the action is recorded as done. */
+  async reverseTransfer(): Promise<void> {}
+
+  async restoreTransfer(): Promise<void> {}
+
   parseEvent(): ConnectEvent {
     throw PayoutsErrors.ConnectWebhooksNotConfigured();
   }

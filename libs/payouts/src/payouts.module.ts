@@ -5,6 +5,7 @@ import { ConnectEvents } from './connect-events';
 import { LocalConnectProvider } from './local-connect-provider';
 import { PayoutAccounts } from './payout-accounts';
 import { StripeConnectProvider } from './stripe-connect-provider';
+import { TransferActions } from './transfer-actions';
 
 @Module({
   providers: [
@@ -30,7 +31,8 @@ import { StripeConnectProvider } from './stripe-connect-provider';
     },
     PayoutAccounts,
     ConnectEvents,
+    TransferActions,
   ],
-  exports: [PayoutAccounts, ConnectEvents],
+  exports: [PayoutAccounts, ConnectEvents, TransferActions],
 })
 export class PayoutsModule {}

@@ -1,6 +1,12 @@
 import type Stripe from 'stripe';
 import type { TransfersCapability } from './entities';
-import type { AccountState, ConnectEvent, ConnectProvider, NewAccount } from './connect-provider';
+import type {
+  AccountState,
+  ConnectEvent,
+  ConnectProvider,
+  NewAccount,
+  TransferChange,
+} from './connect-provider';
 import { PayoutsErrors } from './errors';
 import { stripeClient } from './stripe-client';
 
@@ -118,6 +124,32 @@ export class StripeConnectProvider implements ConnectProvider {
       default:
         return { ...base, type: 'ignored', originalType: event.type };
     }
+  }
+
+  async reverseTransfer(t: TransferChange): Promise<void> {
+    if (!t.chargeId) throw new Error('the dispute names no charge');
+    const charge = await this.stripe.charges.retrieve(t.chargeId);
+    const transfer = typeof charge.transfer === 'string' ? charge.transfer : charge.transfer?.id;
+    if (!transfer) throw new Error('the charge has no transfer');
+    await this.stripe.transfers.createReversal(
+      transfer,
+      { amount: t.amount, metadata: t.metadata },
+      { idempotencyKey: t.key },
+    );
+  }
+
+  async restoreTransfer(t: TransferChange): Promise<void> {
+    await this.stripe.transfers.create(
+      {
+        amount: t.amount,
+        currency: t.currency,
+        destination: t.destination,
+        metadata: t.metadata,
+        // Paid from the charge's funds, so it does not wait on the platform's available balance.
+        ...(t.chargeId ? { source_transaction: t.chargeId } : {}),
+      },
+      { idempotencyKey: t.key },
+    );
   }
 
   private async call<T>(request: () => Promise<T>): Promise<T> {
