@@ -395,7 +395,11 @@ describe('marketplace payouts without Stripe (local simulation)', () => {
   let pub: Publisher;
 
   beforeAll(async () => {
-    store = await startInProcess('postgres', { PAYOUTS: 'connect', PLATFORM_FEE_BPS: '500' });
+    store = await startInProcess('postgres', {
+      PAYOUTS: 'connect',
+      PLATFORM_FEE_BPS: '500',
+      OPERATOR_EMAILS: 'someone@example.test, OPS@example.test',
+    });
     db = store.app.get(DataSource);
     pub = await createPublisher(store.url, 'localpub');
     await publishChart(store.url, pub, 'app', await simpleChart('app', '1.0.0'), TEST_PRICE);
@@ -442,6 +446,57 @@ describe('marketplace payouts without Stripe (local simulation)', () => {
       transfer_destination: status.accountId,
       platform_fee_amount: 245,
     });
+  });
+
+  it("lets an operator override a publisher's fee and see sales, fees and disputes per publisher", async () => {
+    const ops = await createPublisher(store.url, 'ops');
+    const report = (token?: string) =>
+      fetch(`${store.url}/v1/operator/marketplace`, { headers: token ? bearer(token) : {} });
+    expect((await report()).status).toBe(401);
+    const refused = await report(pub.accessToken);
+    expect(refused.status).toBe(403);
+    expect(((await json(refused)) as { error: { code: string } }).error.code).toBe('operator_required');
+    const apiToken = await report(ops.apiToken);
+    expect(apiToken.status).toBe(403);
+
+    const fee = (body: unknown, token = ops.accessToken) =>
+      fetch(`${store.url}/v1/operator/publishers/localpub/platform-fee`, {
+        method: body === null ? 'DELETE' : 'PUT',
+        headers: { ...bearer(token), 'content-type': 'application/json' },
+        ...(body === null ? {} : { body: JSON.stringify(body) }),
+      });
+    expect((await fee({ bps: 2000, fixed: { usd: 100 } }, pub.accessToken)).status).toBe(403);
+    expect((await fee({ bps: 20000, fixed: {} })).status).toBe(400);
+    expect((await fee({ bps: 100, fixed: { USD: 5 } })).status).toBe(400);
+    expect((await fee({ bps: 2000, fixed: { usd: 100 } })).status).toBe(204);
+    const license = await buyLocally(store.url, { publisher: 'localpub', chart: 'app' });
+    const [order] = await db.query(`SELECT platform_fee_amount FROM "order" WHERE id = $1`, [
+      license.orderId,
+    ]);
+    expect(order.platform_fee_amount).toBe(Math.round(TEST_PRICE * 0.2) + 100);
+
+    const res = await report(ops.accessToken);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { rows: Array<Record<string, unknown>>; exposure: unknown[] };
+    expect(body.rows).toEqual([
+      {
+        publisher: 'localpub',
+        currency: 'usd',
+        sales: 2,
+        gross: 2 * TEST_PRICE,
+        platformFees: 245 + Math.round(TEST_PRICE * 0.2) + 100,
+        refunded: 0,
+        openDisputes: 0,
+        disputedAmount: 0,
+      },
+    ]);
+    expect(body.exposure).toEqual([]);
+
+    expect((await fee(null)).status).toBe(204);
+    const view = (await (
+      await fetch(`${store.url}/v1/publishers/localpub/payouts`, { headers: bearer(pub.accessToken) })
+    ).json()) as { feeBps: number; feeFixed: Record<string, number> };
+    expect(view).toMatchObject({ feeBps: 500, feeFixed: {} });
   });
 
   it('answers 404 payouts_not_enabled on a store that keeps every sale', async () => {

@@ -41,6 +41,7 @@ import { ChartMuseumController } from './http/chartmuseum.controller';
 import { CheckoutController } from './http/checkout.controller';
 import { ConnectWebhookController, PayoutsController } from './http/payouts.controller';
 import { PayoutPagesController } from './http/payout-pages.controller';
+import { OperatorController } from './http/operator.controller';
 import { CheckoutPagesController } from './http/checkout-pages.controller';
 import { LicensesController } from './http/licenses.controller';
 import { OrderReportsController } from './http/order-reports.controller';
@@ -111,6 +112,7 @@ export class AppModule {
         PayoutsController,
         ConnectWebhookController,
         PayoutPagesController,
+        OperatorController,
       ],
       providers: [
         AccountClosure,

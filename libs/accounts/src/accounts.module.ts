@@ -6,6 +6,7 @@ import { ConsoleSessions } from './console-sessions';
 import { AccountRegistrationService } from './account-registration.service';
 import { ApiTokenService } from './api-token.service';
 import { LoginThrottle } from './login-throttle';
+import { Operators } from './operators';
 import { PasswordHasher } from './password-hasher';
 import { PublisherAccessService } from './publisher-access.service';
 import { PublisherProfileService } from './publisher-profile.service';
@@ -21,6 +22,7 @@ import { UnconfirmedAccountSweeper } from './unconfirmed-account.sweeper';
     ApiTokenService,
     ConsoleSessions,
     LoginThrottle,
+    Operators,
     PasswordHasher,
     PublisherAccessService,
     PublisherProfileService,
@@ -33,6 +35,7 @@ import { UnconfirmedAccountSweeper } from './unconfirmed-account.sweeper';
     AccountRegistrationService,
     ApiTokenService,
     ConsoleSessions,
+    Operators,
     PasswordHasher,
     PublisherAccessService,
     PublisherProfileService,

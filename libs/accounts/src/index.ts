@@ -36,3 +36,4 @@ export type { PasswordHasherStats } from './password-hasher';
 export { UnconfirmedAccountSweeper, UNCONFIRMED_ACCOUNT_DAYS } from './unconfirmed-account.sweeper';
 export { ConsoleSessions, CONSOLE_SESSION_HOURS } from './console-sessions';
 export type { OpenedConsoleSession } from './console-sessions';
+export { Operators } from './operators';

@@ -18,6 +18,7 @@ import { StripePaymentProvider } from './stripe-provider';
 import { OrderRefunds } from './order-refunds';
 import { CustomerTimeline } from './customer-timeline';
 import { LicenseMailResend } from './license-resend';
+import { MarketplaceReport } from './marketplace-report';
 
 @Module({
   imports: [AccountsModule, AnalyticsModule, CatalogModule, LicensingModule, MailModule, PayoutsModule],
@@ -44,6 +45,7 @@ import { LicenseMailResend } from './license-resend';
     OrderRefunds,
     CustomerTimeline,
     LicenseMailResend,
+    MarketplaceReport,
   ],
   exports: [
     CheckoutService,
@@ -56,6 +58,7 @@ import { LicenseMailResend } from './license-resend';
     LicenseMailResend,
     PAYMENT_PROVIDER,
     PayoutsModule,
+    MarketplaceReport,
   ],
 })
 export class CommerceModule {}

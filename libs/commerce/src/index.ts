@@ -21,3 +21,5 @@ export { LICENSE_MAIL, LICENSE_MAIL_AGAIN, LicenseMail, coverageSentence } from 
 export { LicenseMailResend, LICENSE_MAIL_INTERVAL_SECONDS } from './license-resend';
 export { CustomerTimeline, TIMELINE_EVENT_TYPES, MAX_TIMELINE_EVENTS } from './customer-timeline';
 export type { CustomerTimelineView, TimelineEvent, TimelineEventType } from './customer-timeline';
+export { MarketplaceReport } from './marketplace-report';
+export type { MarketplaceReportResult, MarketplaceRow } from './marketplace-report';

@@ -208,6 +208,11 @@ export class EnvironmentVariables {
   @IsBoolean()
   ALLOW_LOCAL_PAYMENTS = false;
 
+  /** Accounts (by e-mail, comma-separated) that may use the operator routes (`/v1/operator/…`). */
+  @IsOptional()
+  @IsString()
+  OPERATOR_EMAILS?: string;
+
   /**
    * `connect`: a marketplace. Each publisher is paid out through Stripe Connect (destination charges) and
    * the store keeps a platform fee. `none`: every sale lands in the operator's account.
@@ -536,6 +541,8 @@ export interface AppConfig {
     | { provider: 'stripe'; stripeSecretKey: string; stripeWebhookSecret: string; stripeApiUrl?: string }
     | { provider: 'local' }
   ) & { checkoutExpirySeconds: number };
+  /** Canonical e-mails of the store's operators (OPERATOR_EMAILS). */
+  operatorEmails: string[];
   payouts: {
     mode: 'none' | 'connect';
     feeBps: number;
@@ -730,6 +737,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
           checkoutExpirySeconds: vars.CHECKOUT_EXPIRY_SECONDS,
         }
       : { provider: 'local' as const, checkoutExpirySeconds: vars.CHECKOUT_EXPIRY_SECONDS },
+    operatorEmails: (vars.OPERATOR_EMAILS ?? '')
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean),
     payouts: {
       mode: vars.PAYOUTS,
       feeBps: vars.PLATFORM_FEE_BPS,

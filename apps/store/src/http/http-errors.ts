@@ -21,6 +21,8 @@ export enum HttpErrorCode {
   MultipartInvalid = 'multipart_invalid',
   UploadsBusy = 'uploads_busy',
   OwnerRequired = 'owner_required',
+  /** 403: an operator route (`/v1/operator/…`) for an account OPERATOR_EMAILS does not name. */
+  OperatorRequired = 'operator_required',
   TooManyAuthFailures = 'too_many_auth_failures',
   TooManySignups = 'too_many_signups',
   TooManyCheckouts = 'too_many_checkouts',
@@ -92,6 +94,7 @@ export const HttpErrors = defineErrors(HttpErrorCode, {
     retryAfterSeconds: 2,
   },
   OwnerRequired: { kind: ErrorKind.Forbidden, message: 'Only the publisher owner, logged in, can do this.' },
+  OperatorRequired: { kind: ErrorKind.Forbidden, message: "Only the store's operators can do this." },
   TooManyAuthFailures: {
     kind: ErrorKind.RateLimited,
     message: (_retryAfterSeconds: number) => 'Too many failed authentication attempts; retry later.',

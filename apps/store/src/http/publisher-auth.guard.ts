@@ -5,6 +5,7 @@ import {
   AccountsErrors,
   ApiTokenScope,
   credentialFromAuthorization,
+  Operators,
   PublisherAccessService,
   PublisherPrincipal,
   SessionService,
@@ -29,6 +30,14 @@ export const PublisherRoute = (scope: Requirement) => SetMetadata(SCOPE, scope);
  */
 export const AccountRoute = () => SetMetadata(ACCOUNT, true);
 
+const OPERATOR = 'berth:operator-route';
+
+/**
+ * Marks a route of the store's operator (`/v1/operator/…`): a live access token (never an API token) of
+ * an account OPERATOR_EMAILS names; any other account is 403 `operator_required`.
+ */
+export const OperatorRoute = () => SetMetadata(OPERATOR, true);
+
 /** The account id the guard authenticated for an AccountRoute. */
 export const CurrentAccount = createParamDecorator(
   (_: unknown, ctx: ExecutionContext): string =>
@@ -47,15 +56,18 @@ export class PublisherAuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly access: PublisherAccessService,
     private readonly sessions: SessionService,
+    private readonly operators: Operators,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
-    if (this.reflector.get<boolean | undefined>(ACCOUNT, ctx.getHandler())) {
+    const operator = this.reflector.get<boolean | undefined>(OPERATOR, ctx.getHandler());
+    if (operator || this.reflector.get<boolean | undefined>(ACCOUNT, ctx.getHandler())) {
       const req = ctx.switchToHttp().getRequest<Request & { accountId?: string }>();
       const credential = credentialFromAuthorization(req.headers.authorization);
       if (!credential) throw AccountsErrors.AuthRequired();
       if (credential.startsWith(API_TOKEN_PREFIX)) throw HttpErrors.OwnerRequired();
       req.accountId = await this.sessions.authenticate(credential);
+      if (operator && !(await this.operators.isOperator(req.accountId))) throw HttpErrors.OperatorRequired();
       return true;
     }
     const requirement = this.reflector.get<Requirement | undefined>(SCOPE, ctx.getHandler());
