@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { createPublisher, json, Publisher, publishChart, postJson, bearer } from '../support/api';
 import { simpleChart } from '../support/charts';
 import { buyLocally, postCheckout, startCheckout } from '../support/checkout';
+import { consoleForm, consoleGet, consoleSignIn } from '../support/console';
 import { InProcessStore, startInProcess } from '../support/in-process';
 import {
   checkoutSessionObject,
@@ -148,6 +149,30 @@ describe('marketplace payouts with Stripe Connect (stripe-mock)', () => {
     const linksBefore = callsTo('/v1/account_links').length;
     expect((await fetch(`${store.url}/payouts/acme/refresh`)).status).toBe(200);
     expect(callsTo('/v1/account_links')).toHaveLength(linksBefore);
+  });
+
+  it('the console shows the payout state and its button mints a link at the click, same-origin only', async () => {
+    const cookie = await consoleSignIn(store, acme);
+    const page = await consoleGet(store, '/console/acme/payouts', cookie);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const shown = (await payouts()).status;
+    expect(html).toContain(`data-status="${shown}"`);
+    expect(html).toContain('Open the Stripe dashboard');
+    const links = callsTo('/v1/account_links').length;
+    const go = await consoleForm(store, '/console/acme/payouts/onboarding', cookie);
+    expect(go.status).toBe(303);
+    expect(go.headers.get('location')).toMatch(/^https:\/\//);
+    expect(callsTo('/v1/account_links')).toHaveLength(links + 1);
+    const forged = await consoleForm(
+      store,
+      '/console/acme/payouts/onboarding',
+      cookie,
+      {},
+      { origin: 'https://evil.example' },
+    );
+    expect(forged.status).toBe(403);
+    expect(callsTo('/v1/account_links')).toHaveLength(links + 1);
   });
 
   it('applies twenty deliveries of one account.updated once, and then sells', async () => {

@@ -42,6 +42,7 @@ import { CheckoutController } from './http/checkout.controller';
 import { ConnectWebhookController, PayoutsController } from './http/payouts.controller';
 import { PayoutPagesController } from './http/payout-pages.controller';
 import { OperatorController } from './http/operator.controller';
+import { ConsolePayoutsController } from './http/console/console-payouts.controller';
 import { CheckoutPagesController } from './http/checkout-pages.controller';
 import { LicensesController } from './http/licenses.controller';
 import { OrderReportsController } from './http/order-reports.controller';
@@ -113,6 +114,7 @@ export class AppModule {
         ConnectWebhookController,
         PayoutPagesController,
         OperatorController,
+        ConsolePayoutsController,
       ],
       providers: [
         AccountClosure,

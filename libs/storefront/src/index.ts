@@ -49,3 +49,4 @@ export type {
   ConsoleGrantForm,
   ConsoleTimelineRow,
 } from './console/sales';
+export type { ConsolePayoutState } from './console/payouts';

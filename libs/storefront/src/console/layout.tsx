@@ -8,6 +8,7 @@ export const CONSOLE_SECTIONS = [
   ['licenses', 'Licenses'],
   ['customers', 'Customers'],
   ['analytics', 'Analytics'],
+  ['payouts', 'Payouts'],
   ['tokens', 'API tokens'],
   ['audit', 'Audit log'],
   ['profile', 'Profile'],

@@ -4,6 +4,7 @@ import { ChartPage } from '../pages/chart';
 import { ChartPageModel } from '../catalog-pages.service';
 import { ConsoleChartPage, ConsoleChartsPage } from './charts';
 import { ConsoleAnalyticsPage, ConsoleAuditPage, ConsoleProfilePage, ConsoleTokensPage } from './admin';
+import { ConsolePayoutsPage } from './payouts';
 import { ConsoleCustomersPage, ConsoleGrantedPage, ConsoleLicensesPage, ConsoleOrdersPage } from './sales';
 import { ConsoleCheckMailPage, ConsoleHomePage, ConsoleSignInPage, ConsoleSignUpPage } from './layout';
 
@@ -32,6 +33,8 @@ export const consoleHtml = {
     renderPage(h(ConsoleCustomersPage, { ctx, ...p })),
   tokens: (ctx: PageContext, p: Props<typeof ConsoleTokensPage>) =>
     renderPage(h(ConsoleTokensPage, { ctx, ...p })),
+  payouts: (ctx: PageContext, p: Props<typeof ConsolePayoutsPage>) =>
+    renderPage(h(ConsolePayoutsPage, { ctx, ...p })),
   analytics: (ctx: PageContext, p: Props<typeof ConsoleAnalyticsPage>) =>
     renderPage(h(ConsoleAnalyticsPage, { ctx, ...p })),
   audit: (ctx: PageContext, p: Props<typeof ConsoleAuditPage>) =>

@@ -9,11 +9,12 @@ import { ConfirmSignInPage, KeyShown, LinkSentPage, MyLicenseRow, MyLicensesPage
 
 /**
  * The pages' policy: nothing inline, scripts, styles and images from the store itself (images also from
- * https, for chart icons and README images), forms post to the store (and continue to Stripe Checkout).
+ * https, for chart icons and README images), forms post to the store (and continue to Stripe Checkout,
+ * or to Stripe Connect's onboarding and dashboard from the console's payouts page).
  */
 export const PAGE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https:; " +
-  "form-action 'self' https://checkout.stripe.com; frame-ancestors 'none'; base-uri 'none'";
+  "form-action 'self' https://checkout.stripe.com https://connect.stripe.com; frame-ancestors 'none'; base-uri 'none'";
 
 /** Every page as a complete HTML document. */
 export const pageHtml = {
