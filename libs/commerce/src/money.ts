@@ -1,32 +1,4 @@
-/**
- * Stripe's minor units: most currencies have two decimals, these none (an amount of 500 JPY is 500) and
- * these three (https://docs.stripe.com/currencies#zero-decimal). ISK, HUF and TWD stay two-decimal in
- * Stripe's API even where the currency has no fractional unit in practice.
- */
-const ZERO_DECIMAL = new Set([
-  'bif',
-  'clp',
-  'djf',
-  'gnf',
-  'jpy',
-  'kmf',
-  'krw',
-  'mga',
-  'pyg',
-  'rwf',
-  'ugx',
-  'vnd',
-  'vuv',
-  'xaf',
-  'xof',
-  'xpf',
-]);
-const THREE_DECIMAL = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd']);
-
-function decimalsOf(currency: string): number {
-  const c = currency.toLowerCase();
-  return ZERO_DECIMAL.has(c) ? 0 : THREE_DECIMAL.has(c) ? 3 : 2;
-}
+import { minorUnitDigits as decimalsOf } from '@berth/common';
 
 /** `12.50`, `500`: an amount in minor units as a decimal number of the currency's major unit. */
 export function decimalAmount(amount: number, currency: string): string {

@@ -3,3 +3,4 @@ export * from './errors';
 export * from './page-cursor';
 export * from './error-catalog';
 export { SignedLinkIds } from './signed-links';
+export { minorUnitDigits } from './currency';

@@ -1,4 +1,5 @@
-import { minorUnitDigits, platformFee } from './fees';
+import { minorUnitDigits } from '@berth/common';
+import { platformFee } from './fees';
 
 describe('platformFee', () => {
   it('takes basis points of a two-decimal price, rounded half up, plus the fixed fee', () => {

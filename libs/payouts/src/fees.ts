@@ -1,36 +1,4 @@
-/**
- * Currencies Stripe charges in whole units (no minor unit). Amounts in them are counted in those units.
- * https://docs.stripe.com/currencies#zero-decimal
- */
-const ZERO_DECIMAL = new Set([
-  'bif',
-  'clp',
-  'djf',
-  'gnf',
-  'jpy',
-  'kmf',
-  'krw',
-  'mga',
-  'pyg',
-  'rwf',
-  'ugx',
-  'vnd',
-  'vuv',
-  'xaf',
-  'xof',
-  'xpf',
-]);
-
-/**
- * Three-decimal currencies: amounts are in thousandths, and Stripe takes only those that end in 0 (it
- * settles them in hundredths), so a fee in them is rounded to a multiple of ten.
- */
-const THREE_DECIMAL = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd']);
-
-export function minorUnitDigits(currency: string): 0 | 2 | 3 {
-  const c = currency.toLowerCase();
-  return ZERO_DECIMAL.has(c) ? 0 : THREE_DECIMAL.has(c) ? 3 : 2;
-}
+import { minorUnitDigits } from '@berth/common';
 
 /** What the store takes from one sale: a share in basis points plus a fixed amount per currency. */
 export interface FeePolicy {
@@ -40,6 +8,9 @@ export interface FeePolicy {
 }
 
 /**
+ * Three-decimal currencies' amounts are in thousandths, and Stripe takes only those that end in 0 (it
+ * settles them in hundredths), so a fee in them is rounded to a multiple of ten.
+ *
  * The platform fee for a sale of `amount` (smallest unit of `currency`): `bps` of the amount, rounded half
  * up to a whole unit Stripe accepts, plus the currency's fixed fee, never more than the amount itself.
  * Integer arithmetic only, so no sale is ever off by a float's rounding.

@@ -5,7 +5,7 @@ export { PayoutAccounts } from './payout-accounts';
 export type { PayoutStatus, PayoutView, SaleRoute } from './payout-accounts';
 export { ConnectEvents } from './connect-events';
 export type { ConnectOutcome } from './connect-events';
-export { platformFee, minorUnitDigits } from './fees';
+export { platformFee } from './fees';
 export type { FeePolicy } from './fees';
 export { stripeClient } from './stripe-client';
 export { TransferActions } from './transfer-actions';
