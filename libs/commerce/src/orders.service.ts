@@ -12,6 +12,8 @@ export interface OrderView {
   provider: string;
   status: OrderStatus;
   refundedAmount: number;
+  /** PAYOUTS=connect: the platform's fee kept from this sale; null when the store keeps the whole sale. */
+  platformFeeAmount: number | null;
   createdAt: Date;
   paidAt: Date | null;
   expiresAt: Date | null;
@@ -75,6 +77,7 @@ export class OrdersService {
         provider: o.provider,
         status: o.status,
         refundedAmount: o.refundedAmount,
+        platformFeeAmount: o.platformFeeAmount,
         createdAt: o.createdAt,
         paidAt: o.paidAt,
         expiresAt: o.expiresAt,

@@ -359,6 +359,13 @@ export class OrderDto {
   @ApiProperty() provider: string;
   @ApiProperty() status: string;
   @ApiProperty() refundedAmount: number;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description:
+      "PAYOUTS=connect: the platform's fee kept from this sale (the rest is transferred to the publisher).",
+  })
+  platformFeeAmount: number | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) paidAt: string | null;
   @ApiPropertyOptional({
