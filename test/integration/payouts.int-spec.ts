@@ -453,6 +453,11 @@ describe('marketplace payouts without Stripe (local simulation)', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('Finish onboarding');
     expect((await fetch(`${store.url}${path}/complete`, { method: 'POST' })).status).toBe(200);
+    // A publisher named like the local pages still gets its return page.
+    await createPublisher(store.url, 'local');
+    const back = await fetch(`${store.url}/payouts/local/return`);
+    expect(back.status).toBe(200);
+    expect(await back.text()).toContain('Back from Stripe');
 
     const status = (await (
       await fetch(`${store.url}/v1/publishers/localpub/payouts`, { headers: bearer(pub.accessToken) })

@@ -53,6 +53,8 @@ export const RESERVED_SLUGS = new Set([
   'charts',
   'licenses',
   'orders',
+  'payouts',
+  'operator',
   'security',
   'support',
   'help',

@@ -31,40 +31,7 @@ export class PayoutPagesController {
     sendPage(req, res, status, pageHtml.message(this.ctx, title, text));
   }
 
-  @Get('local/:accountId')
-  @ApiOperation({ summary: 'Local payouts only: the onboarding page (HTML)' })
-  @ApiProduces('text/html')
-  @ApiResponse({ status: 200, description: 'The "finish onboarding" button.' })
-  localPage(@Param('accountId') accountId: string, @Req() req: Request, @Res() res: Response): void {
-    this.payouts.assertEnabled();
-    if (!/^local_acct_[0-9a-f]{24}$/.test(accountId)) {
-      return this.message(req, res, 404, 'Not found', 'This link does not match any payout account.');
-    }
-    sendPage(
-      req,
-      res,
-      200,
-      pageHtml.localOnboarding(this.ctx, `${this.ctx.basePath}/payouts/local/${accountId}/complete`),
-    );
-  }
-
-  @Post('local/:accountId/complete')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Local payouts only: finish onboarding; the publisher becomes payable' })
-  @ApiResponse({ status: 200, description: 'A page that says so.' })
-  @ApiResponse({ status: 404, description: 'payout_account_not_found' })
-  async completeLocal(@Param('accountId') accountId: string, @Req() req: Request, @Res() res: Response) {
-    this.payouts.assertEnabled();
-    await this.payouts.completeLocalOnboarding(accountId);
-    this.message(
-      req,
-      res,
-      200,
-      'Payouts are set up',
-      'Your paid charts are for sale. Back to the console to see your payout state.',
-    );
-  }
-
+  // Declared before the local pages: a publisher named `local` has /payouts/local/return too.
   @Get(':slug/return')
   @ApiOperation({
     summary: "Stripe onboarding's return_url: re-reads the account, then points to the console (HTML)",
@@ -98,6 +65,40 @@ export class PayoutPagesController {
       200,
       'This onboarding link has expired',
       'Onboarding links work once and for a few minutes. Sign in to the console and choose "Continue payout onboarding" for a fresh one.',
+    );
+  }
+
+  @Get('local/:accountId')
+  @ApiOperation({ summary: 'Local payouts only: the onboarding page (HTML)' })
+  @ApiProduces('text/html')
+  @ApiResponse({ status: 200, description: 'The "finish onboarding" button.' })
+  localPage(@Param('accountId') accountId: string, @Req() req: Request, @Res() res: Response): void {
+    this.payouts.assertEnabled();
+    if (!/^local_acct_[0-9a-f]{24}$/.test(accountId)) {
+      return this.message(req, res, 404, 'Not found', 'This link does not match any payout account.');
+    }
+    sendPage(
+      req,
+      res,
+      200,
+      pageHtml.localOnboarding(this.ctx, `${this.ctx.basePath}/payouts/local/${accountId}/complete`),
+    );
+  }
+
+  @Post('local/:accountId/complete')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Local payouts only: finish onboarding; the publisher becomes payable' })
+  @ApiResponse({ status: 200, description: 'A page that says so.' })
+  @ApiResponse({ status: 404, description: 'payout_account_not_found' })
+  async completeLocal(@Param('accountId') accountId: string, @Req() req: Request, @Res() res: Response) {
+    this.payouts.assertEnabled();
+    await this.payouts.completeLocalOnboarding(accountId);
+    this.message(
+      req,
+      res,
+      200,
+      'Payouts are set up',
+      'Your paid charts are for sale. Back to the console to see your payout state.',
     );
   }
 }
