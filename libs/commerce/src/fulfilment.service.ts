@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ChartQueryService } from '@berth/catalog';
 import { LicenseService, newestStable } from '@berth/licensing';
 import { APP_CONFIG, AppConfig } from '@berth/config';
-import { returnedRows } from '@berth/database';
 import { MailOutbox } from '@berth/mail';
 import { TransferActions } from '@berth/payouts';
 import { DataSource, EntityManager } from 'typeorm';
@@ -256,12 +255,7 @@ export class FulfilmentService {
       await this.transfers.queue(m, { ...change, kind: 'reverse' });
       return;
     }
-    if (!DISPUTE_STATUSES_KEPT.has(closedAs)) return;
-    const reversed = await m.query(
-      `SELECT 1 FROM transfer_action WHERE order_id = $1 AND dispute_id = $2 AND kind = 'reverse'`,
-      [order.id, change.disputeId],
-    );
-    if (returnedRows(reversed).length) await this.transfers.queue(m, { ...change, kind: 'restore' });
+    if (DISPUTE_STATUSES_KEPT.has(closedAs)) await this.transfers.queue(m, { ...change, kind: 'restore' });
   }
 
   /** Sets a fulfilled order and its license from the disputes on its payment. */

@@ -45,12 +45,18 @@ export class TransferActions implements OnApplicationBootstrap, OnApplicationShu
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Records a change in the caller's transaction; a second one for the same dispute and kind is a no-op. */
+  /**
+   * Records a change in the caller's transaction; a second one for the same dispute and kind is a no-op,
+   * and so is a `restore` of a dispute whose transfer was never reversed.
+   */
   async queue(m: EntityManager, change: QueuedTransferChange): Promise<boolean> {
     const rows = returnedRows(
       await m.query(
         `INSERT INTO transfer_action (order_id, dispute_id, kind, charge_id, destination, amount, currency)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING order_id`,
+         SELECT $1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::varchar, $6::int, $7::char(3)
+          WHERE $3::varchar = 'reverse' OR EXISTS (
+            SELECT 1 FROM transfer_action WHERE order_id = $1::uuid AND dispute_id = $2::varchar AND kind = 'reverse')
+         ON CONFLICT DO NOTHING RETURNING order_id`,
         [
           change.orderId,
           change.disputeId,
