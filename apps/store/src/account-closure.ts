@@ -3,6 +3,7 @@ import { AccountClosureService, AccountsErrors, SessionService } from '@berth/ac
 import { PublisherCatalogRemoval } from '@berth/catalog';
 import { OrdersService } from '@berth/commerce';
 import { LicenseService } from '@berth/licensing';
+import { PayoutAccounts } from '@berth/payouts';
 import { PublisherRegistryRemoval } from '@berth/registry';
 import { DataSource } from 'typeorm';
 import { PublisherLogos } from './publisher-logos';
@@ -11,7 +12,9 @@ import { PublisherLogos } from './publisher-logos';
  * Closing an account, composed here because it spans contexts that do not know each other: accounts
  * (the account, its publishers and API tokens), licensing (sold licenses still in force refuse it;
  * complimentary ones are revoked) and catalog (charts, versions and listings go; their archives are left
- * to the orphan sweeper), registry (repositories, manifests, tags, blob records; the bytes likewise). One transaction: it all happens, or nothing does. Orders stay, as records.
+ * to the orphan sweeper), registry (repositories, manifests, tags, blob records; the bytes likewise) and
+ * payouts (the payout account row; the Stripe account stays with its balance). One transaction: it all
+ * happens, or nothing does. Orders stay, as records.
  */
 @Injectable()
 export class AccountClosure {
@@ -24,6 +27,7 @@ export class AccountClosure {
     private readonly orders: OrdersService,
     private readonly logos: PublisherLogos,
     private readonly registry: PublisherRegistryRemoval,
+    private readonly payouts: PayoutAccounts,
   ) {}
 
   async close(accountId: string, password: string, clientKey: string): Promise<void> {
@@ -41,6 +45,7 @@ export class AccountClosure {
         await this.licenses.revoke({ publisherId: p.id }, 'publisher_deleted', m);
         charts.set(p.id, await this.catalog.removeAll(m, p.id));
         await this.registry.removeAll(m, p.id, p.slug);
+        await this.payouts.forget(m, p.id);
       }
       await this.accounts.remove(m, accountId, publishers);
       return { publishers, charts };

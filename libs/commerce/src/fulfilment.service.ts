@@ -243,12 +243,15 @@ export class FulfilmentService {
     closedAs: string | null,
   ): Promise<void> {
     if (!order.transferDestination || !this.config.payouts.disputeReverseTransfer) return;
+    // A refund with reverse_transfer already took its part back: only the rest of the transfer can go.
+    const amount = Math.min(e.amount ?? order.amount, order.amount - order.refundedAmount);
+    if (closedAs === null && amount <= 0) return;
     const change = {
       orderId: order.id,
       disputeId: e.disputeId ?? e.id,
       chargeId: e.chargeId,
       destination: order.transferDestination,
-      amount: Math.min(e.amount ?? order.amount, order.amount),
+      amount,
       currency: order.currency,
     };
     if (closedAs === null) {

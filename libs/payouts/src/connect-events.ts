@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { returnedRows } from '@berth/database';
 import { DataSource, EntityManager } from 'typeorm';
 import { CONNECT_PROVIDER, ConnectEvent, ConnectProvider } from './connect-provider';
-import { PayoutAccounts } from './payout-accounts';
+import { PayoutAccounts, RETURNING_SLUG } from './payout-accounts';
 
 export type ConnectOutcome = 'applied' | 'unchanged' | 'duplicate' | 'ignored';
 
@@ -63,24 +63,26 @@ export class ConnectEvents {
           : 'unchanged';
       case 'capability.updated': {
         if (event.capability !== 'transfers') return 'ignored';
-        const rows = returnedRows(
+        const rows = returnedRows<{ slug: string | null }>(
           await m.query(
             `UPDATE payout_account SET transfers_capability = $2, updated_at = now()
              WHERE account_id = $1 AND transfers_capability <> $2 AND (state_as_of IS NULL OR state_as_of <= $3)
-             RETURNING publisher_id`,
+             RETURNING ${RETURNING_SLUG}`,
             [event.account, event.status, event.created],
           ),
         );
+        await this.accounts.saleGateMoved(m, rows);
         return rows.length ? 'applied' : 'unchanged';
       }
       case 'account.application.deauthorized': {
-        const rows = returnedRows(
+        const rows = returnedRows<{ slug: string | null }>(
           await m.query(
             `UPDATE payout_account SET deauthorized_at = $2, updated_at = now()
-             WHERE account_id = $1 AND deauthorized_at IS NULL RETURNING publisher_id`,
+             WHERE account_id = $1 AND deauthorized_at IS NULL RETURNING ${RETURNING_SLUG}`,
             [event.account, event.created],
           ),
         );
+        await this.accounts.saleGateMoved(m, rows);
         return rows.length ? 'applied' : 'unchanged';
       }
       case 'payout.failed':

@@ -2,7 +2,7 @@ export { PayoutsModule } from './payouts.module';
 export { PAYOUTS_ENTITIES } from './entities';
 export { PayoutsErrorCode, PayoutsErrors } from './errors';
 export { PayoutAccounts } from './payout-accounts';
-export type { PayoutStatus, PayoutView, SaleRoute } from './payout-accounts';
+export type { PayoutOverviewRow, PayoutStatus, PayoutView, SaleRoute } from './payout-accounts';
 export { ConnectEvents } from './connect-events';
 export type { ConnectOutcome } from './connect-events';
 export { platformFee } from './fees';

@@ -1,11 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@berth/config';
-import { returnedRows } from '@berth/database';
+import { ChangeFeed, returnedRows } from '@berth/database';
 import { DataSource, EntityManager } from 'typeorm';
 import { AccountState, CONNECT_PROVIDER, ConnectProvider } from './connect-provider';
 import { PayoutAccountEntity } from './entities';
 import { PayoutsErrors } from './errors';
 import { FeePolicy, platformFee } from './fees';
+
+/** What an UPDATE of payout_account returns so that `saleGateMoved` can announce it. */
+export const RETURNING_SLUG = `(SELECT slug FROM publisher WHERE id = payout_account.publisher_id) AS slug`;
 
 export type PayoutStatus = 'not_started' | 'pending' | 'enabled' | 'restricted';
 
@@ -21,6 +24,15 @@ export interface PayoutView {
   fee: FeePolicy & { override: boolean };
 }
 
+/** One publisher in the operator's list: its payout state and the fee its sales pay. */
+export interface PayoutOverviewRow {
+  slug: string;
+  displayName: string;
+  status: PayoutStatus;
+  currentlyDue: number;
+  fee: FeePolicy & { override: boolean };
+}
+
 /** Where a paid sale goes under PAYOUTS=connect: the transfer's destination and the fee the store keeps. */
 export interface SaleRoute {
   destination: string;
@@ -28,15 +40,26 @@ export interface SaleRoute {
   onBehalfOf: boolean;
 }
 
-/** Transfers can reach the account: the one gate for selling a paid chart of this publisher. */
-function payable(a: PayoutAccountEntity | null): a is PayoutAccountEntity & { accountId: string } {
-  return !!a?.accountId && a.transfersCapability === 'active' && !a.deauthorizedAt;
+/**
+ * Transfers can reach the account: the one gate for selling a paid chart of this publisher. With
+ * `on_behalf_of` the account is also the merchant of record, so it must be able to take charges too.
+ */
+function payable(
+  a: PayoutAccountEntity | null,
+  onBehalfOf: boolean,
+): a is PayoutAccountEntity & { accountId: string } {
+  return (
+    !!a?.accountId &&
+    a.transfersCapability === 'active' &&
+    !a.deauthorizedAt &&
+    (!onBehalfOf || a.chargesEnabled)
+  );
 }
 
-function statusOf(a: PayoutAccountEntity | null): PayoutStatus {
+function statusOf(a: PayoutAccountEntity | null, onBehalfOf: boolean): PayoutStatus {
   if (!a?.accountId) return 'not_started';
   if (a.deauthorizedAt) return 'restricted';
-  if (payable(a)) return a.payoutsEnabled ? 'enabled' : 'restricted';
+  if (payable(a, onBehalfOf)) return a.payoutsEnabled ? 'enabled' : 'restricted';
   // Stripe switched transfers off and wants nothing more: held for review, not waiting on the publisher.
   if (a.transfersCapability === 'inactive' && a.currentlyDue.length === 0 && a.stateAsOf) return 'restricted';
   return 'pending';
@@ -53,7 +76,16 @@ export class PayoutAccounts {
     private readonly dataSource: DataSource,
     @Inject(CONNECT_PROVIDER) private readonly provider: ConnectProvider,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly feed: ChangeFeed,
   ) {}
+
+  /**
+   * Rows whose sale gate may have moved (`RETURNING` the publisher's slug): every replica drops its
+   * rendered pages, which say "not on sale yet" or show the buy form, when the transaction commits.
+   */
+  async saleGateMoved(m: EntityManager, rows: Array<{ slug: string | null }>): Promise<void> {
+    for (const { slug } of rows) if (slug) await this.feed.publish('publishers', slug, m);
+  }
 
   get enabled(): boolean {
     return this.config.payouts.mode === 'connect';
@@ -67,7 +99,7 @@ export class PayoutAccounts {
     this.assertEnabled();
     const a = await this.find(publisherId);
     return {
-      status: statusOf(a),
+      status: statusOf(a, this.config.payouts.onBehalfOf),
       accountId: a?.accountId ?? null,
       chargesEnabled: a?.chargesEnabled ?? false,
       payoutsEnabled: a?.payoutsEnabled ?? false,
@@ -77,6 +109,46 @@ export class PayoutAccounts {
       payoutFailure: a?.payoutFailure ?? null,
       fee: { ...this.feePolicy(a), override: a?.feeBps !== null && a?.feeBps !== undefined },
     };
+  }
+
+  /**
+   * Every publisher's payout state and fee for the operator, by slug, `limit` at a time after `after`
+   * (a publisher that never started onboarding is `not_started` with the store's fee).
+   */
+  async overview(page: { after?: string; limit: number }): Promise<PayoutOverviewRow[]> {
+    this.assertEnabled();
+    const rows = (await this.dataSource.query(
+      `SELECT p.slug, p.display_name, a.publisher_id AS has_row, a.account_id, a.charges_enabled,
+              a.payouts_enabled, a.transfers_capability, a.currently_due, a.deauthorized_at, a.fee_bps,
+              a.fee_fixed, a.state_as_of
+         FROM publisher p LEFT JOIN payout_account a ON a.publisher_id = p.id
+        WHERE p.slug > $1
+        ORDER BY p.slug LIMIT $2`,
+      [page.after ?? '', page.limit],
+    )) as Array<Record<string, unknown>>;
+    return rows.map((r) => {
+      const a =
+        r.has_row === null
+          ? null
+          : this.dataSource.getRepository(PayoutAccountEntity).create({
+              accountId: r.account_id as string | null,
+              chargesEnabled: r.charges_enabled as boolean,
+              payoutsEnabled: r.payouts_enabled as boolean,
+              transfersCapability: r.transfers_capability as PayoutAccountEntity['transfersCapability'],
+              currentlyDue: r.currently_due as string[],
+              deauthorizedAt: r.deauthorized_at as Date | null,
+              feeBps: r.fee_bps as number | null,
+              feeFixed: r.fee_fixed as Record<string, number> | null,
+              stateAsOf: r.state_as_of as Date | null,
+            });
+      return {
+        slug: String(r.slug),
+        displayName: String(r.display_name),
+        status: statusOf(a, this.config.payouts.onBehalfOf),
+        currentlyDue: a?.currentlyDue.length ?? 0,
+        fee: this.feeOf(a),
+      };
+    });
   }
 
   /** "Start / continue onboarding": creates the account on first use, then always a fresh link. */
@@ -118,14 +190,14 @@ export class PayoutAccounts {
    * accounts (not ours, or a publisher since closed) change nothing.
    */
   async apply(m: EntityManager, accountId: string, state: AccountState, asOf: Date): Promise<boolean> {
-    const rows = returnedRows(
+    const rows = returnedRows<{ slug: string | null }>(
       await m.query(
         `UPDATE payout_account SET charges_enabled = $2, payouts_enabled = $3, transfers_capability = $4,
            currently_due = $5::jsonb, state_as_of = $6, updated_at = now()
          WHERE account_id = $1 AND (state_as_of IS NULL OR state_as_of <= $6)
            AND (charges_enabled, payouts_enabled, transfers_capability, currently_due)
                IS DISTINCT FROM ($2, $3, $4::varchar, $5::jsonb)
-         RETURNING publisher_id`,
+         RETURNING ${RETURNING_SLUG}`,
         [
           accountId,
           state.chargesEnabled,
@@ -136,6 +208,7 @@ export class PayoutAccounts {
         ],
       ),
     );
+    await this.saleGateMoved(m, rows);
     return rows.length > 0;
   }
 
@@ -152,6 +225,15 @@ export class PayoutAccounts {
       { chargesEnabled: true, payoutsEnabled: true, transfers: 'active', currentlyDue: [] },
       new Date(),
     );
+  }
+
+  /**
+   * A publisher's account is closing (inside its transaction): Berth forgets the payout account, so its
+   * events are ignored from now on and a new publisher of the same name starts afresh. The Stripe account
+   * itself stays: its balance still pays out, and orders already paid keep their transfer for refunds.
+   */
+  async forget(m: EntityManager, publisherId: string): Promise<void> {
+    await m.query(`DELETE FROM payout_account WHERE publisher_id = $1`, [publisherId]);
   }
 
   /** An operator's fee for one publisher; null clears it (the store's settings apply again). */
@@ -171,7 +253,7 @@ export class PayoutAccounts {
   async routeSale(publisherId: string, amount: number, currency: string): Promise<SaleRoute | null> {
     if (!this.enabled) return null;
     const a = await this.find(publisherId);
-    if (!payable(a)) throw PayoutsErrors.PublisherNotPayable();
+    if (!payable(a, this.config.payouts.onBehalfOf)) throw PayoutsErrors.PublisherNotPayable();
     return {
       destination: a.accountId,
       applicationFeeAmount: platformFee(amount, currency, this.feePolicy(a)),
@@ -181,7 +263,11 @@ export class PayoutAccounts {
 
   /** Whether a paid chart of this publisher can be bought now (always, under PAYOUTS=none). */
   async canSell(publisherId: string): Promise<boolean> {
-    return !this.enabled || payable(await this.find(publisherId));
+    return !this.enabled || payable(await this.find(publisherId), this.config.payouts.onBehalfOf);
+  }
+
+  private feeOf(a: PayoutAccountEntity | null): FeePolicy & { override: boolean } {
+    return { ...this.feePolicy(a), override: a !== null && a.feeBps !== null };
   }
 
   private feePolicy(a: PayoutAccountEntity | null): FeePolicy {

@@ -47,15 +47,18 @@ export class TransferActions implements OnApplicationBootstrap, OnApplicationShu
 
   /**
    * Records a change in the caller's transaction; a second one for the same dispute and kind is a no-op,
-   * and so is a `restore` of a dispute whose transfer was never reversed.
+   * and so is a `restore` of a dispute whose transfer was never reversed. A restore sends back exactly what
+   * its reversal took, whatever the amount the closing event carries.
    */
   async queue(m: EntityManager, change: QueuedTransferChange): Promise<boolean> {
     const rows = returnedRows(
       await m.query(
         `INSERT INTO transfer_action (order_id, dispute_id, kind, charge_id, destination, amount, currency)
-         SELECT $1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::varchar, $6::int, $7::char(3)
-          WHERE $3::varchar = 'reverse' OR EXISTS (
-            SELECT 1 FROM transfer_action WHERE order_id = $1::uuid AND dispute_id = $2::varchar AND kind = 'reverse')
+         SELECT $1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::varchar, coalesce(r.amount, $6::int), $7::char(3)
+           FROM (SELECT 1) AS one
+           LEFT JOIN transfer_action r
+             ON r.order_id = $1::uuid AND r.dispute_id = $2::varchar AND r.kind = 'reverse'
+          WHERE $3::varchar = 'reverse' OR r.order_id IS NOT NULL
          ON CONFLICT DO NOTHING RETURNING order_id`,
         [
           change.orderId,
