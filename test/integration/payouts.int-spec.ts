@@ -5,6 +5,7 @@ import { simpleChart } from '../support/charts';
 import { buyLocally, postCheckout, startCheckout } from '../support/checkout';
 import { consoleForm, consoleGet, consoleSignIn } from '../support/console';
 import { InProcessStore, startInProcess } from '../support/in-process';
+import { waitFor } from '../support/wait';
 import {
   checkoutSessionObject,
   connectAccountObject,
@@ -19,7 +20,6 @@ import {
   STRIPE_CONNECT_WEBHOOK_SECRET,
   STRIPE_TEST_KEY,
   STRIPE_WEBHOOK_SECRET,
-  StripeMock,
   stripeEvent,
   TEST_PRICE,
 } from '../support/stripe';
@@ -37,8 +37,35 @@ const expectedFee = Math.floor((TEST_PRICE * FEE_BPS + 5000) / 10000) + FEE_FIXE
 
 type PayoutStatus = { status: string; accountId: string | null; transfers: string; currentlyDue: string[] };
 
+/** A store with PAYOUTS=connect on the real SDK, talking to stripe-mock through a recording proxy. */
+async function connectStore(env: Record<string, string>) {
+  const mock = await startStripeMock();
+  const proxy = await recordingStripeProxy(mock.url);
+  const store = await startInProcess('postgres', {
+    STRIPE_SECRET_KEY: STRIPE_TEST_KEY,
+    STRIPE_WEBHOOK_SECRET,
+    STRIPE_API_URL: proxy.url,
+    PAYOUTS: 'connect',
+    STRIPE_CONNECT_WEBHOOK_SECRET,
+    PLATFORM_FEE_BPS: String(FEE_BPS),
+    PUBLIC_URL: 'https://berth.example.test',
+    ...env,
+  });
+  return {
+    store,
+    proxy,
+    /** The POSTs the store made to one Stripe path, in order. */
+    callsTo: (path: string) => proxy.calls.filter((c) => c.method === 'POST' && c.path === path),
+    async close() {
+      await store.close();
+      await proxy.stop();
+      await mock.stop();
+    },
+  };
+}
+
 describe('marketplace payouts with Stripe Connect (stripe-mock)', () => {
-  let mock: StripeMock;
+  let connected: Awaited<ReturnType<typeof connectStore>>;
   let proxy: Awaited<ReturnType<typeof recordingStripeProxy>>;
   let store: InProcessStore;
   let db: DataSource;
@@ -57,30 +84,20 @@ describe('marketplace payouts with Stripe Connect (stripe-mock)', () => {
     return { status: res.status, body: (await json(res)) as { outcome?: string; error?: { code: string } } };
   };
   const orders = () => db.query(`SELECT count(*)::int AS n FROM "order"`).then((r) => r[0].n as number);
-  const callsTo = (path: string) => proxy.calls.filter((c) => c.method === 'POST' && c.path === path);
+  const callsTo = (path: string) => connected.callsTo(path);
 
   beforeAll(async () => {
-    mock = await startStripeMock();
-    proxy = await recordingStripeProxy(mock.url);
-    store = await startInProcess('postgres', {
-      STRIPE_SECRET_KEY: STRIPE_TEST_KEY,
-      STRIPE_WEBHOOK_SECRET,
-      STRIPE_API_URL: proxy.url,
-      PAYOUTS: 'connect',
-      STRIPE_CONNECT_WEBHOOK_SECRET,
-      PLATFORM_FEE_BPS: String(FEE_BPS),
+    connected = await connectStore({
       PLATFORM_FEE_FIXED: `usd:${FEE_FIXED_USD},jpy:40`,
-      PUBLIC_URL: 'https://berth.example.test',
       LICENSE_STATUS_CACHE_SECONDS: '0',
     });
+    ({ store, proxy } = connected);
     db = store.app.get(DataSource);
     acme = await createPublisher(store.url, 'acme');
     await publishChart(store.url, acme, 'superdb', await simpleChart('superdb', '1.0.0'), TEST_PRICE);
   });
   afterAll(async () => {
-    await store?.close();
-    await proxy?.stop();
-    await mock?.stop();
+    await connected?.close();
   });
 
   it('does not sell a paid chart of a publisher who has not onboarded: 409, and no order', async () => {
@@ -189,6 +206,9 @@ describe('marketplace payouts with Stripe Connect (stripe-mock)', () => {
         .status,
     ).toBe(409);
 
+    const chartPage = async () => (await fetch(`${store.url}/charts/acme/superdb`)).text();
+    expect(await chartPage()).toContain('Not on sale yet');
+
     const payload = connectEvent(
       'account.updated',
       connectAccountObject(accountId, { transfers: 'active' }),
@@ -205,6 +225,8 @@ describe('marketplace payouts with Stripe Connect (stripe-mock)', () => {
     expect(outcomes.filter((o) => o === 'applied')).toHaveLength(1);
     expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(19);
     expect(await payouts()).toMatchObject({ status: 'enabled', transfers: 'active', currentlyDue: [] });
+    // The page rendered a moment ago is dropped on the change (well before its 10 s lifetime ends).
+    await waitFor(async () => (await chartPage()).includes('class="buy"'), 'the chart page to go on sale');
     const rows = await db.query(
       `SELECT count(*)::int AS n FROM connect_event WHERE id = 'evt_account_enabled'`,
     );
@@ -333,6 +355,37 @@ describe('marketplace payouts with Stripe Connect (stripe-mock)', () => {
     expect(await license(won.orderId)).toMatchObject({ suspended_at: null, revoked_at: null });
     expect((await license(lost.orderId)).revoked_at).toBeInstanceOf(Date);
     expect(callsTo('/v1/transfers/tr_lost/reversals')).toHaveLength(1);
+
+    // Partly refunded first (that refund took its share of the transfer back): a dispute of the whole
+    // charge reverses only the rest, and a win sends back exactly what was reversed.
+    const part = await paid('part@example.test');
+    const refunded = refundedChargeObject(part.pi, 1000, { metadata: { orderId: part.orderId } });
+    expect((await postWebhook(store.url, stripeEvent('charge.refunded', refunded))).status).toBe(200);
+    proxy.answer('/v1/charges/ch_part', {
+      id: 'ch_part',
+      object: 'charge',
+      transfer: 'tr_part',
+      amount: TEST_PRICE,
+      currency: 'usd',
+    });
+    const whole = (status: string, type: string) =>
+      postWebhook(
+        store.url,
+        stripeEvent(type, disputeObject(part.pi, status, { charge: 'ch_part', amount: TEST_PRICE })),
+      );
+    expect((await whole('needs_response', 'charge.dispute.created')).status).toBe(200);
+    await settle();
+    expect(callsTo('/v1/transfers/tr_part/reversals').map((c) => c.params.amount)).toEqual([
+      String(TEST_PRICE - 1000),
+    ]);
+    const beforeWin = callsTo('/v1/transfers').length;
+    expect((await whole('won', 'charge.dispute.closed')).status).toBe(200);
+    await settle();
+    expect(
+      callsTo('/v1/transfers')
+        .slice(beforeWin)
+        .map((c) => c.params.amount),
+    ).toEqual([String(TEST_PRICE - 1000)]);
   });
 
   it('stops sales when transfers go inactive or the publisher disconnects, and shows a failed payout', async () => {
@@ -396,6 +449,9 @@ describe('marketplace payouts with Stripe Connect (stripe-mock)', () => {
       'acct_someone_else',
     );
     expect(unknown).toEqual({ status: 200, body: { received: true, outcome: 'ignored' } });
+    const chartPage = async () => (await fetch(`${store.url}/charts/acme/superdb`)).text();
+    expect(await chartPage()).toContain('Not on sale yet');
+
     const payload = connectEvent(
       'account.updated',
       connectAccountObject(accountId, { transfers: 'active' }),
@@ -411,6 +467,85 @@ describe('marketplace payouts with Stripe Connect (stripe-mock)', () => {
     expect(((await json(none)) as { error: { code: string } }).error.code).toBe(
       'connect_webhook_signature_missing',
     );
+    // Neither refusal recorded the event: the same payload, properly signed, is handled as new.
+    const { id } = JSON.parse(payload) as { id: string };
+    expect((await db.query(`SELECT count(*)::int AS n FROM connect_event WHERE id = $1`, [id]))[0].n).toBe(0);
+    const good = await postConnectWebhook(store.url, payload);
+    expect(good.status).toBe(200);
+    expect(((await good.json()) as { outcome: string }).outcome).not.toBe('duplicate');
+  });
+});
+
+describe('marketplace payouts on behalf of the publisher, the fee given back on refunds (stripe-mock)', () => {
+  let connected: Awaited<ReturnType<typeof connectStore>>;
+  let store: InProcessStore;
+  let seller: Publisher;
+  const callsTo = (path: string) => connected.callsTo(path);
+  const accountUpdated = (account: string, state: Parameters<typeof connectAccountObject>[1]) =>
+    postConnectWebhook(
+      store.url,
+      connectEvent('account.updated', connectAccountObject(account, state), account),
+    );
+
+  beforeAll(async () => {
+    connected = await connectStore({ STRIPE_CONNECT_ON_BEHALF_OF: 'true', REFUND_PLATFORM_FEE: 'true' });
+    store = connected.store;
+    seller = await createPublisher(store.url, 'obo');
+    await publishChart(store.url, seller, 'tool', await simpleChart('tool', '1.0.0'), TEST_PRICE);
+  });
+  afterAll(async () => {
+    await connected?.close();
+  });
+
+  it('asks for card payments, sells only once the account takes charges, and charges on its behalf', async () => {
+    const start = await postJson(
+      `${store.url}/v1/publishers/obo/payouts/onboarding`,
+      {},
+      bearer(seller.accessToken),
+    );
+    expect(start.status).toBe(200);
+    expect(callsTo('/v1/accounts').at(-1)?.params).toMatchObject({
+      'capabilities[transfers][requested]': 'true',
+      'capabilities[card_payments][requested]': 'true',
+    });
+    const { accountId } = (await (
+      await fetch(`${store.url}/v1/publishers/obo/payouts`, { headers: bearer(seller.accessToken) })
+    ).json()) as { accountId: string };
+
+    // Transfers work but the account cannot take charges yet: as merchant of record it cannot sell.
+    expect((await accountUpdated(accountId, { transfers: 'active', chargesEnabled: false })).status).toBe(
+      200,
+    );
+    const refused = await postCheckout(store.url, {
+      publisher: 'obo',
+      chart: 'tool',
+      email: 'o@example.test',
+    });
+    expect(refused.status).toBe(409);
+    expect(((await json(refused)) as { error: { code: string } }).error.code).toBe('publisher_not_payable');
+
+    expect((await accountUpdated(accountId, { transfers: 'active', chargesEnabled: true })).status).toBe(200);
+    const c = await startCheckout(store.url, { publisher: 'obo', chart: 'tool', email: 'o@example.test' });
+    expect(callsTo('/v1/checkout/sessions').at(-1)?.params).toMatchObject({
+      'payment_intent_data[on_behalf_of]': accountId,
+      'payment_intent_data[transfer_data][destination]': accountId,
+      'payment_intent_data[application_fee_amount]': String(
+        Math.floor((TEST_PRICE * FEE_BPS + 5000) / 10000),
+      ),
+    });
+
+    const session = checkoutSessionObject(c);
+    await postWebhook(store.url, stripeEvent('checkout.session.completed', session));
+    const refund = await fetch(`${store.url}/v1/publishers/obo/orders/${c.orderId}/refund`, {
+      method: 'POST',
+      headers: bearer(seller.accessToken),
+    });
+    expect(refund.status).toBe(202);
+    expect(callsTo('/v1/refunds').at(-1)?.params).toMatchObject({
+      payment_intent: session.payment_intent,
+      reverse_transfer: 'true',
+      refund_application_fee: 'true',
+    });
   });
 });
 
@@ -498,6 +633,10 @@ describe('marketplace payouts without Stripe (local simulation)', () => {
     expect((await fee({ bps: 2000, fixed: { usd: 100 } }, pub.accessToken)).status).toBe(403);
     expect((await fee({ bps: 20000, fixed: {} })).status).toBe(400);
     expect((await fee({ bps: 100, fixed: { USD: 5 } })).status).toBe(400);
+    const untouched = (await (
+      await fetch(`${store.url}/v1/publishers/localpub/payouts`, { headers: bearer(pub.accessToken) })
+    ).json()) as { feeBps: number };
+    expect(untouched.feeBps).toBe(500);
     expect((await fee({ bps: 2000, fixed: { usd: 100 } })).status).toBe(204);
     const license = await buyLocally(store.url, { publisher: 'localpub', chart: 'app' });
     const [order] = await db.query(`SELECT platform_fee_amount FROM "order" WHERE id = $1`, [
@@ -527,6 +666,134 @@ describe('marketplace payouts without Stripe (local simulation)', () => {
       await fetch(`${store.url}/v1/publishers/localpub/payouts`, { headers: bearer(pub.accessToken) })
     ).json()) as { feeBps: number; feeFixed: Record<string, number> };
     expect(view).toMatchObject({ feeBps: 500, feeFixed: {} });
+  });
+
+  it('forgets the payout account when its publisher closes: the name starts afresh', async () => {
+    const closing = await createPublisher(store.url, 'closing');
+    const start = await postJson(
+      `${store.url}/v1/publishers/closing/payouts/onboarding`,
+      {},
+      bearer(closing.accessToken),
+    );
+    const path = new URL(((await start.json()) as { url: string }).url).pathname;
+    expect((await fetch(`${store.url}${path}/complete`, { method: 'POST' })).status).toBe(200);
+    const rows = () =>
+      db.query(`SELECT count(*)::int AS n FROM payout_account WHERE account_id = $1`, [
+        path.split('/').at(-1),
+      ]);
+    expect((await rows())[0].n).toBe(1);
+    const close = await fetch(`${store.url}/v1/account`, {
+      method: 'DELETE',
+      headers: { ...bearer(closing.accessToken), 'content-type': 'application/json' },
+      body: JSON.stringify({ password: closing.password }),
+    });
+    expect(close.status).toBe(204);
+    expect((await rows())[0].n).toBe(0);
+    const again = await createPublisher(store.url, 'closing');
+    const view = (await (
+      await fetch(`${store.url}/v1/publishers/closing/payouts`, { headers: bearer(again.accessToken) })
+    ).json()) as PayoutStatus;
+    expect(view).toMatchObject({ status: 'not_started', accountId: null });
+  });
+
+  it("gives operators a console page: the report, every publisher's payouts and fee, and the fee form", async () => {
+    const ops = await createPublisher(store.url, 'someone');
+    const cookie = await consoleSignIn(store, ops);
+    const home = await (await consoleGet(store, '/console', cookie)).text();
+    expect(home).toContain('/console/operator');
+    const publisherCookie = await consoleSignIn(store, pub);
+    const refused = await consoleGet(store, '/console/operator', publisherCookie);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('Only the store&#39;s operators can do this.');
+    expect(await (await consoleGet(store, '/console', publisherCookie)).text()).not.toContain(
+      '/console/operator',
+    );
+    expect(
+      (await consoleForm(store, '/console/operator/fee', publisherCookie, { slug: 'localpub', bps: '0' }))
+        .status,
+    ).toBe(403);
+
+    const page = await consoleGet(store, '/console/operator', cookie);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const [totals] = (await db.query(
+      `SELECT count(*)::int AS n, sum(platform_fee_amount)::int AS fees FROM "order"
+        WHERE publisher_slug = 'localpub' AND status = 'paid'`,
+    )) as Array<{ n: number; fees: number }>;
+    expect(totals.n).toBeGreaterThan(0);
+    const row =
+      /<tr><td><code>localpub<\/code><\/td><td>USD<\/td><td>(\d+)<\/td><td>[^<]+<\/td><td>([\d.]+) USD</.exec(
+        html,
+      );
+    expect(row?.slice(1)).toEqual([String(totals.n), (totals.fees / 100).toFixed(2)]);
+    expect(html).toMatch(
+      /<tr data-publisher="localpub"><td>[^<]*<code>localpub<\/code><\/td><td>paid out<\/td><td>5 %</,
+    );
+    // A period with no sales, and one that is not a date (refused, with the unfiltered report under it).
+    expect(
+      await (await consoleGet(store, '/console/operator?from=2001-01-01&to=2001-12-31', cookie)).text(),
+    ).toContain('No paid orders in this period.');
+    const badDate = await consoleGet(store, '/console/operator?from=yesterday', cookie);
+    expect(badDate.status).toBe(400);
+    expect(await badDate.text()).toContain('from must be a date');
+
+    // The fee form: a refusal keeps what was typed and stores nothing; a good one redirects with a notice.
+    const bad = await consoleForm(store, '/console/operator/fee', cookie, {
+      slug: 'localpub',
+      bps: '250',
+      fixed: 'usd=abc',
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('value="usd=abc"');
+    const unknown = await consoleForm(store, '/console/operator/fee', cookie, {
+      slug: 'nobody',
+      bps: '250',
+      fixed: '',
+    });
+    expect(unknown.status).toBe(404);
+    expect(
+      (await db.query(`SELECT count(*)::int AS n FROM payout_account WHERE fee_bps IS NOT NULL`))[0].n,
+    ).toBe(0);
+    const set = await consoleForm(store, '/console/operator/fee', cookie, {
+      slug: 'localpub',
+      bps: '250',
+      fixed: 'USD=45, jpy=10',
+    });
+    expect(set.status).toBe(303);
+    expect(set.headers.get('location')).toBe('/console/operator?done=feeSet');
+    const view = (await (
+      await fetch(`${store.url}/v1/publishers/localpub/payouts`, { headers: bearer(pub.accessToken) })
+    ).json()) as { feeBps: number; feeFixed: Record<string, number> };
+    expect(view).toMatchObject({ feeBps: 250, feeFixed: { usd: 45, jpy: 10 } });
+    const after = await (await consoleGet(store, '/console/operator?done=feeSet', cookie)).text();
+    expect(after).toContain('The publisher&#39;s fee was set');
+    expect(after).toContain('2.5 % + 10 JPY or 0.45 USD (set for this publisher)');
+    const list = (await (
+      await fetch(`${store.url}/v1/operator/publishers?limit=1&cursor=local`, {
+        headers: bearer(ops.accessToken),
+      })
+    ).json()) as {
+      publishers: Array<{ publisher: string; fee: { bps: number; override: boolean } }>;
+      nextCursor: string;
+    };
+    expect(list.publishers).toEqual([
+      expect.objectContaining({
+        publisher: 'localpub',
+        status: 'enabled',
+        fee: { bps: 250, fixed: { usd: 45, jpy: 10 }, override: true },
+      }),
+    ]);
+    expect(list.nextCursor).toBe('localpub');
+
+    const cleared = await consoleForm(store, '/console/operator/fee/clear', cookie, { slug: 'localpub' });
+    expect(cleared.status).toBe(303);
+    expect(
+      (await (
+        await fetch(`${store.url}/v1/publishers/localpub/payouts`, { headers: bearer(pub.accessToken) })
+      ).json()) as {
+        feeBps: number;
+      },
+    ).toMatchObject({ feeBps: 500, feeFixed: {} });
   });
 
   it('answers 404 payouts_not_enabled on a store that keeps every sale', async () => {

@@ -187,12 +187,17 @@ export function connectEvent(
 /** A Connect account object as `account.updated` carries it. */
 export function connectAccountObject(
   account: string,
-  state: { transfers: 'active' | 'inactive' | 'pending'; payoutsEnabled?: boolean; currentlyDue?: string[] },
+  state: {
+    transfers: 'active' | 'inactive' | 'pending';
+    chargesEnabled?: boolean;
+    payoutsEnabled?: boolean;
+    currentlyDue?: string[];
+  },
 ): Record<string, unknown> {
   return {
     id: account,
     object: 'account',
-    charges_enabled: state.transfers === 'active',
+    charges_enabled: state.chargesEnabled ?? state.transfers === 'active',
     payouts_enabled: state.payoutsEnabled ?? state.transfers === 'active',
     capabilities: { transfers: state.transfers },
     requirements: { currently_due: state.currentlyDue ?? [] },

@@ -30,6 +30,7 @@ import { ConsoleController } from './http/console/console.controller';
 import { ConsoleSalesController } from './http/console/console-sales.controller';
 import { CustomersController } from './http/customers.controller';
 import { ConsoleGuard } from './http/console/console-auth';
+import { ConsoleOperatorController } from './http/console/console-operator.controller';
 import { ConsoleAdminController } from './http/console/console-admin.controller';
 import { DownloadReport } from './http/download-report';
 import { PublisherLogoController } from './http/publisher-logo.controller';
@@ -104,6 +105,8 @@ export class AppModule {
         OrderRefundsController,
         CustomersController,
         OpsController,
+        // Before ConsoleController: its `:slug` routes would take /console/operator.
+        ConsoleOperatorController,
         ConsoleController,
         ConsoleSalesController,
         ConsoleAdminController,

@@ -50,3 +50,9 @@ export type {
   ConsoleTimelineRow,
 } from './console/sales';
 export type { ConsolePayoutState } from './console/payouts';
+export type {
+  OperatorExposureRow,
+  OperatorFeeForm,
+  OperatorPublisherRow,
+  OperatorReportRow,
+} from './console/operator';

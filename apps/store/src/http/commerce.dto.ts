@@ -1,3 +1,4 @@
+import { PageLimitQueryDto } from './common.dto';
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -262,7 +263,7 @@ export class GrantedLicenseDto extends LicenseDto {
 }
 
 /** Filters and paging shared by the publisher's lists (orders, licenses; the audit log takes the time and paging). */
-export class PagedListQueryDto {
+export class PagedListQueryDto extends PageLimitQueryDto {
   @ApiPropertyOptional({ description: 'Only this chart (name).' })
   @IsOptional()
   @IsString()
@@ -290,14 +291,6 @@ export class PagedListQueryDto {
   @IsString()
   @MaxLength(128)
   cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
 }
 
 export class RevokeLicenseDto {

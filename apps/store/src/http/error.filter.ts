@@ -178,6 +178,7 @@ function writeRegistryError(req: Request, res: Response, e: ErrorBody, requestId
 
 const ERROR_TITLES: Record<number, string> = {
   400: 'That did not work',
+  403: 'Not allowed here',
   404: 'Not found',
   405: 'Not allowed',
   409: 'That did not work',

@@ -7,12 +7,12 @@ import {
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { AccountsErrors, PublisherAccessService } from '@berth/accounts';
+import { PublisherAccessService } from '@berth/accounts';
 import { MarketplaceReport } from '@berth/commerce';
 import { PayoutAccounts } from '@berth/payouts';
-import { IsInt, IsISO8601, IsObject, IsOptional, Max, Min } from 'class-validator';
-import { ErrorResponseDto } from './common.dto';
-import { HttpErrors } from './http-errors';
+import { IsInt, IsISO8601, IsObject, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { ErrorResponseDto, PageLimitQueryDto } from './common.dto';
+import { feePublisherId, fixedFees } from './platform-fee-input';
 import { NoStore } from './no-store';
 import { OperatorRoute } from './publisher-auth.guard';
 
@@ -68,6 +68,35 @@ export class PlatformFeeDto {
   fixed: Record<string, number>;
 }
 
+export class PayoutAccountsQueryDto extends PageLimitQueryDto {
+  @ApiPropertyOptional({ description: "The previous page's nextCursor (the last publisher's slug)." })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z0-9-]{1,40}$/, { message: 'cursor must be a publisher slug' })
+  cursor?: string;
+}
+
+class FeeViewDto {
+  @ApiProperty() bps: number;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' } }) fixed: Record<string, number>;
+  @ApiProperty({ description: 'An operator set this fee for this publisher.' }) override: boolean;
+}
+
+class PublisherPayoutDto {
+  @ApiProperty() publisher: string;
+  @ApiProperty() displayName: string;
+  @ApiProperty({ enum: ['not_started', 'pending', 'enabled', 'restricted'] }) status: string;
+  @ApiProperty({ description: 'How many things Stripe still needs from the publisher.' })
+  currentlyDue: number;
+  @ApiProperty({ type: FeeViewDto }) fee: FeeViewDto;
+}
+
+export class PublisherPayoutPageDto {
+  @ApiProperty({ type: [PublisherPayoutDto] }) publishers: PublisherPayoutDto[];
+  @ApiProperty({ type: String, nullable: true, description: 'Null on the last page.' })
+  nextCursor: string | null;
+}
+
 /** The store operator's routes (OPERATOR_EMAILS). */
 @ApiTags('operator')
 @Controller('v1/operator')
@@ -95,6 +124,30 @@ export class OperatorController {
     });
   }
 
+  @Get('publishers')
+  @OperatorRoute()
+  @NoStore()
+  @ApiBearerAuth()
+  @ApiOperation({ summary: "Every publisher's payout state and platform fee, by slug" })
+  @ApiResponse({ status: 200, type: PublisherPayoutPageDto })
+  @ApiResponse({ status: 403, type: ErrorResponseDto, description: 'operator_required' })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'payouts_not_enabled' })
+  async publisherPayouts(@Query() q: PayoutAccountsQueryDto): Promise<PublisherPayoutPageDto> {
+    const limit = q.limit ?? 50;
+    const rows = await this.payouts.overview({ after: q.cursor, limit: limit + 1 });
+    const page = rows.slice(0, limit);
+    return {
+      publishers: page.map((r) => ({
+        publisher: r.slug,
+        displayName: r.displayName,
+        status: r.status,
+        currentlyDue: r.currentlyDue,
+        fee: { bps: r.fee.bps, fixed: r.fee.fixed, override: r.fee.override },
+      })),
+      nextCursor: rows.length > limit ? page[page.length - 1].slug : null,
+    };
+  }
+
   @Put('publishers/:slug/platform-fee')
   @HttpCode(204)
   @OperatorRoute()
@@ -111,15 +164,8 @@ export class OperatorController {
     description: 'publisher_not_found, payouts_not_enabled',
   })
   async setFee(@Param('slug') slug: string, @Body() dto: PlatformFeeDto): Promise<void> {
-    const fixed: Record<string, number> = {};
-    for (const [currency, amount] of Object.entries(dto.fixed)) {
-      if (!/^[a-z]{3}$/.test(currency) || !Number.isSafeInteger(amount) || amount < 0 || amount > 999_999_999)
-        throw HttpErrors.ValidationFailed([
-          'fixed must map three-letter lowercase currency codes to amounts ≥ 0',
-        ]);
-      fixed[currency] = amount;
-    }
-    await this.payouts.setFeeOverride(await this.publisherId(slug), { bps: dto.bps, fixed });
+    const fee = { bps: dto.bps, fixed: fixedFees(dto.fixed) };
+    await this.payouts.setFeeOverride(await feePublisherId(this.publishers, slug), fee);
   }
 
   @Delete('publishers/:slug/platform-fee')
@@ -135,12 +181,6 @@ export class OperatorController {
     description: 'publisher_not_found, payouts_not_enabled',
   })
   async clearFee(@Param('slug') slug: string): Promise<void> {
-    await this.payouts.setFeeOverride(await this.publisherId(slug), null);
-  }
-
-  private async publisherId(slug: string): Promise<string> {
-    const publisher = await this.publishers.findBySlug(slug);
-    if (!publisher) throw AccountsErrors.PublisherNotFound();
-    return publisher.id;
+    await this.payouts.setFeeOverride(await feePublisherId(this.publishers, slug), null);
   }
 }

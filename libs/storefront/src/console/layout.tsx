@@ -145,6 +145,8 @@ export function ConsoleHomePage(props: {
   ctx: PageContext;
   email: string;
   publishers: ConsolePublisher[];
+  /** The account is one of the store's operators (OPERATOR_EMAILS): the marketplace page is offered. */
+  operator?: boolean;
   notice?: { text: string; error?: boolean };
 }): Html {
   const base = props.ctx.basePath;
@@ -153,6 +155,12 @@ export function ConsoleHomePage(props: {
       <p class="muted">
         Signed in as <b>{props.email}</b>.
       </p>
+      {props.operator ? (
+        <p>
+          You operate this store: <a href={`${base}/console/operator`}>the marketplace</a> shows every
+          publisher's sales, fees and payouts.
+        </p>
+      ) : null}
       {props.publishers.length ? (
         <ul>
           {props.publishers.map((p) => (

@@ -5,6 +5,7 @@ import { ChartPageModel } from '../catalog-pages.service';
 import { ConsoleChartPage, ConsoleChartsPage } from './charts';
 import { ConsoleAnalyticsPage, ConsoleAuditPage, ConsoleProfilePage, ConsoleTokensPage } from './admin';
 import { ConsolePayoutsPage } from './payouts';
+import { ConsoleOperatorPage } from './operator';
 import { ConsoleCustomersPage, ConsoleGrantedPage, ConsoleLicensesPage, ConsoleOrdersPage } from './sales';
 import { ConsoleCheckMailPage, ConsoleHomePage, ConsoleSignInPage, ConsoleSignUpPage } from './layout';
 
@@ -35,6 +36,8 @@ export const consoleHtml = {
     renderPage(h(ConsoleTokensPage, { ctx, ...p })),
   payouts: (ctx: PageContext, p: Props<typeof ConsolePayoutsPage>) =>
     renderPage(h(ConsolePayoutsPage, { ctx, ...p })),
+  operator: (ctx: PageContext, p: Props<typeof ConsoleOperatorPage>) =>
+    renderPage(h(ConsoleOperatorPage, { ctx, ...p })),
   analytics: (ctx: PageContext, p: Props<typeof ConsoleAnalyticsPage>) =>
     renderPage(h(ConsoleAnalyticsPage, { ctx, ...p })),
   audit: (ctx: PageContext, p: Props<typeof ConsoleAuditPage>) =>

@@ -1,4 +1,5 @@
 import {
+  applyDecorators,
   CanActivate,
   createParamDecorator,
   ExecutionContext,
@@ -7,13 +8,14 @@ import {
   SetMetadata,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ConsoleSessions, OpenedConsoleSession, PublisherPrincipal } from '@berth/accounts';
+import { ConsoleSessions, OpenedConsoleSession, Operators, PublisherPrincipal } from '@berth/accounts';
 import { APP_CONFIG, AppConfig } from '@berth/config';
 import type { Request, Response } from 'express';
 import { cookieValue } from '../buyer-session';
 import { HttpErrors } from '../http-errors';
 
 const CONSOLE = 'berth:console-route';
+const CONSOLE_OPERATOR = 'berth:console-operator-route';
 /** The console's session cookie: an opaque random token (its SHA-256 is the session's row). */
 export const CONSOLE_COOKIE = 'berth_console';
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
@@ -25,6 +27,10 @@ const SAFE_METHODS = new Set(['GET', 'HEAD']);
  * reads an upload (only a form's small urlencoded body is parsed earlier).
  */
 export const ConsoleRoute = () => SetMetadata(CONSOLE, true);
+
+/** A console route of the store's operators (OPERATOR_EMAILS); any other account is 403 `operator_required`. */
+export const ConsoleOperatorRoute = () =>
+  applyDecorators(SetMetadata(CONSOLE, true), SetMetadata(CONSOLE_OPERATOR, true));
 
 /** The account a console route was authenticated for. */
 export const ConsoleAccount = createParamDecorator(
@@ -73,6 +79,7 @@ export class ConsoleGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly sessions: ConsoleSessions,
+    private readonly operators: Operators,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -85,6 +92,11 @@ export class ConsoleGuard implements CanActivate {
     const accountId = await this.sessions.authenticate(cookieValue(req, CONSOLE_COOKIE));
     if (!accountId) throw HttpErrors.ConsoleSessionRequired();
     req.accountId = accountId;
+    if (
+      this.reflector.get<boolean | undefined>(CONSOLE_OPERATOR, ctx.getHandler()) &&
+      !(await this.operators.isOperator(accountId))
+    )
+      throw HttpErrors.OperatorRequired();
     if (req.params.slug !== undefined) {
       const publisher = await this.sessions.ownedPublisher(accountId, String(req.params.slug));
       req.principal = { kind: 'owner', accountId, publisher };

@@ -15,6 +15,8 @@ export const CONSOLE_DONE = {
   resent: 'The license e-mail was sent again.',
   tokenRevoked: 'The token was revoked.',
   profile: 'The profile was saved.',
+  feeSet: "The publisher's fee was set: checkouts opened from now on pay it.",
+  feeCleared: "The publisher pays the store's fee again, from the next checkout.",
 } as const;
 export type ConsoleDone = keyof typeof CONSOLE_DONE;
 

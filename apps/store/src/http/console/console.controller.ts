@@ -3,6 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import {
   AccountRegistrationService,
   ConsoleSessions,
+  Operators,
   PublisherPrincipal,
   SessionService,
 } from '@berth/accounts';
@@ -58,6 +59,7 @@ export class ConsoleController {
     private readonly registration: AccountRegistrationService,
     private readonly limits: ClientLimits,
     private readonly consoleSessions: ConsoleSessions,
+    private readonly operators: Operators,
     private readonly charts: PublisherCharts,
     private readonly listings: ListingService,
     private readonly yanks: ChartYankService,
@@ -169,11 +171,12 @@ export class ConsoleController {
   @Get()
   @ConsoleRoute()
   async home(@ConsoleAccount() accountId: string, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const [email, publishers] = await Promise.all([
+    const [email, publishers, operator] = await Promise.all([
       this.consoleSessions.email(accountId),
       this.consoleSessions.publishersOf(accountId),
+      this.operators.isOperator(accountId),
     ]);
-    sendConsolePage(req, res, consoleHtml.home(this.ctx, { email, publishers }));
+    sendConsolePage(req, res, consoleHtml.home(this.ctx, { email, publishers, operator }));
   }
 
   @Get(':slug')
