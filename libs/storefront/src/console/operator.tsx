@@ -183,7 +183,7 @@ export function ConsoleOperatorPage(props: {
           <h3>Set a publisher's fee</h3>
           <form method="post" action={`${base}/fee`} class="buy narrow">
             <label for="fee-slug">Publisher</label>
-            <input id="fee-slug" name="slug" required maxlength={40} value={fee.slug} />
+            <input id="fee-slug" type="text" name="slug" required maxlength={40} value={fee.slug} />
             <label for="fee-bps">Basis points of each sale (500 = 5 %)</label>
             <input
               id="fee-bps"
@@ -198,6 +198,7 @@ export function ConsoleOperatorPage(props: {
             <label for="fee-fixed">Fixed fee per currency, in its smallest unit (optional)</label>
             <input
               id="fee-fixed"
+              type="text"
               name="fixed"
               maxlength={200}
               placeholder="usd=30 eur=25"
