@@ -7,7 +7,12 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import {
   DEFAULT_BLOB_MAX_BYTES,
   FS_BLOB_TMP_DIR,
@@ -38,6 +43,9 @@ interface Harness {
 }
 
 const LIST_PAGE_SIZE = 10;
+const MIB = 1024 * 1024;
+/** The s3 harness's part size (S3's minimum): the large-body tests below span several parts. */
+const PART = 5 * MIB;
 
 async function fsHarness(): Promise<Harness> {
   const base = await mkdtemp(join(tmpdir(), 'berth-blobs-'));
@@ -73,7 +81,8 @@ async function s3Harness(): Promise<Harness> {
     prefix: 'berth',
   };
   const S3BlobStore = await loadS3BlobStore();
-  const store = new S3BlobStore({ ...options, listPageSize: LIST_PAGE_SIZE });
+  // The smallest part S3 allows, so bodies of a few MiB already go as multipart uploads of several parts.
+  const store = new S3BlobStore({ ...options, listPageSize: LIST_PAGE_SIZE, partSizeBytes: PART });
   const extra: Store[] = [];
   const admin = new S3Client({
     endpoint: minio.endpoint,
@@ -104,7 +113,7 @@ async function s3Harness(): Promise<Harness> {
       const out = await admin.send(new ListMultipartUploadsCommand({ Bucket: minio.bucket }));
       return (out.Uploads ?? []).map((u) => u.Key ?? '?');
     },
-    partialWriteStarted: () => sleep(50), // s3 buffers before sending: nothing to observe mid-put
+    partialWriteStarted: () => sleep(50), // s3 buffers a part before sending: nothing to observe mid-put
     async teardown() {
       admin.destroy();
       await Promise.all([store, ...extra].map((s) => s.close()));
@@ -475,6 +484,57 @@ describe.each([
     });
   });
 
+  describe('bodies larger than one part (s3: multipart uploads)', () => {
+    it('stores a streamed body of several parts and a last short one, whole and in order', async () => {
+      const bytes = randomBytes(2 * PART + 1234);
+      const put = await store.put('big/whole', Readable.from(unevenChunksOf(bytes)), { maxBytes: 3 * PART });
+      expect(put).toEqual({ size: bytes.length, sha256: sha256(bytes) });
+      expect((await store.head('big/whole'))?.size).toBe(bytes.length);
+      expect((await readAll(await store.get('big/whole'))).equals(bytes)).toBe(true);
+      const range = { start: PART - 10, end: PART + 9 };
+      expect(
+        (await readAll(await store.get('big/whole', range))).equals(bytes.subarray(PART - 10, PART + 10)),
+      ).toBe(true);
+    });
+
+    it('stores a body of exactly two parts', async () => {
+      const bytes = randomBytes(2 * PART);
+      expect(
+        await store.put('big/exact', Readable.from(unevenChunksOf(bytes)), { maxBytes: 2 * PART }),
+      ).toEqual({
+        size: bytes.length,
+        sha256: sha256(bytes),
+      });
+      expect((await readAll(await store.get('big/exact'))).equals(bytes)).toBe(true);
+    });
+
+    it('passing maxBytes after parts were sent stores nothing and leaves no parts', async () => {
+      await store.put('big/keep', Buffer.from('original'));
+      const body = Readable.from(unevenChunks(3 * PART));
+      await expectDomainError(
+        store.put('big/keep', body, { maxBytes: 2 * PART + 100 }),
+        ErrorKind.TooLarge,
+        'blob_too_large',
+      );
+      expect(body.destroyed).toBe(true);
+      expect((await readAll(await store.get('big/keep'))).toString()).toBe('original');
+      // afterEach: no multipart upload is left pending.
+    });
+
+    it('a source failing after parts were sent rejects with its error and leaves nothing', async () => {
+      const boom = new Error('client went away after 11 MiB');
+      const body = Readable.from(
+        (async function* () {
+          for (let i = 0; i < 11; i++) yield randomBytes(MIB);
+          throw boom;
+        })(),
+      );
+      await expect(store.put('big/failed', body, { maxBytes: 4 * PART })).rejects.toBe(boom);
+      expect(await store.head('big/failed')).toBeNull();
+      expect(await collect(store.list('big/failed'))).toEqual([]);
+    });
+  });
+
   describe('visibility', () => {
     it('an in-flight put is invisible until it completes', async () => {
       const body = new Readable({ read() {} });
@@ -644,6 +704,55 @@ describe('fs driver specifics', () => {
     await expectDomainError(store.put('a', Buffer.from('y')), ErrorKind.Conflict, 'blob_key_conflict');
     await expectDomainError(store.put('a/b/c', Buffer.from('y')), ErrorKind.Conflict, 'blob_key_conflict');
     expect(await readdir(join(base, 'clash', FS_BLOB_TMP_DIR))).toEqual([]);
+  });
+});
+
+describe('s3 driver specifics', () => {
+  let minio: MinioServer;
+  let admin: S3Client;
+  let options: ConstructorParameters<Awaited<ReturnType<typeof loadS3BlobStore>>>[0];
+  beforeAll(async () => {
+    minio = await startMinio();
+    options = {
+      bucket: minio.bucket,
+      region: minio.region,
+      endpoint: minio.endpoint,
+      forcePathStyle: true,
+      accessKeyId: minio.accessKey,
+      secretAccessKey: minio.secretKey,
+    };
+    admin = new S3Client({
+      endpoint: minio.endpoint,
+      region: minio.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: minio.accessKey, secretAccessKey: minio.secretKey },
+    });
+  });
+  afterAll(async () => {
+    admin?.destroy();
+    await minio?.stop();
+  });
+
+  it('sends a body of one part as one object and a larger one as a multipart upload of parts', async () => {
+    const S3BlobStore = await loadS3BlobStore();
+    const store = new S3BlobStore({ ...options, partSizeBytes: PART });
+    try {
+      const etag = async (key: string) =>
+        (await admin.send(new HeadObjectCommand({ Bucket: minio.bucket, Key: key }))).ETag ?? '';
+      await store.put('one', Readable.from(unevenChunks(PART - 1)), { maxBytes: 4 * PART });
+      expect(await etag('one')).not.toMatch(/-\d+"?$/);
+      await store.put('several', Readable.from(unevenChunks(3 * PART)), { maxBytes: 4 * PART });
+      // S3 (and MinIO) mark a multipart object's ETag with its number of parts: parts are cut once at
+      // least PART bytes are read, so 3 × PART makes two or three of them.
+      expect(await etag('several')).toMatch(/-[23]"?$/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a part size below the 5 MiB S3 allows', async () => {
+    const S3BlobStore = await loadS3BlobStore();
+    expect(() => new S3BlobStore({ ...options, partSizeBytes: PART - 1 })).toThrow(/partSizeBytes/);
   });
 });
 

@@ -638,4 +638,50 @@ describe('the registry on the S3 blob store (MinIO)', () => {
     expect((await store.app.get(RegistryJanitor).run()).uploads).toBe(1);
     expect((await push.fetch(left)).status).toBe(404);
   });
+
+  it('asks chunked clients for whole parts, and stores a blob of several parts streamed, not buffered', async () => {
+    const pub = await createPublisher(store.url, 'bigpub');
+    const push = new OciClient(store.url, { user: 'ci', pass: pub.apiToken });
+    const session = await push.fetch('/v2/bigpub/big/blobs/uploads/', { method: 'POST' });
+    expect(session.status).toBe(202);
+    expect(session.headers.get('oci-chunk-min-length')).toBe(String(8 * 1024 * 1024));
+    // 20 MiB in one monolithic PUT: three multipart parts in the bucket, the digest checked on the way.
+    const bytes = randomBytes(20 * 1024 * 1024);
+    const digest = digestOf(bytes);
+    const put = await push.fetch(`${session.headers.get('location')!}?digest=${digest}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: bytes,
+    });
+    expect(put.status).toBe(201);
+    const back = await push.fetch(`/v2/bigpub/big/blobs/${digest}`);
+    expect(back.headers.get('content-length')).toBe(String(bytes.length));
+    expect(digestOf(Buffer.from(await back.arrayBuffer()))).toBe(digest);
+
+    // A session holds at most 10,000 chunks (each one is an object): the next is refused, nothing kept.
+    const tiny = (await push.fetch('/v2/bigpub/big/blobs/uploads/', { method: 'POST' })).headers.get(
+      'location',
+    )!;
+    const id = tiny.split('/').at(-1);
+    const db = store.app.get(DataSource);
+    await db.query(
+      `UPDATE oci_upload SET parts = (SELECT jsonb_agg(jsonb_build_object('key', 'oci/none/' || i, 'size', 1, 'sha256', ''))
+         FROM generate_series(1, 10000) AS i), size = 10000 WHERE id = $1`,
+      [id],
+    );
+    const refused = await push.fetch(tiny, {
+      method: 'PATCH',
+      headers: { 'content-range': '10000-10000' },
+      body: Buffer.from('x'),
+    });
+    expect(refused.status).toBe(400);
+    expect(
+      ((await refused.json()) as { errors: Array<{ detail: { code: string } }> }).errors[0].detail.code,
+    ).toBe('blob_upload_invalid');
+    const [row] = await db.query(
+      `SELECT size, jsonb_array_length(parts) AS n FROM oci_upload WHERE id = $1`,
+      [id],
+    );
+    expect([Number(row.size), row.n]).toEqual([10000, 10000]);
+  });
 });

@@ -19,6 +19,9 @@ export interface UploadState {
 
 type Part = { key: string; size: number; sha256: string };
 
+/** Chunks one upload session may have (each is an object and an entry in the session row), as S3's parts. */
+export const MAX_UPLOAD_CHUNKS = 10_000;
+
 const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id);
 
 /**
@@ -37,6 +40,11 @@ export class BlobUploads {
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** The chunk size to ask clients for (`OCI-Chunk-Min-Length`), when the blob store has parts. */
+  get chunkMinLength(): number | null {
+    return this.blobs.partBytes ?? null;
+  }
 
   async start(repo: Repository): Promise<UploadState> {
     const id = randomUUID();
@@ -71,6 +79,11 @@ export class BlobUploads {
     if (range && range.start !== offset) throw RegistryErrors.BlobUploadOutOfOrder(offset);
     if (range && length !== null && range.end - range.start + 1 !== length) {
       throw RegistryErrors.BlobUploadInvalid('Content-Range and Content-Length disagree.');
+    }
+    if (row.parts.length >= MAX_UPLOAD_CHUNKS) {
+      throw RegistryErrors.BlobUploadInvalid(
+        `An upload takes at most ${MAX_UPLOAD_CHUNKS} chunks: send larger ones, or finish it with a PUT.`,
+      );
     }
     const part = await this.storePart(row, body, length);
     if (!part) return { id, size: offset };

@@ -34,6 +34,11 @@ export class RegistryWrites {
     private readonly cache: RegistryReadCache,
   ) {}
 
+  /** What a new upload session asks of chunked clients (`OCI-Chunk-Min-Length`), if anything. */
+  get chunkMinLength(): number | null {
+    return this.uploads.chunkMinLength;
+  }
+
   /** The repository a push goes to, created on the first push. */
   async target(caller: RegistryCaller, rawName: string): Promise<{ repo: Repository; name: RepositoryName }> {
     const name = parseRepositoryName(rawName);

@@ -50,6 +50,11 @@ export interface PutOptions {
  */
 export interface BlobStore {
   readonly driver: 'fs' | 's3';
+  /**
+   * Drivers that store a large body in parts (s3) say how large a part is: a writer that chooses its own
+   * chunking (an OCI client told `OCI-Chunk-Min-Length`) makes fewer, whole parts with chunks this big.
+   */
+  readonly partBytes?: number;
   put(key: string, body: Readable | Buffer, opts?: PutOptions): Promise<PutResult>;
   /** The object's bytes, or only `range` of them (both offsets inside the object). */
   get(key: string, range?: ByteRange): Promise<Readable>;

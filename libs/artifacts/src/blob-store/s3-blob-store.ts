@@ -1,6 +1,9 @@
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -8,6 +11,8 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
+  type CompletedPart,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { DomainError } from '@berth/common';
@@ -23,7 +28,7 @@ import {
   type PutOptions,
   type PutResult,
 } from './blob-store';
-import { openBody, releaseBody } from './capped-body';
+import { openBody, releaseBody, resolveMaxBytes } from './capped-body';
 
 export interface S3BlobStoreOptions {
   bucket: string;
@@ -54,17 +59,30 @@ export interface S3BlobStoreOptions {
    * load balancer) held every call for `socketTimeoutMs` × `maxAttempts` (3 minutes by default).
    */
   requestTimeoutMs?: number;
+  /**
+   * A body up to this size is sent as one PutObject; a larger one as a multipart upload of parts about
+   * this size, so a put holds at most a few parts in memory whatever the blob's size. At least 5 MiB
+   * (S3's smallest part but the last). Default 8 MiB.
+   */
+  partSizeBytes?: number;
 }
 
 const MIB = 1024 * 1024;
+/** S3's rules: every part but the last at least 5 MiB; at most 10,000 parts. */
+export const S3_MIN_PART_BYTES = 5 * MIB;
+const S3_MAX_PARTS = 10_000;
+/** Parts sent at once by one put: overlaps the network with reading the body, bounds memory. */
+const PARTS_IN_FLIGHT = 2;
 
 /**
  * Blobs as objects in one S3 bucket (AWS SDK v3).
  *
- * `put` reads the capped body into memory (it is at most `maxBytes`, 20 MiB by default), hashing as
- * it goes, and only then sends one PutObject with an exact ContentLength: a body that is too large or
- * whose stream fails never reaches the bucket, and S3's PutObject is itself atomic (replace on
- * success, untouched on failure). No multipart upload is used, so there are no orphaned parts.
+ * `put` reads the capped body, hashing as it goes. A body that ends within one part is sent as one
+ * PutObject with an exact ContentLength; a larger one becomes a multipart upload, a part sent as soon
+ * as it is read, at most PARTS_IN_FLIGHT at a time. Either way the object appears only when all of it
+ * is there (PutObject and CompleteMultipartUpload are atomic: replace on success, untouched on
+ * failure), and a body that is too large or whose stream fails aborts the multipart upload, so no
+ * parts are left behind.
  *
  * Flexible checksums are requested only when an operation requires them, so S3-compatible stores that
  * lack the newer CRC headers keep working; integrity on the wire is covered by SigV4 / TLS.
@@ -77,6 +95,11 @@ export class S3BlobStore implements BlobStore {
   private readonly defaultMaxBytes: number;
   private readonly listPageSize: number;
   private readonly requestTimeoutMs: number;
+  private readonly partSize: number;
+
+  get partBytes(): number {
+    return this.partSize;
+  }
 
   constructor(options: S3BlobStoreOptions) {
     if (!options?.bucket) throw new Error('S3BlobStore needs a bucket');
@@ -90,6 +113,10 @@ export class S3BlobStore implements BlobStore {
     }
     this.listPageSize = pageSize;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
+    this.partSize = options.partSizeBytes ?? 8 * MIB;
+    if (!Number.isSafeInteger(this.partSize) || this.partSize < S3_MIN_PART_BYTES) {
+      throw new Error(`S3BlobStore partSizeBytes must be an integer of at least ${S3_MIN_PART_BYTES}`);
+    }
     const config: S3ClientConfig = {
       region: options.region,
       endpoint: options.endpoint,
@@ -112,28 +139,76 @@ export class S3BlobStore implements BlobStore {
 
   async put(key: string, body: Readable | Buffer, opts: PutOptions = {}): Promise<PutResult> {
     const capped = openBody(key, body, opts.maxBytes, this.defaultMaxBytes);
-    const chunks: Buffer[] = [];
+    const objectKey = this.keyPrefix + key;
+    const contentType = opts.contentType ?? 'application/octet-stream';
+    // Parts grow with the cap so that the largest body allowed still fits in S3's 10,000 parts.
+    const partSize = Math.max(
+      this.partSize,
+      Math.ceil(resolveMaxBytes(opts.maxBytes, this.defaultMaxBytes) / S3_MAX_PARTS),
+    );
+    // Until a body passes one part it may still go as one PutObject: its chunks are kept as they came.
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let multipart: MultipartWrite | null = null;
     try {
-      for await (const chunk of capped.chunks()) chunks.push(chunk);
+      for await (const chunk of capped.chunks()) {
+        if (multipart) {
+          await multipart.write(chunk);
+          continue;
+        }
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes < partSize) continue;
+        multipart = await this.startMultipart(objectKey, contentType, partSize);
+        for (const kept of pending) await multipart.write(kept);
+        pending = [];
+        pendingBytes = 0;
+      }
+      const result = capped.result();
+      if (multipart) {
+        await multipart.complete();
+        return result;
+      }
+      const payload = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+      await this.call(() =>
+        this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: objectKey,
+            Body: payload,
+            ContentLength: payload.length,
+            ContentType: contentType,
+          }),
+          { requestTimeout: this.partTimeoutMs(payload.length) },
+        ),
+      );
+      return result;
     } catch (error) {
       releaseBody(body);
+      await multipart?.abort();
       throw error;
     }
-    const result = capped.result();
-    const payload = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, result.size);
-    await this.call(() =>
+  }
+
+  private async startMultipart(
+    objectKey: string,
+    contentType: string,
+    partSize: number,
+  ): Promise<MultipartWrite> {
+    const out = await this.call(() =>
       this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: this.keyPrefix + key,
-          Body: payload,
-          ContentLength: payload.length,
-          ContentType: opts.contentType ?? 'application/octet-stream',
-        }),
-        { requestTimeout: this.requestTimeoutMs + Math.ceil(payload.length / MIB) * 1000 },
+        new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: objectKey, ContentType: contentType }),
       ),
     );
-    return result;
+    if (!out.UploadId) throw blobStoreUnavailable(new Error('CreateMultipartUpload returned no UploadId'));
+    return new MultipartWrite(this.client, this.bucket, objectKey, out.UploadId, partSize, (bytes) =>
+      this.partTimeoutMs(bytes),
+    );
+  }
+
+  /** A request carrying a body gets 1 s more per started MiB. */
+  private partTimeoutMs(bytes: number): number {
+    return this.requestTimeoutMs + Math.ceil(bytes / MIB) * 1000;
   }
 
   async writeTo(key: string, out: Writable, range?: ByteRange): Promise<void> {
@@ -224,6 +299,111 @@ export class S3BlobStore implements BlobStore {
     } catch (error) {
       throw toDomainError(error);
     }
+  }
+}
+
+/**
+ * One multipart upload. Bytes are copied into part-sized buffers from a small pool (PARTS_IN_FLIGHT + 1:
+ * one filling while the others are sent), a full one goes out at once, and `write` waits for a buffer to
+ * come back: memory stays at a few parts whatever the body's size, and makes no garbage per part. The
+ * first failure is kept and rethrown by the next `write` or by `complete`.
+ */
+class MultipartWrite {
+  private readonly parts: CompletedPart[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly free: Buffer[] = [];
+  private allocated = 0;
+  private current: Buffer | null = null;
+  private filled = 0;
+  private failure: unknown = null;
+
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+    private readonly key: string,
+    private readonly uploadId: string,
+    private readonly partSize: number,
+    private readonly timeoutMs: (bytes: number) => number,
+  ) {}
+
+  async write(chunk: Buffer): Promise<void> {
+    for (let offset = 0; offset < chunk.length;) {
+      this.current ??= await this.buffer();
+      const n = chunk.copy(this.current, this.filled, offset, offset + this.partSize - this.filled);
+      this.filled += n;
+      offset += n;
+      if (this.filled === this.partSize) this.send();
+    }
+  }
+
+  private async buffer(): Promise<Buffer> {
+    while (!this.free.length && this.allocated > PARTS_IN_FLIGHT) await Promise.race(this.inFlight);
+    if (this.failure) throw this.failure;
+    const reused = this.free.pop();
+    if (reused) return reused;
+    this.allocated++;
+    return Buffer.allocUnsafe(this.partSize);
+  }
+
+  /** Sends what the current buffer holds as the next part; the buffer returns to the pool when done. */
+  private send(): void {
+    const pooled = this.current as Buffer;
+    const body = pooled.subarray(0, this.filled);
+    this.current = null;
+    this.filled = 0;
+    const partNumber = this.parts.length + 1;
+    this.parts.push({ PartNumber: partNumber });
+    const sent: Promise<void> = this.client
+      .send(
+        new UploadPartCommand({
+          Bucket: this.bucket,
+          Key: this.key,
+          UploadId: this.uploadId,
+          PartNumber: partNumber,
+          Body: body,
+          ContentLength: body.length,
+        }),
+        { requestTimeout: this.timeoutMs(body.length) },
+      )
+      .then(
+        (out) => {
+          this.parts[partNumber - 1].ETag = out.ETag;
+        },
+        (error: unknown) => {
+          this.failure ??= toDomainError(error);
+        },
+      )
+      .finally(() => {
+        this.inFlight.delete(sent);
+        this.free.push(pooled);
+      });
+    this.inFlight.add(sent);
+  }
+
+  async complete(): Promise<void> {
+    if (this.filled > 0) this.send();
+    await Promise.all(this.inFlight);
+    if (this.failure) throw this.failure;
+    try {
+      await this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: this.key,
+          UploadId: this.uploadId,
+          MultipartUpload: { Parts: this.parts },
+        }),
+      );
+    } catch (error) {
+      throw toDomainError(error);
+    }
+  }
+
+  /** Best effort: an upload left pending is also what a bucket lifecycle rule should expire. */
+  async abort(): Promise<void> {
+    await Promise.allSettled(this.inFlight);
+    await this.client
+      .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId }))
+      .catch(() => undefined);
   }
 }
 

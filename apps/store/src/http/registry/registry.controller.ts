@@ -205,8 +205,14 @@ export class RegistryController {
     @Res() res: Response,
   ): Promise<void> {
     const started = await this.writes.startUpload(caller, name, { digest, mount, from }, req, lengthOf(req));
-    if (started.kind === 'created') sendCreated(res, `/v2/${name}/blobs/${started.digest}`, started.digest);
-    else sendUploadState(res, name, started.upload, 202);
+    if (started.kind === 'created') {
+      sendCreated(res, `/v2/${name}/blobs/${started.digest}`, started.digest);
+      return;
+    }
+    // Each chunk becomes one stored part: chunks of a whole part keep a session's parts few (s3 driver).
+    const min = this.writes.chunkMinLength;
+    if (min) res.setHeader('OCI-Chunk-Min-Length', String(min));
+    sendUploadState(res, name, started.upload, 202);
   }
 
   @Patch('*name/blobs/uploads/:id')
