@@ -69,8 +69,8 @@ async function fsHarness(): Promise<Harness> {
   };
 }
 
-async function s3Harness(): Promise<Harness> {
-  const minio: MinioServer = await startMinio();
+/** The driver's options for a MinIO server, and a plain SDK client to look at the bucket behind its back. */
+function s3Access(minio: MinioServer) {
   const options = {
     bucket: minio.bucket,
     region: minio.region,
@@ -78,18 +78,25 @@ async function s3Harness(): Promise<Harness> {
     forcePathStyle: true,
     accessKeyId: minio.accessKey,
     secretAccessKey: minio.secretKey,
-    prefix: 'berth',
   };
-  const S3BlobStore = await loadS3BlobStore();
-  // The smallest part S3 allows, so bodies of a few MiB already go as multipart uploads of several parts.
-  const store = new S3BlobStore({ ...options, listPageSize: LIST_PAGE_SIZE, partSizeBytes: PART });
-  const extra: Store[] = [];
   const admin = new S3Client({
     endpoint: minio.endpoint,
     region: minio.region,
     forcePathStyle: true,
     credentials: { accessKeyId: minio.accessKey, secretAccessKey: minio.secretKey },
   });
+  return { options, admin };
+}
+
+async function s3Harness(): Promise<Harness> {
+  const minio: MinioServer = await startMinio();
+  const access = s3Access(minio);
+  const options = { ...access.options, prefix: 'berth' };
+  const admin = access.admin;
+  const S3BlobStore = await loadS3BlobStore();
+  // The smallest part S3 allows, so bodies of a few MiB already go as multipart uploads of several parts.
+  const store = new S3BlobStore({ ...options, listPageSize: LIST_PAGE_SIZE, partSizeBytes: PART });
+  const extra: Store[] = [];
   return {
     store,
     withDefaultMaxBytes(bytes) {
@@ -710,23 +717,10 @@ describe('fs driver specifics', () => {
 describe('s3 driver specifics', () => {
   let minio: MinioServer;
   let admin: S3Client;
-  let options: ConstructorParameters<Awaited<ReturnType<typeof loadS3BlobStore>>>[0];
+  let options: ReturnType<typeof s3Access>['options'];
   beforeAll(async () => {
     minio = await startMinio();
-    options = {
-      bucket: minio.bucket,
-      region: minio.region,
-      endpoint: minio.endpoint,
-      forcePathStyle: true,
-      accessKeyId: minio.accessKey,
-      secretAccessKey: minio.secretKey,
-    };
-    admin = new S3Client({
-      endpoint: minio.endpoint,
-      region: minio.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: minio.accessKey, secretAccessKey: minio.secretKey },
-    });
+    ({ options, admin } = s3Access(minio));
   });
   afterAll(async () => {
     admin?.destroy();
