@@ -22,6 +22,7 @@ import { LicensePublisherNote1796250000006 } from './1796250000006-LicensePublis
 import { LicenseDownloadTotal1796250000010 } from './1796250000010-LicenseDownloadTotal';
 import { OciRegistry1796250000011 } from './1796250000011-OciRegistry';
 import { Payouts1796250000012 } from './1796250000012-Payouts';
+import { ImagePulls1796250000013 } from './1796250000013-ImagePulls';
 import { ConsoleSessions1796250000008 } from './1796250000008-ConsoleSessions';
 import { PublisherLogo1796250000009 } from './1796250000009-PublisherLogo';
 import { DownloadAnalytics1796250000007 } from './1796250000007-DownloadAnalytics';
@@ -51,4 +52,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   LicenseDownloadTotal1796250000010,
   OciRegistry1796250000011,
   Payouts1796250000012,
+  ImagePulls1796250000013,
 ];

@@ -11,6 +11,7 @@ import { DataSource } from 'typeorm';
 import { createPublisher, Publisher, publishChart, uploadChart } from '../support/api';
 import { simpleChart } from '../support/charts';
 import { buyLocally } from '../support/checkout';
+import { consoleGet, consoleSignIn } from '../support/console';
 import { createApp } from '../../apps/store/src/main';
 import { InProcessStore, startInProcess } from '../support/in-process';
 import { MinioServer, s3StoreEnv, startMinio } from '../support/minio';
@@ -424,6 +425,54 @@ describe('OCI registry (distribution API at /v2)', () => {
       ]);
       const pulled = await buyer.fetch(`/v2/acme/sidecar/manifests/v9`);
       expect([pulled.status, pulled.headers.get('docker-content-digest')]).toEqual([200, extra.digest]);
+    });
+
+    it("counts each GET of a release's image manifest as an image pull of its chart version and license", async () => {
+      const counter = store.app.get(DownloadCounter);
+      const db = store.app.get(DataSource);
+      const pulls = async () => {
+        await counter.flush();
+        const [row] = (await db.query(
+          `SELECT coalesce(sum(pulls), 0)::int AS n FROM image_pull_daily i JOIN chart c ON c.id = i.chart_id
+            WHERE c.name = 'alpha' AND i.version = '1.0.0' AND i.license_id = $1`,
+          [license.id],
+        )) as Array<{ n: number }>;
+        return row.n;
+      };
+      const everything = async () =>
+        (
+          (await db.query(`SELECT coalesce(sum(pulls), 0)::int AS n FROM image_pull_daily`)) as Array<{
+            n: number;
+          }>
+        )[0].n;
+      const before = await pulls();
+      const everythingBefore = await everything();
+      expect(before).toBeGreaterThan(0); // the pulls of the tests above
+      expect((await buyer.fetch('/v2/acme/app-server/manifests/1.0', { method: 'HEAD' })).status).toBe(200);
+      expect((await buyer.fetch('/v2/acme/app-server/manifests/1.0')).status).toBe(200);
+      expect((await buyer.fetch(`/v2/acme/app-server/manifests/${appImage.digest}`)).status).toBe(200);
+      // A tag no release names is not an image pull, nor is a chart's own manifest.
+      expect((await push.fetch('/v2/acme/app-server/manifests/2.0-unreleased')).status).toBe(200);
+      expect((await buyer.fetch('/v2/acme/alpha/manifests/1.0.0')).status).toBe(200);
+      expect(await pulls()).toBe(before + 2);
+      expect(await everything()).toBe(everythingBefore + 2);
+
+      const report = (await (
+        await fetch(`${store.url}/v1/publishers/acme/analytics/downloads?license=${license.id}`, {
+          headers: { authorization: `Bearer ${acme.accessToken}` },
+        })
+      ).json()) as { imagePulls: Array<{ chart: string; version: string; pulls: number }> };
+      expect(report.imagePulls).toEqual([
+        { day: new Date().toISOString().slice(0, 10), chart: 'alpha', version: '1.0.0', pulls: before + 2 },
+      ]);
+      const page = await consoleGet(
+        store,
+        `/console/acme/analytics?license=${license.id}`,
+        await consoleSignIn(store, acme),
+      );
+      expect(await page.text()).toMatch(
+        new RegExp(`<table id="image-pulls">.*<td>alpha</td><td>1\\.0\\.0</td><td>${before + 2} <meter`),
+      );
     });
 
     it('refuses a revoked license with 403 and a readable message', async () => {

@@ -26,9 +26,16 @@ interface Batch {
   pulls: Map<string, number>;
   clients: Set<string>;
   indexes: Map<string, number>;
+  /** `<chart id> <day> <license> <version>` → image pulls. */
+  images: Map<string, number>;
 }
 
-const emptyBatch = (): Batch => ({ pulls: new Map(), clients: new Set(), indexes: new Map() });
+const emptyBatch = (): Batch => ({
+  pulls: new Map(),
+  clients: new Set(),
+  indexes: new Map(),
+  images: new Map(),
+});
 
 /**
  * Counts downloads off the request path: a pull adds one to a counter in memory (a map lookup, and a
@@ -99,6 +106,18 @@ export class DownloadCounter implements OnApplicationBootstrap, OnApplicationShu
     return client;
   }
 
+  /**
+   * One pull of a release's image by `who` (its license, if any), counted for the chart version whose
+   * release names it. Its clients are not counted: a cluster's nodes are many clients of one install.
+   */
+  countImagePull(chartId: string, version: string, who: Pick<Downloader, 'licenseId'> = {}): void {
+    if (!this.counting) return;
+    const key = `${chartId} ${Math.floor(Date.now() / DAY_MS)} ${who.licenseId ?? NO_LICENSE} ${version}`;
+    const p = this.pending;
+    p.images.set(key, (p.images.get(key) ?? 0) + 1);
+    if (p.images.size >= MAX_PENDING_KEYS) void this.flush();
+  }
+
   /** One fetch of a publisher's index (answered 200 or 304) by `audience`, now. */
   countIndex(publisherId: string, audience: IndexAudience): void {
     if (!this.counting) return;
@@ -113,7 +132,8 @@ export class DownloadCounter implements OnApplicationBootstrap, OnApplicationShu
     if (this.flushing) return this.flushing;
     const batch = this.pending;
     this.clients = new Map();
-    if (!batch.pulls.size && !batch.clients.size && !batch.indexes.size) return Promise.resolve();
+    if (!batch.pulls.size && !batch.clients.size && !batch.indexes.size && !batch.images.size)
+      return Promise.resolve();
     this.pending = emptyBatch();
     this.flushing = this.write(batch)
       .catch((e: Error) => {
@@ -121,6 +141,7 @@ export class DownloadCounter implements OnApplicationBootstrap, OnApplicationShu
         for (const [k, n] of batch.pulls) this.pending.pulls.set(k, (this.pending.pulls.get(k) ?? 0) + n);
         for (const [k, n] of batch.indexes)
           this.pending.indexes.set(k, (this.pending.indexes.get(k) ?? 0) + n);
+        for (const [k, n] of batch.images) this.pending.images.set(k, (this.pending.images.get(k) ?? 0) + n);
         for (const c of batch.clients) this.pending.clients.add(c);
         this.logger.warn({
           msg: 'download counts not written; retrying with the next flush',
@@ -192,6 +213,30 @@ export class DownloadCounter implements OnApplicationBootstrap, OnApplicationShu
                last_day = GREATEST(license_download_total.last_day, EXCLUDED.last_day)`,
             [lic.ids, lic.days, lic.pulls],
           );
+      }
+      if (batch.images.size) {
+        const img = {
+          charts: [] as string[],
+          versions: [] as string[],
+          days: [] as string[],
+          licenses: [] as string[],
+          pulls: [] as number[],
+        };
+        for (const [key, n] of batch.images) {
+          const [chartId, day, license, ...rest] = key.split(' ');
+          img.charts.push(chartId);
+          img.versions.push(rest.join(' '));
+          img.days.push(isoDay(day));
+          img.licenses.push(license);
+          img.pulls.push(n);
+        }
+        await m.query(
+          `INSERT INTO image_pull_daily (chart_id, version, day, license_id, pulls)
+           SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::date[], $4::uuid[], $5::bigint[])
+           ON CONFLICT (chart_id, version, day, license_id)
+           DO UPDATE SET pulls = image_pull_daily.pulls + EXCLUDED.pulls`,
+          [img.charts, img.versions, img.days, img.licenses, img.pulls],
+        );
       }
       if (batch.clients.size) {
         const cols = {

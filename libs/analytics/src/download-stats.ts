@@ -120,6 +120,29 @@ export class DownloadStats {
     return rows.map((r) => ({ day: r.day, chartId: r.chart_id, version: r.version, pulls: Number(r.pulls) }));
   }
 
+  /**
+   * Image pulls per day, chart and version `from` to `to` (dates, inclusive): of these charts, or of one
+   * license.
+   */
+  async imageSeries(
+    of: { chartIds: string[] } | { licenseId: string },
+    from: string,
+    to: string,
+  ): Promise<DownloadSeriesRow[]> {
+    if ('chartIds' in of && !of.chartIds.length) return [];
+    const [filter, value] =
+      'chartIds' in of
+        ? ['chart_id = ANY($1::uuid[])', of.chartIds]
+        : ['license_id = $1::uuid', of.licenseId];
+    const rows = (await this.dataSource.query(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, chart_id, version, sum(pulls)::bigint AS pulls
+         FROM image_pull_daily WHERE ${filter} AND day BETWEEN $2::date AND $3::date
+        GROUP BY day, chart_id, version ORDER BY day, chart_id, version`,
+      [value, from, to],
+    )) as Array<{ day: string; chart_id: string; version: string; pulls: string }>;
+    return rows.map((r) => ({ day: r.day, chartId: r.chart_id, version: r.version, pulls: Number(r.pulls) }));
+  }
+
   /** Index fetches of a publisher per day and audience, `from` to `to` (dates, inclusive). */
   async indexFetches(publisherId: string, from: string, to: string): Promise<IndexFetchRow[]> {
     const rows = (await this.dataSource.query(

@@ -96,7 +96,33 @@ export class IndexFetchDailyEntity {
   fetches!: string;
 }
 
+/**
+ * Pulls of a release's container image (a manifest GET of the digest a chart version's release resolved
+ * its image to; the platform manifests of an index are not counted again), per chart version, license
+ * (the nil id for anonymous pulls of a free chart's images) and UTC day. Kept apart from `.tgz` downloads:
+ * every node of a cluster pulls the images, so they count installs' nodes, not installs.
+ */
+@Entity('image_pull_daily')
+@Index('image_pull_daily_day_idx', ['day'])
+export class ImagePullDailyEntity {
+  @PrimaryColumn({ name: 'chart_id', type: 'uuid' })
+  chartId!: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 255 })
+  version!: string;
+
+  @PrimaryColumn({ type: 'date' })
+  day!: string;
+
+  @PrimaryColumn({ name: 'license_id', type: 'uuid' })
+  licenseId!: string;
+
+  @Column({ type: 'bigint', default: 0 })
+  pulls!: string;
+}
+
 export const ANALYTICS_ENTITIES = [
+  ImagePullDailyEntity,
   LicenseDownloadTotalEntity,
   ChartDownloadDailyEntity,
   LicenseDownloadDailyEntity,

@@ -64,6 +64,14 @@ export class RegistryReadCache {
       chart?: { chartId: string; version: string } | null;
     }
   >(REGISTRY_READ_TTL_MS, 20_000);
+  /**
+   * `<repository id> <manifest digest>` → the chart version whose release resolved to it (or none), for
+   * counting image pulls: a release recorded meanwhile is counted within REGISTRY_READ_TTL_MS.
+   */
+  readonly releases = new ExpiringMap<string, { chartId: string; version: string } | null>(
+    REGISTRY_READ_TTL_MS,
+    20_000,
+  );
   /** `<viewer> <repository id> <manifest|blob> <digest>` → visible. */
   readonly visible = new ExpiringMap<string, boolean>(REGISTRY_READ_TTL_MS, 50_000);
 
@@ -72,6 +80,7 @@ export class RegistryReadCache {
     const prefix = `${repositoryId} `;
     this.manifests.deleteWhere((k) => k.startsWith(prefix));
     this.blobs.deleteWhere((k) => k.startsWith(prefix));
+    this.releases.deleteWhere((k) => k.startsWith(prefix));
     this.visible.deleteWhere((k) => k.includes(` ${prefix}`));
   }
 
@@ -81,5 +90,6 @@ export class RegistryReadCache {
     this.manifests.clear();
     this.blobs.clear();
     this.visible.clear();
+    this.releases.clear();
   }
 }

@@ -53,7 +53,11 @@ export class RegistryReads {
     return { repo, name, owner: this.access.ownsRepository(caller, name) };
   }
 
-  async manifest(caller: RegistryCaller, rawName: string, reference: string): Promise<StoredManifest> {
+  async manifest(
+    caller: RegistryCaller,
+    rawName: string,
+    reference: string,
+  ): Promise<StoredManifest & { open: OpenRepository }> {
     const ref = parseReference(reference);
     const open = await this.open(caller, rawName);
     let m = await this.find(open.repo, ref);
@@ -62,7 +66,31 @@ export class RegistryReads {
     const unknown = () => this.access.hidden(caller, () => RegistryErrors.ManifestUnknown());
     if (!m) throw unknown();
     if (!open.owner && !(await this.access.manifestsVisible(caller, open.repo, [m.digest]))) throw unknown();
-    return m;
+    return { ...m, open };
+  }
+
+  /**
+   * The chart version whose release resolved its image to this manifest, for counting image pulls; null
+   * for anything else (a chart's own manifest, an index's platform manifest, an image no release names).
+   * A digest several versions name counts for the newest of them.
+   */
+  async imageReleaseOf(
+    open: { repo: Repository; name: RepositoryName },
+    digest: string,
+  ): Promise<{ chartId: string; version: string } | null> {
+    const key = `${open.repo.id} ${digest}`;
+    const kept = this.cache.releases.get(key);
+    if (kept !== undefined) return kept;
+    const rows: Array<{ chart_version_id: string }> = await this.dataSource.query(
+      `SELECT DISTINCT chart_version_id FROM oci_release_image
+        WHERE repository_name = $1 AND manifest_digest = $2 LIMIT 50`,
+      [open.name.full, digest],
+    );
+    const versions = await this.chartVersions.accessRefs(rows.map((r) => r.chart_version_id));
+    const newest = versions.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
+    const release = newest ? { chartId: newest.chartId, version: newest.version } : null;
+    this.cache.releases.set(key, release);
+    return release;
   }
 
   async blob(

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { DownloadStats } from '@berth/analytics';
+import { DownloadStats, type DownloadSeriesRow } from '@berth/analytics';
 import { ChartQueryService } from '@berth/catalog';
 import { LicenseService } from '@berth/licensing';
 import { IsISO8601, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
@@ -64,6 +64,13 @@ export class DownloadsDto {
     description: 'Index fetches (200 or 304) per day and audience; not with `chart` or `license`.',
   })
   indexFetches: IndexFetchRowDto[];
+  @ApiProperty({
+    type: [DownloadRowDto],
+    description:
+      "Pulls of the chart versions' container images per day, chart and version (a manifest GET of the " +
+      "digest the version's release resolved; every node that runs a release pulls it).",
+  })
+  imagePulls: DownloadRowDto[];
 }
 
 const isoDay = (d: Date) => d.toISOString().slice(0, 10);
@@ -102,24 +109,25 @@ export class DownloadReport {
     const ids = await this.charts.chartIdsByName(publisherId);
     const names = new Map([...ids].map(([name, id]) => [id, name]));
     let rows;
+    let images;
     if (q.license) {
       await this.licenses.requireForPublisher(publisherId, q.license);
       rows = await this.stats.licenseSeries(q.license, range.from, range.to);
+      images = await this.stats.imageSeries({ licenseId: q.license }, range.from, range.to);
     } else {
       const wanted = q.chart ? [ids.get(q.chart)].filter((id): id is string => !!id) : [...ids.values()];
       rows = await this.stats.series(wanted, range.from, range.to);
+      images = await this.stats.imageSeries({ chartIds: wanted }, range.from, range.to);
     }
     const indexFetches =
       q.chart || q.license ? [] : await this.stats.indexFetches(publisherId, range.from, range.to);
-    return {
-      ...range,
-      pulls: rows
+    const named = (list: DownloadSeriesRow[]) =>
+      list
         .map((r) => ({ day: r.day, chart: names.get(r.chartId) ?? '', version: r.version, pulls: r.pulls }))
         // By day, then chart name (rows come by chart id), then version; code-point order (localeCompare
         // took most of a year's report: tens of thousands of calls).
-        .sort((x, y) => ordinal(x.day, y.day) || ordinal(x.chart, y.chart) || ordinal(x.version, y.version)),
-      indexFetches,
-    };
+        .sort((x, y) => ordinal(x.day, y.day) || ordinal(x.chart, y.chart) || ordinal(x.version, y.version));
+    return { ...range, pulls: named(rows), indexFetches, imagePulls: named(images) };
   }
 
   /** The chart names of the publisher, for a filter's choices. */

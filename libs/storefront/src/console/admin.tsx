@@ -118,6 +118,7 @@ export interface ConsoleAnalyticsReport {
   to: string;
   pulls: Array<{ day: string; chart: string; version: string; pulls: number }>;
   indexFetches: Array<{ day: string; audience: string; fetches: number }>;
+  imagePulls: Array<{ day: string; chart: string; version: string; pulls: number }>;
 }
 
 function sums<K>(rows: Array<{ key: K; n: number }>): Array<{ key: K; n: number }> {
@@ -156,11 +157,13 @@ export function ConsoleAnalyticsPage(props: {
   const f = props.filter;
   const r = props.report;
   const perDay = r ? sums(r.pulls.map((p) => ({ key: p.day, n: p.pulls }))) : [];
-  const perVersion = r
-    ? sums(r.pulls.map((p) => ({ key: [p.chart, p.version] as const, n: p.pulls }))).sort(
-        (a, b) => a.key[0].localeCompare(b.key[0]) || a.key[1].localeCompare(b.key[1]),
-      )
-    : [];
+  const byVersion = (rows: ConsoleAnalyticsReport['pulls']) =>
+    sums(rows.map((p) => ({ key: [p.chart, p.version] as const, n: p.pulls }))).sort(
+      (a, b) => a.key[0].localeCompare(b.key[0]) || a.key[1].localeCompare(b.key[1]),
+    );
+  const perVersion = r ? byVersion(r.pulls) : [];
+  const images = r ? byVersion(r.imagePulls) : [];
+  const maxImages = Math.max(0, ...images.map((d) => d.n));
   const fetches = r ? sums(r.indexFetches.map((x) => ({ key: x.day, n: x.fetches }))) : [];
   const total = perDay.reduce((a, d) => a + d.n, 0);
   const maxDay = Math.max(0, ...perDay.map((d) => d.n));
@@ -249,6 +252,35 @@ export function ConsoleAnalyticsPage(props: {
             </table>
           ) : (
             <p class="muted">No downloads in this range.</p>
+          )}
+          <h2>Image pulls</h2>
+          <p class="muted">
+            Pulls of the container images a chart version's release names, from this store's registry: every
+            node that runs a release pulls them, so they count nodes rather than installs.
+          </p>
+          {images.length ? (
+            <table id="image-pulls">
+              <thead>
+                <tr>
+                  <th scope="col">Chart</th>
+                  <th scope="col">Version</th>
+                  <th scope="col">Image pulls</th>
+                </tr>
+              </thead>
+              <tbody>
+                {images.map((v) => (
+                  <tr>
+                    <td>{v.key[0]}</td>
+                    <td>{v.key[1]}</td>
+                    <td>
+                      <Count n={v.n} max={maxImages} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : (
+            <p class="muted">No image pulls in this range.</p>
           )}
           <h2>Index fetches</h2>
           <p class="muted">

@@ -148,8 +148,17 @@ export class RegistryController {
       .setHeader('ETag', `"${m.digest}"`)
       .setHeader('Content-Length', String(m.body.length))
       .setHeader('Cache-Control', caller.kind === 'anonymous' ? 'public, no-cache' : 'private, no-cache');
-    if (req.method === 'HEAD') res.end();
-    else res.end(m.body);
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    const release = await this.reads.imageReleaseOf(m.open, m.digest);
+    if (release) {
+      this.downloads.countImagePull(release.chartId, release.version, {
+        licenseId: caller.kind === 'license' ? caller.licenseId : undefined,
+      });
+    }
+    res.end(m.body);
   }
 
   @Put('*name/manifests/:reference')
