@@ -23,6 +23,7 @@ import { LicenseDownloadTotal1796250000010 } from './1796250000010-LicenseDownlo
 import { OciRegistry1796250000011 } from './1796250000011-OciRegistry';
 import { Payouts1796250000012 } from './1796250000012-Payouts';
 import { ImagePulls1796250000013 } from './1796250000013-ImagePulls';
+import { TemplateImages1796250000014 } from './1796250000014-TemplateImages';
 import { ConsoleSessions1796250000008 } from './1796250000008-ConsoleSessions';
 import { PublisherLogo1796250000009 } from './1796250000009-PublisherLogo';
 import { DownloadAnalytics1796250000007 } from './1796250000007-DownloadAnalytics';
@@ -53,4 +54,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   OciRegistry1796250000011,
   Payouts1796250000012,
   ImagePulls1796250000013,
+  TemplateImages1796250000014,
 ];

@@ -427,6 +427,38 @@ describe('OCI registry (distribution API at /v2)', () => {
       expect([pulled.status, pulled.headers.get('docker-content-digest')]).toEqual([200, extra.digest]);
     });
 
+    it('ties an image the templates name in full to the release', async () => {
+      await publishChart(
+        store.url,
+        acme,
+        'gamma',
+        await simpleChart('gamma', '2.0.0', {
+          'templates/job.yaml': `spec:\n  containers:\n    - image: "${host}/acme/from-template:4"\n`,
+        }),
+        4900,
+      );
+      await store.app.get(ReleaseImages).settled();
+      const image = await push.pushImage('acme/from-template', '4');
+      const holder = await buyLocally(store.url, { publisher: 'acme', chart: 'gamma' });
+      const gammaBuyer = new OciClient(store.url, { user: holder.id, pass: holder.key });
+      const pulled = await gammaBuyer.fetch('/v2/acme/from-template/manifests/4');
+      expect([pulled.status, pulled.headers.get('docker-content-digest')]).toEqual([200, image.digest]);
+      // The license for alpha does not reach it.
+      expect((await buyer.fetch('/v2/acme/from-template/manifests/4')).status).toBe(404);
+      const listed = (await (
+        await fetch(`${store.url}/v1/publishers/acme/charts/gamma/versions/2.0.0/images`, {
+          headers: { authorization: `Bearer ${acme.apiToken}` },
+        })
+      ).json()) as { images: Array<{ repository: string; source: string; digest: string | null }> };
+      expect(listed.images).toEqual([
+        expect.objectContaining({
+          repository: 'acme/from-template',
+          source: 'template',
+          digest: image.digest,
+        }),
+      ]);
+    });
+
     it("counts each GET of a release's image manifest as an image pull of its chart version and license", async () => {
       const counter = store.app.get(DownloadCounter);
       const db = store.app.get(DataSource);

@@ -58,7 +58,7 @@ export async function tarGz(entries: TarEntry[]): Promise<Buffer> {
   return gzipSync(Buffer.concat(chunks));
 }
 
-/** A small valid chart (Chart.yaml, values, one template); `extra` replaces Chart.yaml or values.yaml. */
+/** A small valid chart (Chart.yaml, values, one template); `extra` replaces Chart.yaml or values.yaml, or adds a file. */
 export function simpleChart(
   name: string,
   version: string,
@@ -76,6 +76,10 @@ export function simpleChart(
         'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cm\ndata:\n  replicas: "{{ .Values.replicas }}"\n',
     },
     { name: `${name}/README.md`, content: `# ${name}\n` },
+    // Any other file the caller names (`templates/job.yaml`), under the chart's directory.
+    ...Object.entries(extra)
+      .filter(([path]) => path !== 'Chart.yaml' && path !== 'values.yaml')
+      .map(([path, content]) => ({ name: `${name}/${path}`, content: content ?? '' })),
   ]);
 }
 

@@ -70,6 +70,7 @@ const CHART_FILE_SQL = `
 export interface RegistryChartVersion extends Omit<StoredChartVersion, 'published' | 'free'> {
   id: string;
   valuesYaml: string | null;
+  templateImages: string[];
 }
 
 /** What deciding who may pull a version needs (see the registry's access rule). */
@@ -206,7 +207,7 @@ export class ChartQueryService {
   ): Promise<RegistryChartVersion[]> {
     const rows: Array<Record<string, unknown>> = await this.dataSource.query(
       `SELECT v.id, v.chart_id, c.name, v.version, v.digest, v.size, v.created_at, v.yanked_at, v.blob_key,
-              v.prov_blob_key, v.metadata, v.values_yaml
+              v.prov_blob_key, v.metadata, v.values_yaml, v.template_images
          FROM chart c JOIN chart_version v ON v.chart_id = c.id
         WHERE c.publisher_id = $1 AND c.name = $2 AND ($3::uuid[] IS NULL OR v.id = ANY($3::uuid[]))
         ORDER BY v.created_at, v.id`,
@@ -225,6 +226,7 @@ export class ChartQueryService {
       provBlobKey: (r.prov_blob_key as string | null) ?? null,
       metadata: r.metadata as Record<string, unknown>,
       valuesYaml: (r.values_yaml as string | null) ?? null,
+      templateImages: (r.template_images as string[] | null) ?? [],
     }));
   }
 

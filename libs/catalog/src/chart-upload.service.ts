@@ -155,6 +155,7 @@ export class ChartUploadService {
       valuesSchema: chart.valuesSchema ?? null,
       valuesYaml: chart.values?.text ?? null,
       valuesTruncated: chart.values?.truncated ?? false,
+      templateImages: chart.templateImages,
       yankedAt: null,
     });
     await m.save(ChartVersionEntity, version, { reload: false });

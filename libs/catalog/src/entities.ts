@@ -105,6 +105,10 @@ export class ChartVersionEntity {
   @Column({ name: 'values_truncated', type: 'boolean', default: false })
   valuesTruncated: boolean;
 
+  /** Full image references written in the chart's templates (the inspector's `templateImages`). */
+  @Column({ name: 'template_images', type: 'jsonb', default: () => "'[]'" })
+  templateImages: string[];
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -171,7 +171,7 @@ export class OciReleaseImageEntity {
   manifestDigest!: string | null;
 
   @Column({ type: 'varchar', length: 16 })
-  source!: 'annotation' | 'values' | 'api';
+  source!: 'annotation' | 'values' | 'template' | 'api';
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;

@@ -3,7 +3,7 @@ import { imageRefs } from './release-images';
 const host = 'store.example:8443';
 
 describe('imageRefs', () => {
-  it('reads artifacthub.io/images and full references in values.yaml under this host and publisher only', () => {
+  it('reads artifacthub.io/images and full references in values.yaml and templates under this host and publisher only', () => {
     const refs = imageRefs(
       {
         metadata: {
@@ -18,6 +18,7 @@ describe('imageRefs', () => {
           `bare: ${host}/acme/latest-only`,
           `again: ${host}/acme/app:1.2.3`,
         ].join('\n'),
+        templateImages: [`${host}/acme/job-runner:3`, `${host}/acme/app:1.2.3`, `ghcr.io/acme/app:1`],
       },
       host,
       'acme',
@@ -27,17 +28,24 @@ describe('imageRefs', () => {
       { repository: 'acme/worker', reference: `@sha256:${'a'.repeat(64)}`, source: 'values' },
       { repository: 'acme/team/tool', reference: 'v2', source: 'values' },
       { repository: 'acme/latest-only', reference: 'latest', source: 'values' },
+      { repository: 'acme/job-runner', reference: '3', source: 'template' },
     ]);
   });
 
   it('ignores an unreadable annotation and a chart that names no image', () => {
     expect(
       imageRefs(
-        { metadata: { annotations: { 'artifacthub.io/images': '- [' } }, valuesYaml: null },
+        {
+          metadata: { annotations: { 'artifacthub.io/images': '- [' } },
+          valuesYaml: null,
+          templateImages: [],
+        },
         host,
         'acme',
       ),
     ).toEqual([]);
-    expect(imageRefs({ metadata: {}, valuesYaml: 'replicas: 1\n' }, host, 'acme')).toEqual([]);
+    expect(
+      imageRefs({ metadata: {}, valuesYaml: 'replicas: 1\n', templateImages: [] }, host, 'acme'),
+    ).toEqual([]);
   });
 });

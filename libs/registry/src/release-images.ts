@@ -12,17 +12,18 @@ export interface ImageRef {
   repository: string;
   /** A tag, or `@sha256:…`. */
   reference: string;
-  source: 'annotation' | 'values' | 'api';
+  source: 'annotation' | 'values' | 'template' | 'api';
 }
 
 const REF_CHARS = /[a-z0-9][a-z0-9._/-]*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@sha256:[a-f0-9]{64})?/y;
 
 /**
  * The images a chart version names under this registry: `artifacthub.io/images` entries and full
- * references in values.yaml, as `<host>/<publisher>/<repo>[:tag][@digest]`. A digest wins over a tag.
+ * references in values.yaml and in the templates, as `<host>/<publisher>/<repo>[:tag][@digest]`. A digest
+ * wins over a tag.
  */
 export function imageRefs(
-  v: Pick<RegistryChartVersion, 'metadata' | 'valuesYaml'>,
+  v: Pick<RegistryChartVersion, 'metadata' | 'valuesYaml' | 'templateImages'>,
   host: string,
   slug: string,
 ): ImageRef[] {
@@ -64,6 +65,7 @@ export function imageRefs(
     }
   }
   if (v.valuesYaml) add(v.valuesYaml, 'values');
+  for (const ref of v.templateImages) add(ref, 'template');
   return [...found.values()];
 }
 

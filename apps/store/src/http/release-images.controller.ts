@@ -31,7 +31,7 @@ export class ReleaseImageDto {
     description: 'The manifest it resolved to; null until the tag is pushed.',
   })
   digest: string | null;
-  @ApiProperty({ enum: ['annotation', 'values', 'api'] }) source: string;
+  @ApiProperty({ enum: ['annotation', 'values', 'template', 'api'] }) source: string;
 }
 
 export class ReleaseImageListDto {

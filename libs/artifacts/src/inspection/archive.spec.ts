@@ -39,7 +39,33 @@ describe('inspectChartArchive: accepted archives', () => {
       apiVersion: 'v2',
       metadata: { name: 'demo', version: '1.0.0', apiVersion: 'v2', description: 'A demo chart' },
       topDirectory: 'demo',
+      templateImages: [],
     });
+  });
+
+  it('lists the full image references written in the templates, with a registry host, once each', async () => {
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const chart = await inspectChartArchive(
+      await chartTgz('demo', {
+        'Chart.yaml': minimalChartYaml(),
+        'templates/deployment.yaml': [
+          'containers:',
+          '  - image: "store.example.com/acme/app-server:1.2.3"',
+          `  - image: registry.local:5000/acme/sidecar@${digest}`,
+          '  - image: {{ .Values.image.repository }}:{{ .Values.image.tag }}',
+          '  - image: nginx:1.27',
+          '  - image: localhost/acme/tool',
+        ].join('\n'),
+        'templates/more/job.yaml': 'image: store.example.com/acme/app-server:1.2.3\n',
+        'values.yaml': 'image: store.example.com/acme/from-values:1\n',
+        'charts/sub/templates/x.yaml': 'image: store.example.com/other/sub:1\n',
+      }),
+    );
+    expect(chart.templateImages).toEqual([
+      'store.example.com/acme/app-server:1.2.3',
+      `registry.local:5000/acme/sidecar@${digest}`,
+      'localhost/acme/tool',
+    ]);
   });
 
   it('reads appVersion, README and values.schema.json, and ignores every other file', async () => {

@@ -29,7 +29,22 @@ export interface InspectedChart {
   values?: { text: string; truncated: boolean };
   /** The archive's single top-level directory (Helm strips it; `helm package` names it after the chart). */
   topDirectory: string;
+  /**
+   * Image references written out in full in `<top>/templates/` (`registry.example.com/team/app:1.2`, with
+   * a registry host), in the order first seen, at most MAX_TEMPLATE_IMAGES: what a registry ties to the
+   * release. References templated from values (`{{ .Values.image }}`) are values.yaml's to name.
+   */
+  templateImages: string[];
 }
+
+/** The most image references kept from one chart's templates. */
+export const MAX_TEMPLATE_IMAGES = 100;
+/**
+ * A full image reference: a registry host (dotted, with a port, or localhost), a path, an optional tag
+ * and digest, as the distribution spec spells them.
+ */
+const IMAGE_REFERENCE =
+  /(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+(?::\d{1,5})?|[a-z0-9-]+:\d{1,5}|localhost)\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@sha256:[a-f0-9]{64})?/g;
 
 /** The files of interest, captured while every other byte streams past. */
 interface ArchiveContents {
@@ -40,6 +55,7 @@ interface ArchiveContents {
   valuesSchema?: Buffer;
   readme?: { data: Buffer; truncated: boolean; exactName: boolean };
   values?: { data: Buffer; truncated: boolean };
+  templateImages: Set<string>;
 }
 
 /** RFC 1952: ID1 ID2, CM = 8 (deflate), and no reserved FLG bits. Anything else is not a gzip file. */
@@ -97,6 +113,7 @@ export async function inspectChartArchive(
     ...(valuesSchema !== undefined ? { valuesSchema } : {}),
     ...(values !== undefined ? { values } : {}),
     topDirectory: contents.topDirectory,
+    templateImages: [...contents.templateImages],
   };
 }
 
@@ -104,7 +121,7 @@ function readArchive(archive: Buffer, lim: Required<InspectionLimits>): Promise<
   return new Promise<ArchiveContents>((resolve, reject) => {
     const gunzip = createGunzip({ chunkSize: 64 * 1024 });
     const tar: Extract = tarExtract();
-    const contents: ArchiveContents = { files: 0 };
+    const contents: ArchiveContents = { files: 0, templateImages: new Set() };
     const seenFiles = new Set<string>();
     const seenDirs = new Set<string>();
     let inflated = 0;
@@ -276,6 +293,15 @@ function readArchive(archive: Buffer, lim: Required<InspectionLimits>): Promise<
         contents.readme = { data: Buffer.alloc(0), truncated, exactName };
         const readme = contents.readme;
         return limit === 0 ? undefined : collect(limit, (data) => (readme.data = data));
+      }
+      if (rel.startsWith('templates/') && size > 0 && contents.templateImages.size < MAX_TEMPLATE_IMAGES) {
+        // At most the per-file limit, held only until the file is scanned.
+        return whole((data) => {
+          for (const [ref] of data.toString('utf8').matchAll(IMAGE_REFERENCE)) {
+            if (contents.templateImages.size >= MAX_TEMPLATE_IMAGES) break;
+            contents.templateImages.add(ref);
+          }
+        });
       }
       return undefined;
     }
