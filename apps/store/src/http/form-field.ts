@@ -6,3 +6,9 @@ export function formField(req: Request, name: string, opts: { trim?: boolean } =
   if (typeof v !== 'string') return '';
   return opts.trim === false ? v : v.trim();
 }
+
+/** One field of the query string (a GET form), trimmed; '' when absent or repeated. */
+export function queryField(req: Request, name: string): string {
+  const v = req.query[name];
+  return typeof v === 'string' ? v.trim() : '';
+}

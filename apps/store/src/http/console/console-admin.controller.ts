@@ -28,7 +28,7 @@ import { PublisherLogos } from '../../publisher-logos';
 import { CreateApiTokenDto } from '../accounts.dto';
 import { Audited, auditSubject, param } from '../audited';
 import { DownloadReport, downloadsQuery } from '../download-report';
-import { formField } from '../form-field';
+import { formField, queryField } from '../form-field';
 import { HttpErrors } from '../http-errors';
 import { pageContext } from '../page-response';
 import { Principal } from '../publisher-auth.guard';
@@ -45,11 +45,6 @@ function formValues(req: Request, name: string): string[] {
   const v = (req.body as Record<string, unknown> | undefined)?.[name];
   return (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string');
 }
-
-const queryText = (req: Request, name: string): string => {
-  const v = req.query[name];
-  return typeof v === 'string' ? v.trim() : '';
-};
 
 /**
  * The console's API tokens, analytics, audit log and profile: forms over the services the /v1 routes use
@@ -178,10 +173,10 @@ export class ConsoleAdminController {
     @Res() res: Response,
   ): Promise<void> {
     const filter: ConsoleAnalyticsFilter = {
-      from: queryText(req, 'from').slice(0, 40),
-      to: queryText(req, 'to').slice(0, 40),
-      chart: queryText(req, 'chart').slice(0, 63),
-      license: queryText(req, 'license').slice(0, 36),
+      from: queryField(req, 'from').slice(0, 40),
+      to: queryField(req, 'to').slice(0, 40),
+      chart: queryField(req, 'chart').slice(0, 63),
+      license: queryField(req, 'license').slice(0, 36),
     };
     const charts = await this.report.chartNames(publisher.id);
     const render = (
@@ -218,8 +213,8 @@ export class ConsoleAdminController {
   ): Promise<void> {
     const { publisher } = principal;
     const ownerAccountId = principal.kind === 'owner' ? principal.accountId : '';
-    const action = queryText(req, 'action');
-    const cursor = queryText(req, 'cursor');
+    const action = queryField(req, 'action');
+    const cursor = queryField(req, 'cursor');
     const render = (
       page: Awaited<ReturnType<AuditLog['list']>>,
       who: (e: (typeof page.events)[number]) => string,

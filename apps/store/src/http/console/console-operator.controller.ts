@@ -6,7 +6,7 @@ import { APP_CONFIG, AppConfig } from '@berth/config';
 import { FeePolicy, PayoutAccounts } from '@berth/payouts';
 import { consoleHtml, OperatorFeeForm, PageContext } from '@berth/storefront';
 import type { Request, Response } from 'express';
-import { formField } from '../form-field';
+import { formField, queryField } from '../form-field';
 import { HttpErrors } from '../http-errors';
 import { pageContext } from '../page-response';
 import { feeFromForm, feePublisherId } from '../platform-fee-input';
@@ -22,12 +22,6 @@ function feeWords(fee: FeePolicy): string {
     .map(([currency, amount]) => formatMoney(amount, currency));
   const percent = `${(fee.bps / 100).toFixed(2).replace(/\.?0+$/, '')} %`;
   return fixed.length ? `${percent} + ${fixed.join(' or ')}` : percent;
-}
-
-/** A GET field as typed, '' when absent or repeated. */
-function queryField(req: Request, name: string): string {
-  const v = req.query[name];
-  return typeof v === 'string' ? v.trim() : '';
 }
 
 /**

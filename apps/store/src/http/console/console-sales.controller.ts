@@ -34,7 +34,7 @@ import {
   RevokeLicenseDto,
 } from '../commerce.dto';
 import { CustomerQueryDto } from '../customers.controller';
-import { formField } from '../form-field';
+import { formField, queryField } from '../form-field';
 import { listDates } from '../list-dates';
 import { streamOrdersCsv } from '../orders-csv-stream';
 import { pageContext } from '../page-response';
@@ -51,12 +51,6 @@ const NO_FILTERS = { typed: { status: '', chart: '', email: '', from: '', to: ''
 const PAGE_SIZE = 50;
 const minute = (d: Date) => d.toISOString().slice(0, 16).replace('T', ' ');
 const day = (d: Date) => d.toISOString().slice(0, 10);
-
-/** A query string field ('' when absent or repeated). */
-const queryField = (req: Request, name: string): string => {
-  const v = req.query[name];
-  return typeof v === 'string' ? v.trim() : '';
-};
 
 /** The list filters as typed, and the ones set as a plain object for the DTOs. */
 function filtersOf(req: Request): { typed: ConsoleListFilters; set: Record<string, string> } {
