@@ -158,7 +158,8 @@ export class S3BlobStore implements BlobStore {
         }
         pending.push(chunk);
         pendingBytes += chunk.length;
-        if (pendingBytes < partSize) continue;
+        // A body of exactly one part still goes as one PutObject (an OCI client sends chunks of a part).
+        if (pendingBytes <= partSize) continue;
         multipart = await this.startMultipart(objectKey, contentType, partSize);
         for (const kept of pending) await multipart.write(kept);
         pending = [];
