@@ -386,6 +386,32 @@ describe('marketplace payouts with Stripe Connect (stripe-mock)', () => {
         .slice(beforeWin)
         .map((c) => c.params.amount),
     ).toEqual([String(TEST_PRICE - 1000)]);
+
+    // A reversal Stripe has not taken yet when the dispute is won is dropped, and nothing is sent back.
+    const stuck = await paid('stuck@example.test');
+    proxy.answer('/v1/charges/ch_stuck', {
+      id: 'ch_stuck',
+      object: 'charge',
+      transfer: null,
+      amount: TEST_PRICE,
+      currency: 'usd',
+    });
+    const stuckDispute = (status: string, type: string) =>
+      postWebhook(store.url, stripeEvent(type, disputeObject(stuck.pi, status, { charge: 'ch_stuck' })));
+    expect((await stuckDispute('needs_response', 'charge.dispute.created')).status).toBe(200);
+    const actions = () =>
+      db.query(
+        `SELECT kind, status, last_error IS NOT NULL AS failed FROM transfer_action WHERE order_id = $1`,
+        [stuck.orderId],
+      );
+    // The webhook's own run tries the reversal just after its commit, and Stripe refuses it.
+    await waitFor(async () => (await actions())[0]?.failed === true, 'the reversal to be refused once');
+    expect(await actions()).toEqual([{ kind: 'reverse', status: 'pending', failed: true }]);
+    const beforeStuck = callsTo('/v1/transfers').length;
+    expect((await stuckDispute('won', 'charge.dispute.closed')).status).toBe(200);
+    await store.app.get(TransferActions).runDue();
+    expect(await actions()).toEqual([{ kind: 'reverse', status: 'dropped', failed: true }]);
+    expect(callsTo('/v1/transfers')).toHaveLength(beforeStuck);
   });
 
   it('stops sales when transfers go inactive or the publisher disconnects, and shows a failed payout', async () => {

@@ -12,6 +12,7 @@ import { createPublisher, Publisher, publishChart, uploadChart } from '../suppor
 import { simpleChart } from '../support/charts';
 import { buyLocally } from '../support/checkout';
 import { consoleGet, consoleSignIn } from '../support/console';
+import { waitFor } from '../support/wait';
 import { createApp } from '../../apps/store/src/main';
 import { InProcessStore, startInProcess } from '../support/in-process';
 import { MinioServer, s3StoreEnv, startMinio } from '../support/minio';
@@ -486,6 +487,8 @@ describe('OCI registry (distribution API at /v2)', () => {
       // A tag no release names is not an image pull, nor is a chart's own manifest.
       expect((await push.fetch('/v2/acme/app-server/manifests/2.0-unreleased')).status).toBe(200);
       expect((await buyer.fetch('/v2/acme/alpha/manifests/1.0.0')).status).toBe(200);
+      // Counted just after each answer is sent.
+      await waitFor(async () => (await pulls()) >= before + 2, 'two image pulls counted');
       expect(await pulls()).toBe(before + 2);
       expect(await everything()).toBe(everythingBefore + 2);
 

@@ -281,7 +281,11 @@ export class DownloadCounter implements OnApplicationBootstrap, OnApplicationShu
         );
       }
     });
-    if (++this.flushes % PURGE_EVERY_FLUSHES === 1) await this.purge();
+    // After the counts are committed, and apart: a failed purge must not put them back for a second write.
+    if (++this.flushes % PURGE_EVERY_FLUSHES === 1)
+      await this.purge().catch((e: Error) =>
+        this.logger.warn({ msg: 'expired download clients not purged', err: e.message }),
+      );
   }
 
   /** Drops client hashes older than the retention window. */

@@ -105,8 +105,9 @@ export class TransferActionEntity {
   @Column({ type: 'char', length: 3 })
   currency: string;
 
+  /** `dropped`: a reversal the dispute's close made moot before Stripe took it (nothing to restore). */
   @Column({ type: 'varchar', length: 8, default: 'pending' })
-  status: 'pending' | 'done';
+  status: 'pending' | 'done' | 'dropped';
 
   @Column({ type: 'integer', default: 0 })
   attempts: number;

@@ -46,29 +46,50 @@ export class TransferActions implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /**
-   * Records a change in the caller's transaction; a second one for the same dispute and kind is a no-op,
-   * and so is a `restore` of a dispute whose transfer was never reversed. A restore sends back exactly what
-   * its reversal took, whatever the amount the closing event carries.
+   * Records a change in the caller's transaction; a second one for the same dispute and kind is a no-op.
+   * A `restore` sends back exactly what its reversal took, and only once Stripe took that reversal: a
+   * reversal still waiting (Stripe refused it so far) is dropped instead, and nothing is restored; a
+   * dispute whose transfer was never reversed restores nothing either.
    */
   async queue(m: EntityManager, change: QueuedTransferChange): Promise<boolean> {
+    const params = [
+      change.orderId,
+      change.disputeId,
+      change.kind,
+      change.chargeId,
+      change.destination,
+      change.amount,
+      change.currency,
+    ];
+    if (change.kind === 'reverse') {
+      return (
+        returnedRows(
+          await m.query(
+            `INSERT INTO transfer_action (order_id, dispute_id, kind, charge_id, destination, amount, currency)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING order_id`,
+            params,
+          ),
+        ).length > 0
+      );
+    }
+    // Waits for a run carrying the reversal out right now (its row is locked), then sees how it ended.
+    const dropped = returnedRows(
+      await m.query(
+        `UPDATE transfer_action SET status = 'dropped', last_error = 'the dispute closed before the reversal went through'
+          WHERE order_id = $1 AND dispute_id = $2 AND kind = 'reverse' AND status = 'pending' RETURNING order_id`,
+        [change.orderId, change.disputeId],
+      ),
+    );
+    if (dropped.length) return false;
+    // A new statement, so it sees a reversal that run just committed.
     const rows = returnedRows(
       await m.query(
         `INSERT INTO transfer_action (order_id, dispute_id, kind, charge_id, destination, amount, currency)
-         SELECT $1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::varchar, coalesce(r.amount, $6::int), $7::char(3)
-           FROM (SELECT 1) AS one
-           LEFT JOIN transfer_action r
-             ON r.order_id = $1::uuid AND r.dispute_id = $2::varchar AND r.kind = 'reverse'
-          WHERE $3::varchar = 'reverse' OR r.order_id IS NOT NULL
+         SELECT $1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::varchar, r.amount, $6::char(3)
+           FROM transfer_action r
+          WHERE r.order_id = $1::uuid AND r.dispute_id = $2::varchar AND r.kind = 'reverse' AND r.status = 'done'
          ON CONFLICT DO NOTHING RETURNING order_id`,
-        [
-          change.orderId,
-          change.disputeId,
-          change.kind,
-          change.chargeId,
-          change.destination,
-          change.amount,
-          change.currency,
-        ],
+        [change.orderId, change.disputeId, change.kind, change.chargeId, change.destination, change.currency],
       ),
     );
     return rows.length > 0;

@@ -4,6 +4,7 @@ export { RegistryErrorCode, RegistryErrors, ociErrorCode } from './errors';
 export { RegistryAccess } from './registry-access';
 export type { RegistryCaller } from './registry-access';
 export { RegistryReads } from './registry-reads';
+export type { OpenRepository } from './registry-reads';
 export { RegistryWrites } from './registry-writes';
 export type { UploadState } from './blob-uploads';
 export { ReleaseImages } from './release-images';

@@ -65,10 +65,10 @@ export class RegistryReadCache {
     }
   >(REGISTRY_READ_TTL_MS, 20_000);
   /**
-   * `<repository id> <manifest digest>` → the chart version whose release resolved to it (or none), for
-   * counting image pulls: a release recorded meanwhile is counted within REGISTRY_READ_TTL_MS.
+   * `<repository id> <manifest digest>` → the chart versions whose releases resolved to it, for counting
+   * image pulls: a release recorded meanwhile is counted within REGISTRY_READ_TTL_MS.
    */
-  readonly releases = new ExpiringMap<string, { chartId: string; version: string } | null>(
+  readonly releases = new ExpiringMap<string, Array<{ chartId: string; version: string }>>(
     REGISTRY_READ_TTL_MS,
     20_000,
   );

@@ -70,27 +70,28 @@ export class RegistryReads {
   }
 
   /**
-   * The chart version whose release resolved its image to this manifest, for counting image pulls; null
-   * for anything else (a chart's own manifest, an index's platform manifest, an image no release names).
-   * A digest several versions name counts for the newest of them.
+   * The chart versions whose releases resolved an image to this manifest, newest first (at most 50), for
+   * counting image pulls; none for anything else (a chart's own manifest, an index's platform manifest,
+   * an image no release names).
    */
-  async imageReleaseOf(
+  async imageReleasesOf(
     open: { repo: Repository; name: RepositoryName },
     digest: string,
-  ): Promise<{ chartId: string; version: string } | null> {
+  ): Promise<Array<{ chartId: string; version: string }>> {
     const key = `${open.repo.id} ${digest}`;
     const kept = this.cache.releases.get(key);
     if (kept !== undefined) return kept;
     const rows: Array<{ chart_version_id: string }> = await this.dataSource.query(
-      `SELECT DISTINCT chart_version_id FROM oci_release_image
-        WHERE repository_name = $1 AND manifest_digest = $2 LIMIT 50`,
+      `SELECT chart_version_id FROM oci_release_image
+        WHERE repository_name = $1 AND manifest_digest = $2 ORDER BY created_at DESC LIMIT 50`,
       [open.name.full, digest],
     );
-    const versions = await this.chartVersions.accessRefs(rows.map((r) => r.chart_version_id));
-    const newest = versions.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
-    const release = newest ? { chartId: newest.chartId, version: newest.version } : null;
-    this.cache.releases.set(key, release);
-    return release;
+    const versions = await this.chartVersions.accessRefs([...new Set(rows.map((r) => r.chart_version_id))]);
+    const releases = versions
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .map((v) => ({ chartId: v.chartId, version: v.version }));
+    this.cache.releases.set(key, releases);
+    return releases;
   }
 
   async blob(

@@ -71,15 +71,18 @@ const MIB = 1024 * 1024;
 /** S3's rules: every part but the last at least 5 MiB; at most 10,000 parts. */
 export const S3_MIN_PART_BYTES = 5 * MIB;
 const S3_MAX_PARTS = 10_000;
-/** Parts sent at once by one put: overlaps the network with reading the body, bounds memory. */
-const PARTS_IN_FLIGHT = 2;
+/**
+ * Part buffers one put holds: one filling while the others are sent (up to all of them, when the body
+ * arrives faster than the bucket takes it). Overlaps the network with reading the body; bounds memory.
+ */
+const PART_BUFFERS = 3;
 
 /**
  * Blobs as objects in one S3 bucket (AWS SDK v3).
  *
  * `put` reads the capped body, hashing as it goes. A body that ends within one part is sent as one
  * PutObject with an exact ContentLength; a larger one becomes a multipart upload, a part sent as soon
- * as it is read, at most PARTS_IN_FLIGHT at a time. Either way the object appears only when all of it
+ * as it is read, at most PART_BUFFERS at a time. Either way the object appears only when all of it
  * is there (PutObject and CompleteMultipartUpload are atomic: replace on success, untouched on
  * failure), and a body that is too large or whose stream fails aborts the multipart upload, so no
  * parts are left behind.
@@ -304,10 +307,10 @@ export class S3BlobStore implements BlobStore {
 }
 
 /**
- * One multipart upload. Bytes are copied into part-sized buffers from a small pool (PARTS_IN_FLIGHT + 1:
- * one filling while the others are sent), a full one goes out at once, and `write` waits for a buffer to
- * come back: memory stays at a few parts whatever the body's size, and makes no garbage per part. The
- * first failure is kept and rethrown by the next `write` or by `complete`.
+ * One multipart upload. Bytes are copied into part-sized buffers from a small pool (PART_BUFFERS), a full
+ * one goes out at once, and `write` waits for a buffer to come back: memory stays at a few parts whatever
+ * the body's size, and makes no garbage per part. The first failure is kept and rethrown by the next
+ * `write` or by `complete`.
  */
 class MultipartWrite {
   private readonly parts: CompletedPart[] = [];
@@ -338,7 +341,7 @@ class MultipartWrite {
   }
 
   private async buffer(): Promise<Buffer> {
-    while (!this.free.length && this.allocated > PARTS_IN_FLIGHT) await Promise.race(this.inFlight);
+    while (!this.free.length && this.allocated >= PART_BUFFERS) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure;
     const reused = this.free.pop();
     if (reused) return reused;
@@ -382,7 +385,7 @@ class MultipartWrite {
   }
 
   async complete(): Promise<void> {
-    if (this.filled > 0) this.send();
+    if (this.filled > 0 && !this.failure) this.send();
     await Promise.all(this.inFlight);
     if (this.failure) throw this.failure;
     try {

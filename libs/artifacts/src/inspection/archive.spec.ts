@@ -43,7 +43,7 @@ describe('inspectChartArchive: accepted archives', () => {
     });
   });
 
-  it('lists the full image references written in the templates, with a registry host, once each', async () => {
+  it('lists the full image references written in the templates, with a registry host, once each, and not templated ones', async () => {
     const digest = `sha256:${'a'.repeat(64)}`;
     const chart = await inspectChartArchive(
       await chartTgz('demo', {
@@ -55,6 +55,10 @@ describe('inspectChartArchive: accepted archives', () => {
           '  - image: {{ .Values.image.repository }}:{{ .Values.image.tag }}',
           '  - image: nginx:1.27',
           '  - image: localhost/acme/tool',
+          '  - image: "store.example.com/acme/app:{{ .Chart.AppVersion }}"',
+          '  - image: store.example.com/acme/app-{{ .Values.flavour }}:1',
+          'apiVersion: networking.k8s.io/v1',
+          `  - image: ${'a.'.repeat(100_000)}`,
         ].join('\n'),
         'templates/more/job.yaml': 'image: store.example.com/acme/app-server:1.2.3\n',
         'values.yaml': 'image: store.example.com/acme/from-values:1\n',

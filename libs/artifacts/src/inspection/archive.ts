@@ -40,11 +40,25 @@ export interface InspectedChart {
 /** The most image references kept from one chart's templates. */
 export const MAX_TEMPLATE_IMAGES = 100;
 /**
- * A full image reference: a registry host (dotted, with a port, or localhost), a path, an optional tag
- * and digest, as the distribution spec spells them.
+ * A full image reference standing alone: a registry host (dotted, with a port, or localhost), a path, an
+ * optional tag and digest, as the distribution spec spells them, neither preceded nor followed by more of
+ * a token (`…:{{ .Chart.AppVersion }}` is a template's to fill, not a reference).
  */
 const IMAGE_REFERENCE =
-  /(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+(?::\d{1,5})?|[a-z0-9-]+:\d{1,5}|localhost)\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@sha256:[a-f0-9]{64})?/g;
+  /(?<![A-Za-z0-9._:/@-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+(?::\d{1,5})?|[a-z0-9-]+:\d{1,5}|localhost)\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@sha256:[a-f0-9]{64})?(?=$|[\s"',\]}])/g;
+/** Only lines that speak of an image, and not longer than this, are searched: bounded work per line. */
+const IMAGE_LINE = /image/i;
+const MAX_IMAGE_LINE = 1024;
+
+/** The image references of one template file, in order. */
+export function templateImageReferences(text: string): string[] {
+  const refs: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.length > MAX_IMAGE_LINE || !IMAGE_LINE.test(line)) continue;
+    for (const [ref] of line.matchAll(IMAGE_REFERENCE)) refs.push(ref);
+  }
+  return refs;
+}
 
 /** The files of interest, captured while every other byte streams past. */
 interface ArchiveContents {
@@ -297,7 +311,7 @@ function readArchive(archive: Buffer, lim: Required<InspectionLimits>): Promise<
       if (rel.startsWith('templates/') && size > 0 && contents.templateImages.size < MAX_TEMPLATE_IMAGES) {
         // At most the per-file limit, held only until the file is scanned.
         return whole((data) => {
-          for (const [ref] of data.toString('utf8').matchAll(IMAGE_REFERENCE)) {
+          for (const ref of templateImageReferences(data.toString('utf8'))) {
             if (contents.templateImages.size >= MAX_TEMPLATE_IMAGES) break;
             contents.templateImages.add(ref);
           }

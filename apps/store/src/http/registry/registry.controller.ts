@@ -1,8 +1,9 @@
-import { Controller, Delete, Get, Param, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
+import { Controller, Delete, Get, Logger, Param, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { DownloadCounter } from '@berth/analytics';
 import {
   MAX_MANIFEST_BYTES,
+  OpenRepository,
   RegistryCaller,
   RegistryErrors,
   RegistryReads,
@@ -95,6 +96,8 @@ function sendCreated(res: Response, location: string, digest: string): void {
 @ApiExcludeController()
 @Controller('v2')
 export class RegistryController {
+  private readonly logger = new Logger('Registry');
+
   constructor(
     private readonly reads: RegistryReads,
     private readonly writes: RegistryWrites,
@@ -152,13 +155,25 @@ export class RegistryController {
       res.end();
       return;
     }
-    const release = await this.reads.imageReleaseOf(m.open, m.digest);
-    if (release) {
-      this.downloads.countImagePull(release.chartId, release.version, {
-        licenseId: caller.kind === 'license' ? caller.licenseId : undefined,
-      });
-    }
     res.end(m.body);
+    // Counted after the answer: a pull never waits on, or fails with, the lookup.
+    void this.countImagePull(caller, m).catch((e: unknown) =>
+      this.logger.warn({ msg: 'image pull not counted', err: String(e) }),
+    );
+  }
+
+  /**
+   * A release's image pulled: counted for the chart version whose release names it, and for the caller's
+   * license when that version is of the license's chart (the newest such version; otherwise the newest).
+   */
+  private async countImagePull(caller: RegistryCaller, m: { open: OpenRepository; digest: string }) {
+    const releases = await this.reads.imageReleasesOf(m.open, m.digest);
+    const own = caller.kind === 'license' ? releases.find((r) => r.chartId === caller.chartId) : undefined;
+    const release = own ?? releases[0];
+    if (!release) return;
+    this.downloads.countImagePull(release.chartId, release.version, {
+      licenseId: own && caller.kind === 'license' ? caller.licenseId : undefined,
+    });
   }
 
   @Put('*name/manifests/:reference')
@@ -325,7 +340,9 @@ export class RegistryController {
       const chart = await this.reads.chartLayerOf(blob.open, blob.digest);
       if (chart) {
         this.downloads.count(chart.chartId, chart.version, {
-          licenseId: caller.kind === 'license' ? caller.licenseId : undefined,
+          // Another publisher's free chart pulled with a license is not that license's download.
+          licenseId:
+            caller.kind === 'license' && caller.chartId === chart.chartId ? caller.licenseId : undefined,
           address: req.ip ?? req.socket.remoteAddress,
           userAgent: req.headers['user-agent'],
         });
