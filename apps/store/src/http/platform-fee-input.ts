@@ -40,3 +40,8 @@ export async function feePublisherId(publishers: PublisherAccessService, slug: s
   if (!publisher) throw AccountsErrors.PublisherNotFound();
   return publisher.id;
 }
+
+/** Basis points as a person reads them: 500 → `5 %`, 250 → `2.5 %`. */
+export function feePercentText(bps: number): string {
+  return `${(bps / 100).toFixed(2).replace(/\.?0+$/, '')} %`;
+}

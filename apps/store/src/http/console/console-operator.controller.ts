@@ -9,7 +9,7 @@ import type { Request, Response } from 'express';
 import { formField, queryField } from '../form-field';
 import { HttpErrors } from '../http-errors';
 import { pageContext } from '../page-response';
-import { feeFromForm, feePublisherId } from '../platform-fee-input';
+import { feeFromForm, feePercentText, feePublisherId } from '../platform-fee-input';
 import { ConsoleOperatorRoute } from './console-auth';
 import { doneNotice, formAction, redirectDone, sendConsolePage } from './console-response';
 
@@ -20,7 +20,7 @@ function feeWords(fee: FeePolicy): string {
   const fixed = Object.entries(fee.fixed)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([currency, amount]) => formatMoney(amount, currency));
-  const percent = `${(fee.bps / 100).toFixed(2).replace(/\.?0+$/, '')} %`;
+  const percent = feePercentText(fee.bps);
   return fixed.length ? `${percent} + ${fixed.join(' or ')}` : percent;
 }
 

@@ -6,6 +6,7 @@ import { PayoutAccounts, PayoutView } from '@berth/payouts';
 import { consoleHtml, ConsolePayoutState, PageContext } from '@berth/storefront';
 import type { Request, Response } from 'express';
 import { pageContext } from '../page-response';
+import { feePercentText } from '../platform-fee-input';
 import { Principal } from '../publisher-auth.guard';
 import { ConsoleRoute } from './console-auth';
 import { formAction, sendConsolePage } from './console-response';
@@ -20,7 +21,7 @@ function pageState(v: PayoutView): ConsolePayoutState {
     currentlyDue: v.currentlyDue,
     deauthorized: v.deauthorized,
     payoutFailure: v.payoutFailure,
-    feePercent: `${(v.fee.bps / 100).toFixed(2).replace(/\.?0+$/, '')} %`,
+    feePercent: feePercentText(v.fee.bps),
     feeFixed: Object.entries(v.fee.fixed)
       .map(([currency, amount]) => `${amount} ${currency.toUpperCase()} (smallest unit)`)
       .join(', '),
