@@ -810,6 +810,20 @@ describe('marketplace payouts without Stripe (local simulation)', () => {
       }),
     ]);
     expect(list.nextCursor).toBe('localpub');
+    // A cursor that is not a slug, or a page size out of range, is refused; the next good page still answers.
+    for (const bad of ['cursor=Not%20a%20slug', 'limit=0', 'limit=201']) {
+      const refused = await fetch(`${store.url}/v1/operator/publishers?${bad}`, {
+        headers: bearer(ops.accessToken),
+      });
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('validation_failed');
+    }
+    const next = (await (
+      await fetch(`${store.url}/v1/operator/publishers?limit=1&cursor=localpub`, {
+        headers: bearer(ops.accessToken),
+      })
+    ).json()) as { publishers: Array<{ publisher: string }> };
+    expect(next.publishers.map((p) => p.publisher)).toEqual(['ops']);
 
     const cleared = await consoleForm(store, '/console/operator/fee/clear', cookie, { slug: 'localpub' });
     expect(cleared.status).toBe(303);
